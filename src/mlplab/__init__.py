@@ -1,0 +1,50 @@
+"""mlplab: the neural network of CS640 Homework 2, from scratch in NumPy.
+
+A notebook needs only ``from mlplab import Layer, Network, sigmoid, d_sigmoid, softmax, l2_loss,
+d_l2_loss, cross_entropy_loss, d_cross_entropy_softmax``.
+"""
+
+from .functions import (
+    ACTIVATIONS,
+    LOSSES,
+    cross_entropy_loss,
+    d_cross_entropy_softmax,
+    d_identity,
+    d_l2_loss,
+    d_relu,
+    d_sigmoid,
+    d_tanh,
+    identity,
+    l2_loss,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
+from .gradcheck import gradcheck
+from .layer import Layer
+from .network import DivergenceError, Network
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "DivergenceError",
+    "Layer",
+    "Network",
+    "cross_entropy_loss",
+    "d_cross_entropy_softmax",
+    "d_identity",
+    "d_l2_loss",
+    "d_relu",
+    "d_sigmoid",
+    "d_tanh",
+    "gradcheck",
+    "identity",
+    "l2_loss",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]

@@ -1,0 +1,184 @@
+import numpy as np
+import pytest
+
+import mlplab as ml
+from conftest import make_network
+from reference import reference_fit
+
+# (sizes, hidden activation(s), output activation, loss, bias, reg_lambda)
+CONFIGS = {
+    "2-4-1 sigmoid/L2": ((2, 4, 1), "sigmoid", "sigmoid", "l2", True, 0.0),
+    "4-5-3 sigmoid/softmax/CE": ((4, 5, 3), "sigmoid", "softmax", "cross_entropy", True, 0.0),
+    "4-5-3 softmax/CE, reg": ((4, 5, 3), "sigmoid", "softmax", "cross_entropy", True, 0.05),
+    "3-6-5-4-2 tanh/relu/tanh": ((3, 6, 5, 4, 2), ("tanh", "relu", "tanh"), "sigmoid", "l2",
+                                 True, 0.01),
+    "3-6-5-4-2 no bias": ((3, 6, 5, 4, 2), ("tanh", "relu", "tanh"), "softmax",
+                          "cross_entropy", False, 0.0),
+    "2-3-1 identity output": ((2, 3, 1), "tanh", "identity", "l2", True, 0.1),
+}
+
+
+def data_for(net, rng, n_samples=13):
+    X = rng.normal(size=(n_samples, net.n_input))
+    if net.loss_function is ml.cross_entropy_loss:
+        Y = np.eye(net.n_output)[rng.integers(0, net.n_output, n_samples)]
+    else:
+        Y = rng.uniform(0, 1, size=(n_samples, net.n_output))
+    return X, Y
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_vectorised_fit_matches_the_sample_by_sample_oracle(config, rng):
+    sizes, hidden, output, loss, bias, reg_lambda = config
+    net = make_network(sizes, hidden, output, loss, bias)
+    X, Y = data_for(net, rng)
+    weights = [layer.weights.copy() for layer in net.layers]
+    biases = [None if layer.biases is None else layer.biases.copy() for layer in net.layers]
+    for step in range(5):
+        got_loss = net.fit(X, Y, 0.3, reg_lambda)
+        weights, biases, want_loss = reference_fit(
+            weights, biases, net.activation_list, net.d_activation_list,
+            net.loss_function, net.d_loss_function, X, Y, 0.3, reg_lambda)
+        assert got_loss == pytest.approx(want_loss, rel=1e-12), f"loss at step {step}"
+        for l, layer in enumerate(net.layers):
+            np.testing.assert_allclose(layer.weights, weights[l], rtol=0, atol=1e-12,
+                                       err_msg=f"W{l + 1} after step {step}")
+            if biases[l] is not None:
+                np.testing.assert_allclose(layer.biases, biases[l], rtol=0, atol=1e-12,
+                                           err_msg=f"b{l + 1} after step {step}")
+
+
+def test_fit_is_vectorised_over_the_batch(rng):
+    # Each activation (and derivative) is called once per layer per step, not once per sample.
+    calls = {"f": 0, "d_f": 0}
+
+    def counted_sigmoid(z):
+        calls["f"] += 1
+        return ml.sigmoid(z)
+
+    def counted_d_sigmoid(z):
+        calls["d_f"] += 1
+        return ml.d_sigmoid(z)
+
+    net = ml.Network([ml.Layer(3, 4), ml.Layer(4, 2)], [counted_sigmoid, counted_sigmoid],
+                     [counted_d_sigmoid, counted_d_sigmoid], ml.l2_loss, ml.d_l2_loss)
+    net.fit(rng.normal(size=(50, 3)), rng.uniform(size=(50, 2)), 0.1, 0.0)
+    assert calls == {"f": 2, "d_f": 2}
+
+
+def test_one_dimensional_labels_work_for_one_output_unit(rng):
+    X, y = rng.normal(size=(10, 2)), rng.integers(0, 2, 10).astype(float)
+    a, b = make_network((2, 4, 1)), make_network((2, 4, 1))
+    assert a.fit(X, y, 0.1, 0.0) == b.fit(X, y.reshape(-1, 1), 0.1, 0.0)
+    np.testing.assert_array_equal(a.layers[0].weights, b.layers[0].weights)
+
+
+def test_fit_returns_the_loss_before_the_update(rng):
+    net = make_network((2, 4, 1))
+    X, Y = rng.normal(size=(8, 2)), rng.uniform(size=(8, 1))
+    before = net.loss_function(Y, net.forward(X)[-1]) / len(X)
+    assert net.fit(X, Y, 0.5, 0.0) == before
+    assert net.fit(X, Y, 0.5, 0.0) < before
+
+
+def test_regularisation_decays_weights_but_not_biases(rng):
+    net = make_network((2, 3, 1))
+    X, Y = rng.normal(size=(5, 2)), rng.uniform(size=(5, 1))
+    _, plain = net.gradients(X, Y, 0.0)
+    _, decayed = net.gradients(X, Y, 0.5)
+    for layer, (dW0, db0), (dW1, db1) in zip(net.layers, plain, decayed):
+        np.testing.assert_allclose(dW1, dW0 + 0.5 * layer.weights, rtol=1e-14)
+        np.testing.assert_array_equal(db1, db0)
+
+
+def test_forward_returns_every_layers_activations(rng):
+    net = make_network((3, 5, 4, 2), output="softmax", loss="cross_entropy")
+    X = rng.normal(size=(6, 3))
+    activations = net.forward(X)
+    assert [a.shape for a in activations] == [(6, 3), (6, 5), (6, 4), (6, 2)]
+    np.testing.assert_array_equal(activations[0], X)
+    np.testing.assert_allclose(activations[-1].sum(axis=1), 1.0)
+
+
+def test_predict_thresholds_one_output_unit(rng):
+    net = make_network((2, 3, 1))
+    X = rng.normal(size=(20, 2))
+    output = net.forward(X)[-1][:, 0]
+    np.testing.assert_array_equal(net.predict(X), (output > 0.5).astype(int))
+    threshold = float(np.median(output))
+    np.testing.assert_array_equal(net.predict(X, threshold=threshold), output > threshold)
+    assert isinstance(net.predict(X), np.ndarray) and net.predict(X).shape == (20,)
+
+
+def test_predict_takes_the_argmax_of_several_outputs(rng):
+    net = make_network((3, 4, 5), output="softmax", loss="cross_entropy")
+    X = rng.normal(size=(30, 3))
+    np.testing.assert_array_equal(net.predict(X), net.forward(X)[-1].argmax(axis=1))
+    with pytest.raises(ValueError, match="threshold"):
+        net.predict(X, threshold=0.5)
+
+
+def test_train_full_batch_equals_repeated_fit(rng):
+    X, Y = rng.normal(size=(12, 2)), rng.uniform(size=(12, 1))
+    a, b = make_network((2, 4, 1)), make_network((2, 4, 1))
+    history = a.train(X, Y, epochs=7, learning_rate=0.2, reg_lambda=0.01)
+    losses = [b.fit(X, Y, 0.2, 0.01) for _ in range(7)]
+    np.testing.assert_array_equal(history["loss"], losses)
+    np.testing.assert_array_equal(a.layers[1].weights, b.layers[1].weights)
+
+
+def test_train_mini_batches_without_shuffling_follow_the_oracle(rng):
+    X = rng.normal(size=(10, 4))
+    Y = np.eye(3)[rng.integers(0, 3, 10)]
+    net = make_network((4, 5, 3), output="softmax", loss="cross_entropy")
+    weights = [layer.weights.copy() for layer in net.layers]
+    biases = [layer.biases.copy() for layer in net.layers]
+    history = net.train(X, Y, epochs=2, learning_rate=0.5, batch_size=4, shuffle=False)
+    for epoch in range(2):
+        losses = []
+        for start in range(0, 10, 4):
+            weights, biases, loss = reference_fit(
+                weights, biases, net.activation_list, net.d_activation_list, net.loss_function,
+                net.d_loss_function, X[start:start + 4], Y[start:start + 4], 0.5, 0.0)
+            losses.append(loss * len(X[start:start + 4]))
+        assert history["loss"][epoch] == pytest.approx(sum(losses) / 10, rel=1e-12)
+    for layer, W in zip(net.layers, weights):
+        np.testing.assert_allclose(layer.weights, W, rtol=0, atol=1e-12)
+
+
+def test_seeded_shuffling_is_reproducible_bit_for_bit(rng):
+    X, Y = rng.normal(size=(40, 2)), rng.uniform(size=(40, 1))
+
+    def trained(seed):
+        net = make_network((2, 4, 1))
+        history = net.train(X, Y, epochs=5, learning_rate=0.3, batch_size=8, seed=seed)
+        return history["loss"], net.layers[0].weights
+
+    loss_a, W_a = trained(7)
+    loss_b, W_b = trained(7)
+    loss_c, W_c = trained(8)
+    np.testing.assert_array_equal(loss_a, loss_b)
+    np.testing.assert_array_equal(W_a, W_b)
+    assert not np.array_equal(W_a, W_c)
+
+
+def test_train_records_validation_loss(rng):
+    X, Y = rng.normal(size=(20, 2)), rng.uniform(size=(20, 1))
+    X_val, Y_val = rng.normal(size=(7, 2)), rng.uniform(size=(7, 1))
+    net = make_network((2, 4, 1))
+    history = net.train(X, Y, epochs=3, learning_rate=0.1, validation_data=(X_val, Y_val))
+    assert history["val_loss"].shape == (3,)
+    final = net.loss_function(Y_val, net.forward(X_val)[-1]) / 7
+    assert history["val_loss"][-1] == final
+
+
+def test_divergence_raises_and_leaves_the_weights_unchanged(rng):
+    net = make_network((2, 8, 1), hidden="relu", output="identity")
+    X, Y = rng.normal(size=(16, 2)) * 1e3, rng.normal(size=(16, 1)) * 1e3
+    with pytest.raises(ml.DivergenceError, match="lower learning_rate"):
+        for _ in range(50):
+            before = [layer.weights.copy() for layer in net.layers]
+            net.fit(X, Y, 1e150, 0.0)
+    for layer, W in zip(net.layers, before):
+        np.testing.assert_array_equal(layer.weights, W)
+        assert np.all(np.isfinite(layer.weights))

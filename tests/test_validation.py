@@ -1,0 +1,110 @@
+"""Bad input gets a ValueError that names the problem, never a NaN or a deep NumPy traceback."""
+
+import numpy as np
+import pytest
+
+import mlplab as ml
+from conftest import make_network
+
+
+@pytest.fixture
+def net():
+    return make_network((2, 3, 1))
+
+
+@pytest.fixture
+def softmax_net():
+    return make_network((2, 3, 4), output="softmax", loss="cross_entropy")
+
+
+GOOD_X = np.ones((4, 2))
+GOOD_Y = np.ones(4)
+
+
+@pytest.mark.parametrize("X, message", [
+    (np.ones(4), "X must be 2-D"),
+    (np.ones((2, 2, 2)), "X must be 2-D"),
+    (np.array([["a", "b"]] * 4), "X must be numeric"),
+    (np.array([[1.0, np.nan]] * 4), "X contains NaN or infinity"),
+    (np.array([[1.0, np.inf]] * 4), "X contains NaN or infinity"),
+    (np.ones((0, 2)), "X is empty"),
+    (np.ones((4, 3)), "X has 3 features but the first layer expects 2"),
+    ([[1, 2], [3]], "X must be a numeric array"),
+])
+def test_bad_X(net, X, message):
+    with pytest.raises(ValueError, match=message):
+        net.fit(X, GOOD_Y, 0.1, 0.0)
+    if "features" in message or "2-D" in message or "NaN" in message:
+        with pytest.raises(ValueError, match=message):
+            net.predict(X)
+
+
+@pytest.mark.parametrize("Y, message", [
+    (np.array([1.0, np.nan, 0.0, 1.0]), "Y contains NaN or infinity"),
+    (np.ones(5), "different numbers of samples: 4 and 5"),
+    (np.ones((4, 2)), "Y has 2 columns but the network has 1 output units"),
+    (np.ones((4, 1, 1)), "Y must be 1-D or 2-D"),
+])
+def test_bad_Y(net, Y, message):
+    with pytest.raises(ValueError, match=message):
+        net.fit(GOOD_X, Y, 0.1, 0.0)
+
+
+def test_one_dimensional_Y_needs_one_output_unit(softmax_net):
+    with pytest.raises(ValueError, match="Y is 1-D but the network has 4 output units"):
+        softmax_net.fit(GOOD_X, np.zeros(4), 0.1, 0.0)
+
+
+@pytest.mark.parametrize("learning_rate", [0, -0.1, np.nan, np.inf, "0.1", None])
+def test_bad_learning_rate(net, learning_rate):
+    with pytest.raises(ValueError, match="learning_rate must be"):
+        net.fit(GOOD_X, GOOD_Y, learning_rate, 0.0)
+
+
+@pytest.mark.parametrize("reg_lambda", [-1e-3, np.nan, None])
+def test_bad_reg_lambda(net, reg_lambda):
+    with pytest.raises(ValueError, match="reg_lambda must be"):
+        net.fit(GOOD_X, GOOD_Y, 0.1, reg_lambda)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"epochs": 0}, "epochs must be >= 1"),
+    ({"epochs": 2.5}, "epochs must be an integer"),
+    ({"epochs": 2, "batch_size": 0}, "batch_size must be >= 1"),
+])
+def test_bad_training_settings(net, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        net.train(GOOD_X, GOOD_Y, learning_rate=0.1, **kwargs)
+
+
+def test_layers_that_do_not_chain():
+    with pytest.raises(ValueError, match="layers 0 and 1 do not chain"):
+        ml.Network([ml.Layer(2, 3), ml.Layer(4, 1)], [ml.sigmoid] * 2, [ml.d_sigmoid] * 2,
+                   ml.l2_loss, ml.d_l2_loss)
+
+
+@pytest.mark.parametrize("which", ["activation_list", "d_activation_list"])
+def test_lists_of_the_wrong_length(which):
+    lists = {"activation_list": [ml.sigmoid] * 2, "d_activation_list": [ml.d_sigmoid] * 2}
+    lists[which] = lists[which][:1]
+    with pytest.raises(ValueError, match=f"{which} has 1 entries but there are 2 layers"):
+        ml.Network([ml.Layer(2, 3), ml.Layer(3, 1)], lists["activation_list"],
+                   lists["d_activation_list"], ml.l2_loss, ml.d_l2_loss)
+
+
+def test_none_derivative_only_on_the_output_layer():
+    with pytest.raises(ValueError, match=r"d_activation_list\[0\] is None"):
+        ml.Network([ml.Layer(2, 3), ml.Layer(3, 2)], [ml.sigmoid, ml.softmax], [None, None],
+                   ml.cross_entropy_loss, ml.d_cross_entropy_softmax)
+
+
+def test_empty_network_and_non_callables():
+    with pytest.raises(ValueError, match="layers is empty"):
+        ml.Network([], [], [], ml.l2_loss, ml.d_l2_loss)
+    with pytest.raises(ValueError, match="loss_function must be callable"):
+        ml.Network([ml.Layer(2, 1)], [ml.sigmoid], [ml.d_sigmoid], "l2", ml.d_l2_loss)
+
+
+def test_bad_threshold(net):
+    with pytest.raises(ValueError, match="threshold must be a finite number"):
+        net.predict(GOOD_X, threshold="high")
