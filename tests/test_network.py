@@ -182,3 +182,17 @@ def test_divergence_raises_and_leaves_the_weights_unchanged(rng):
     for layer, W in zip(net.layers, before):
         np.testing.assert_array_equal(layer.weights, W)
         assert np.all(np.isfinite(layer.weights))
+
+
+def test_float32_training_stays_float32(rng):
+    X, Y = rng.normal(size=(30, 4)), np.eye(3)[rng.integers(0, 3, 30)]
+    net32 = make_network((4, 5, 3), output="softmax", loss="cross_entropy").astype(np.float32)
+    net64 = make_network((4, 5, 3), output="softmax", loss="cross_entropy")
+    h32 = net32.train(X, Y, epochs=20, learning_rate=0.5, batch_size=8, seed=1)
+    h64 = net64.train(X, Y, epochs=20, learning_rate=0.5, batch_size=8, seed=1)
+    for layer in net32.layers:
+        assert layer.weights.dtype == np.float32 and layer.biases.dtype == np.float32
+    assert net32.forward(X)[-1].dtype == np.float32
+    np.testing.assert_allclose(h32["loss"], h64["loss"], rtol=1e-4)
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        net32.astype(np.int32)

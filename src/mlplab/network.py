@@ -88,6 +88,24 @@ class Network:
             if not callable(getattr(self, name)):
                 raise ValueError(f"{name} must be callable, got {getattr(self, name)!r}")
 
+    def astype(self, dtype):
+        """Cast every weight and bias to `dtype` (np.float32 or np.float64) and return self.
+
+        Training and prediction then run in that dtype: inputs are converted to it.
+        """
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        for layer in self.layers:
+            layer.weights = layer.weights.astype(dtype)
+            if layer.biases is not None:
+                layer.biases = layer.biases.astype(dtype)
+        return self
+
+    @property
+    def dtype(self):
+        return self.layers[0].weights.dtype
+
     @property
     def n_input(self):
         return self.layers[0].weights.shape[0]
@@ -99,7 +117,7 @@ class Network:
     # ----- validation of data, once per public call ------------------------------------------
 
     def _check_X(self, X):
-        X = check_data(X, "X", dtype=self.layers[0].weights.dtype)
+        X = check_data(X, "X", dtype=self.dtype)
         if X.shape[1] != self.n_input:
             raise ValueError(f"X has {X.shape[1]} features but the first layer expects "
                              f"{self.n_input}")
