@@ -196,3 +196,14 @@ def test_float32_training_stays_float32(rng):
     np.testing.assert_allclose(h32["loss"], h64["loss"], rtol=1e-4)
     with pytest.raises(ValueError, match="dtype must be float32 or float64"):
         net32.astype(np.int32)
+
+
+def test_divergence_during_train_reports_the_epoch_and_the_history_so_far(rng):
+    net = make_network((2, 8, 1), hidden="relu", output="identity")
+    X, Y = rng.normal(size=(16, 2)) * 1e3, rng.normal(size=(16, 1)) * 1e3
+    with pytest.raises(ml.DivergenceError) as caught:
+        net.train(X, Y, epochs=50, learning_rate=1e150)
+    assert caught.value.epoch >= 1
+    assert len(caught.value.history["loss"]) == caught.value.epoch
+    assert np.all(np.isfinite(caught.value.history["loss"]))
+    assert all(np.all(np.isfinite(layer.weights)) for layer in net.layers)

@@ -339,6 +339,12 @@ class Network:
             ``"loss"``: each epoch's mean training loss (for mini-batches, the average of the
             batch losses, each measured before its step). ``"val_loss"``: present only with
             `validation_data`, the loss on it after each epoch.
+
+        Raises
+        ------
+        DivergenceError
+            As `fit`; its ``epoch`` attribute is the epoch that failed and its ``history`` the
+            losses of the epochs before it. The network keeps the last finite weights.
         """
         X, Y = self._check_XY(X, Y)
         check_number(epochs, "epochs", low=1, integer=True)
@@ -359,22 +365,36 @@ class Network:
         if verbose:
             from tqdm.auto import tqdm
             epoch_range = tqdm(epoch_range, desc="training", unit="epoch")
-        for epoch in epoch_range:
-            if batch_size >= n_samples:
-                loss = self._step(X, Y, learning_rate, reg_lambda)
-            else:
-                order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
-                loss = 0.0
-                for start in range(0, n_samples, batch_size):
-                    batch = order[start:start + batch_size]
-                    loss += self._step(X[batch], Y[batch], learning_rate, reg_lambda) * len(batch)
-                loss /= n_samples
-            history["loss"][epoch] = loss
-            if validation_data is not None:
-                history["val_loss"][epoch] = self._mean_loss(X_val, Y_val)
+        try:
+            for epoch in epoch_range:
+                history["loss"][epoch] = self._train_epoch(X, Y, learning_rate, reg_lambda,
+                                                           batch_size, shuffle, rng)
+                if validation_data is not None:
+                    history["val_loss"][epoch] = self._mean_loss(X_val, Y_val)
+                if verbose:
+                    epoch_range.set_postfix(loss=f"{history['loss'][epoch]:.4g}")
+        except DivergenceError as exc:
+            # Keep what was learned before the failing step: the weights are those of the last
+            # finite step, and the history runs up to the epoch that failed.
+            exc.epoch = epoch
+            exc.history = {key: values[:epoch] for key, values in history.items()}
+            raise
+        finally:
             if verbose:
-                epoch_range.set_postfix(loss=f"{loss:.4g}")
+                epoch_range.close()
         return history
+
+    def _train_epoch(self, X, Y, learning_rate, reg_lambda, batch_size, shuffle, rng):
+        """One pass over (X, Y) in batches of `batch_size`; returns the mean training loss."""
+        n_samples = len(X)
+        if batch_size >= n_samples:
+            return self._step(X, Y, learning_rate, reg_lambda)
+        order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+        loss = 0.0
+        for start in range(0, n_samples, batch_size):
+            batch = order[start:start + batch_size]
+            loss += self._step(X[batch], Y[batch], learning_rate, reg_lambda) * len(batch)
+        return loss / n_samples
 
     def _mean_loss(self, X, Y):
         return self.loss_function(Y, self._forward(X)[1][-1]) / len(X)
