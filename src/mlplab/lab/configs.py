@@ -1,0 +1,98 @@
+"""The assignment's experiments as data: one frozen dataclass per kind of study.
+
+An edited copy of a value here is all it takes to add or change a study. Each field's comment
+says what it is; `quick` versions shrink epochs and sweeps for a smoke run (``--quick``).
+"""
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Training:
+    """How one network is built and trained."""
+    hidden: tuple = (16,)          # hidden layer sizes; () is no hidden layer
+    activation: str = "sigmoid"    # hidden activation, a key of functions.ACTIVATIONS
+    output: str = "softmax"        # "softmax" (cross-entropy, one-hot targets) or "sigmoid" (L2)
+    epochs: int = 100
+    learning_rate: float = 0.5
+    reg_lambda: float = 0.0
+    batch_size: int | None = None  # None: full batch, one step per epoch, as the assignment
+    standardize: bool = False      # fit a StandardScaler on the training rows (never the test)
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    """Assignment Q3: k-fold stratified cross-validation of one binary data set."""
+    name: str                      # key in results.json ("linear", "nonlinear")
+    title: str
+    dataset: str                   # "linear" or "nonlinear" (mlplab.datasets)
+    training: Training
+    why: str                       # why this architecture and schedule (quoted in the report)
+    n_splits: int = 5
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Assignment Q4: vary one training setting on dataset 2, the others held at `base`."""
+    name: str                      # key in results.json ("epochs", "learning_rate", ...)
+    title: str
+    param: str                     # the Training field being varied ("hidden" for structure)
+    values: tuple
+    base: Training
+
+
+Q2_5 = Training(hidden=(4,), output="sigmoid", epochs=100, learning_rate=1e-2)
+
+Q3 = (
+    CrossValidation(
+        name="linear", title="Q3.1 LinearXY", dataset="linear",
+        training=Training(hidden=(4,), output="sigmoid", epochs=300, learning_rate=0.5,
+                          batch_size=32, standardize=True),
+        why=("The classes are separated by a line, so a small hidden layer is enough; sigmoid "
+             "output with L2 loss as in the assignment's Q2.5, inputs standardised on each "
+             "training fold, mini-batches of 32 so 300 epochs reach the linear optimum."),
+    ),
+    CrossValidation(
+        name="nonlinear", title="Q3.2 NonLinearXY", dataset="nonlinear",
+        training=Training(hidden=(16,), output="sigmoid", epochs=300, learning_rate=4.0,
+                          batch_size=32, standardize=True),
+        why=("The two moons need a bent boundary: 16 sigmoid hidden units give the network "
+             "enough pieces to bend it, and many large steps (mini-batches of 32, learning "
+             "rate 4.0, 300 epochs; the L2 loss through a sigmoid output has small gradients) "
+             "carry it past the linear solution where full-batch gradient descent stalls at "
+             "about 0.87."),
+    ),
+)
+
+Q4_BASE = Training(hidden=(32,), output="softmax", epochs=100, learning_rate=0.5,
+                   reg_lambda=1e-4, batch_size=32)
+
+Q4 = (
+    Sweep("epochs", "Q4.1 Epochs", "epochs", (1, 3, 10, 30, 100, 300), Q4_BASE),
+    Sweep("learning_rate", "Q4.2 Learning rate", "learning_rate",
+          (0.001, 0.01, 0.1, 0.5, 2.0, 8.0), Q4_BASE),
+    Sweep("reg_lambda", "Q4.3 Regularization", "reg_lambda", (0.0, 1e-4, 1e-3, 1e-2, 1e-1),
+          Q4_BASE),
+    Sweep("structure", "Q4.4 Network structure", "hidden",
+          ((), (8,), (32,), (128,), (64, 32), (128, 64, 32)), Q4_BASE),
+)
+
+
+def quick(config):
+    """A smaller version of a study for a smoke run: fewer epochs, at most 3 sweep values."""
+    if isinstance(config, Training):
+        return dataclasses.replace(config, epochs=max(1, min(config.epochs, 20)))
+    if isinstance(config, CrossValidation):
+        return dataclasses.replace(config, training=quick(config.training))
+    values = config.values
+    if config.param == "epochs":
+        values = tuple(v for v in values if v <= 20)[:3]
+    elif len(values) > 3:
+        values = (values[0], values[len(values) // 2], values[-1])
+    return dataclasses.replace(config, values=values, base=quick(config.base))
+
+
+def to_dict(config):
+    """A JSON-ready dict of a config (tuples become lists)."""
+    return dataclasses.asdict(config)

@@ -1,0 +1,299 @@
+"""Run the assignment's experiments and return plain records (dicts of numbers and lists).
+
+Nothing here plots or writes a report: `plots` and `report` read what this returns. Every
+training is an independent task (a fold, a sweep point), so ``jobs > 1`` runs them in parallel
+with joblib and gives exactly the same numbers as ``jobs=1``: each task's randomness comes from
+its own seed, never from the order tasks run in.
+"""
+
+import dataclasses
+import warnings
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_score, recall_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+from .. import Layer, Network, __version__, datasets, gradcheck
+from ..functions import ACTIVATIONS, LOSSES, sigmoid, d_sigmoid, l2_loss, d_l2_loss
+from ..network import DivergenceError
+from . import configs
+
+# Folds or settings where a class is never predicted make precision (and so F1) 0/0: scored
+# as 0 rather than warned about (zero_division=0), and said so in the report.
+ZERO_DIVISION = 0
+
+
+# ----- one network ---------------------------------------------------------------------------
+
+def build_network(training, n_input, n_output):
+    """A fresh Network for `training` (a configs.Training) with the given input/output widths."""
+    sizes = (n_input, *training.hidden, n_output)
+    layers = [Layer(n_in, n_out) for n_in, n_out in zip(sizes, sizes[1:])]
+    hidden_f, hidden_d = ACTIVATIONS[training.activation]
+    out_f, out_d = ACTIVATIONS[training.output]
+    loss = LOSSES["cross_entropy" if training.output == "softmax" else "l2"]
+    return Network(layers, [hidden_f] * (len(layers) - 1) + [out_f],
+                   [hidden_d] * (len(layers) - 1) + [out_d], *loss)
+
+
+def network_to_dict(net, scaler=None):
+    """The parameters of `net` (and its input scaler) as lists, enough to evaluate it again."""
+    return {
+        "weights": [layer.weights.tolist() for layer in net.layers],
+        "biases": [layer.biases.tolist() for layer in net.layers],
+        "scaler_mean": None if scaler is None else scaler.mean_.tolist(),
+        "scaler_scale": None if scaler is None else scaler.scale_.tolist(),
+    }
+
+
+def scores(y_true, y_pred, labels, average):
+    """Accuracy, precision, recall, F1 and the confusion matrix, by scikit-learn."""
+    kwargs = {"average": average, "zero_division": ZERO_DIVISION}
+    if average == "binary":
+        kwargs["pos_label"] = labels[-1]
+    else:
+        kwargs["labels"] = labels
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "precision": float(precision_score(y_true, y_pred, **kwargs)),
+        "recall": float(recall_score(y_true, y_pred, **kwargs)),
+        "f1": float(f1_score(y_true, y_pred, **kwargs)),
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def train_and_score(training, X_train, y_train, X_test, y_test, seed, keep_model=False):
+    """Train one network on the training rows and score it on the test rows.
+
+    Labels are 1-D class labels; a sigmoid output gets them as 0/1 targets (binary only), a
+    softmax output as one-hot rows. Returns scores plus the per-epoch training and test loss,
+    ``diverged_at`` (the epoch where training stopped on a non-finite step, else None) and,
+    with `keep_model`, the trained parameters.
+    """
+    labels = np.unique(y_train)
+    scaler = None
+    if training.standardize:
+        # Fitted on the training rows only; StandardScaler leaves zero-variance columns alone.
+        scaler = StandardScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    if training.output == "softmax":
+        Y_train, Y_test = datasets.one_hot_encode(y_train, y_test)
+        n_output = Y_train.shape[1]
+    else:
+        if len(labels) != 2:
+            raise ValueError(f"a sigmoid output needs 2 classes, got {len(labels)}")
+        Y_train = (y_train == labels[1]).astype(float)
+        Y_test = (y_test == labels[1]).astype(float)
+        n_output = 1
+    net = build_network(training, X_train.shape[1], n_output)
+    diverged_at = None
+    try:
+        history = net.train(X_train, Y_train, epochs=training.epochs,
+                            learning_rate=training.learning_rate,
+                            reg_lambda=training.reg_lambda, batch_size=training.batch_size,
+                            seed=seed, validation_data=(X_test, Y_test))
+    except DivergenceError as exc:
+        diverged_at, history = exc.epoch, exc.history
+    y_pred = labels[net.predict(X_test)]
+    record = scores(y_test, y_pred, labels, "binary" if n_output == 1 else "macro")
+    record["train_accuracy"] = float(accuracy_score(y_train, labels[net.predict(X_train)]))
+    record["loss"] = history["loss"].tolist()
+    record["test_loss"] = history["val_loss"].tolist()
+    record["diverged_at"] = diverged_at
+    if keep_model:
+        record["model"] = network_to_dict(net, scaler)
+    return record
+
+
+def logistic_regression_scores(X_train, y_train, X_test, y_test):
+    """The linear baseline of Q3: scikit-learn's LogisticRegression on standardised inputs."""
+    scaler = StandardScaler().fit(X_train)
+    model = LogisticRegression().fit(scaler.transform(X_train), y_train)
+    return scores(y_test, model.predict(scaler.transform(X_test)), np.unique(y_train), "binary")
+
+
+# ----- aggregation ---------------------------------------------------------------------------
+
+METRICS = ("accuracy", "precision", "recall", "f1")
+
+
+def summarize_folds(folds):
+    """Q3's aggregation: metrics averaged over folds, confusion matrices accumulated (summed)."""
+    summary = {metric: float(np.mean([fold[metric] for fold in folds])) for metric in METRICS}
+    summary["confusion_matrix"] = np.sum([fold["confusion_matrix"] for fold in folds],
+                                         axis=0).tolist()
+    return summary
+
+
+# ----- the studies ---------------------------------------------------------------------------
+
+def _run_tasks(tasks, jobs, description, progress):
+    """Call each (function, args) task, in parallel when jobs > 1; results in task order."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(tasks), desc=description, unit="run", leave=True)
+    try:
+        if jobs == 1:
+            results = []
+            for function, args in tasks:
+                results.append(function(*args))
+                if bar is not None:
+                    bar.update()
+            return results
+        from joblib import Parallel, delayed
+        results = []
+        for result in Parallel(n_jobs=jobs, return_as="generator")(
+                delayed(function)(*args) for function, args in tasks):
+            results.append(result)
+            if bar is not None:
+                bar.update()
+        return results
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def run_q1():
+    """Assignment Q1: the worked forward pass and the gradients of its 2-3-1 network.
+
+    Q1.2 gives no target; y_true = 1 is used for the gradients.
+    """
+    net = q1_network()
+    a0 = np.array([[1.0, 1.0]])
+    y_true = np.array([[1.0]])
+    zs, activations = net._forward(a0)
+    _, grads = net.gradients(a0, y_true)
+    formula = q1_formula_gradients(y_true[0, 0])
+    difference = max(float(np.max(np.abs(np.ravel(grads[l][k]) - np.ravel(formula[name]))))
+                     for l, k, name in ((0, 0, "dW1"), (0, 1, "db1"), (1, 0, "dW2"), (1, 1, "db2")))
+    return {
+        "z1": zs[0][0].tolist(), "a1": activations[1][0].tolist(),
+        "z2": zs[1][0].tolist(), "a2": activations[2][0].tolist(),
+        "output": float(activations[2][0, 0]),
+        "y_true": 1.0,
+        "gradients": {"dW1": grads[0][0].tolist(), "db1": grads[0][1].tolist(),
+                      "dW2": grads[1][0].tolist(), "db2": grads[1][1].tolist()},
+        "formula_max_abs_difference": difference,
+        "gradcheck_relative_error": gradcheck(net, a0, y_true),
+    }
+
+
+Q1_W1 = [[0.4, 0.6, 0.2], [0.3, 0.9, 0.5]]
+Q1_B1 = [1.0, 1.0, 1.0]
+Q1_W2 = [[0.2], [0.2], [0.8]]
+Q1_B2 = [0.5]
+
+
+def q1_network():
+    """The assignment's Q1 network: 2-3-1, sigmoid on both layers, L2 loss."""
+    layers = [Layer(2, 3), Layer(3, 1)]
+    for layer, W, b in zip(layers, (Q1_W1, Q1_W2), (Q1_B1, Q1_B2)):
+        layer.weights, layer.biases = np.array(W), np.array(b)
+    return Network(layers, [sigmoid, sigmoid], [d_sigmoid, d_sigmoid], l2_loss, d_l2_loss)
+
+
+def q1_formula_gradients(y_true):
+    """Q1.2's closed-form gradients, in the assignment's column orientation."""
+    W1, b1, W2, b2 = (np.array(v, dtype=float) for v in (Q1_W1, Q1_B1, Q1_W2, Q1_B2))
+    a0 = np.ones((2, 1))
+    z1 = W1.T @ a0 + b1.reshape(-1, 1)
+    a1 = sigmoid(z1)
+    z2 = W2.T @ a1 + b2.reshape(-1, 1)
+    a2 = sigmoid(z2)
+    eta = (a2 - y_true) * (sigmoid(z2) * (1 - sigmoid(z2)))
+    inner = (W2 @ eta) * (sigmoid(z1) * (1 - sigmoid(z1)))
+    return {"dW2": a1 @ eta.T, "db2": eta.T, "dW1": a0 @ inner.T, "db1": inner.T}
+
+
+def run_q2_5(training):
+    """Assignment Q2.5: the 2-4-1 network on iris, full batch; its loss must fall."""
+    X, y = datasets.load_q25()
+    net = build_network(training, X.shape[1], 1)
+    loss = net.train(X, y.astype(float), epochs=training.epochs,
+                     learning_rate=training.learning_rate,
+                     reg_lambda=training.reg_lambda)["loss"]
+    return {"loss": loss.tolist(), "strictly_decreasing": bool(np.all(np.diff(loss) < 0)),
+            "train_accuracy": float(np.mean(net.predict(X) == y))}
+
+
+def cross_validation_tasks(cv, X, y, seed):
+    folds = StratifiedKFold(n_splits=cv.n_splits, shuffle=True, random_state=seed).split(X, y)
+    tasks = []
+    for fold, (train, test) in enumerate(folds):
+        tasks.append((train_and_score, (cv.training, X[train], y[train], X[test], y[test],
+                                        seed + fold, True)))
+        tasks.append((logistic_regression_scores, (X[train], y[train], X[test], y[test])))
+    return tasks
+
+
+def assemble_cross_validation(cv, results, n_samples):
+    folds, baseline_folds = results[0::2], results[1::2]
+    summary = summarize_folds(folds)
+    summary["folds"] = folds
+    summary["baseline"] = {"name": "LogisticRegression", **summarize_folds(baseline_folds),
+                           "folds": baseline_folds}
+    summary["n_samples"] = n_samples
+    summary["config"] = configs.to_dict(cv)
+    return summary
+
+
+def sweep_tasks(sweep, data, seed):
+    X_train, y_train, X_test, y_test = data
+    return [(train_and_score, (dataclasses.replace(sweep.base, **{sweep.param: value}),
+                               X_train, y_train, X_test, y_test, seed))
+            for value in sweep.values]
+
+
+def assemble_sweep(sweep, records, n_input, n_output):
+    if sweep.param == "hidden":
+        # Structures are written as full lists of layer sizes, e.g. [64, 32, 10].
+        values = [[n_input, *hidden, n_output] for hidden in sweep.values]
+    else:
+        values = list(sweep.values)
+    result = {"values": values}
+    for key in (*METRICS, "train_accuracy", "diverged_at", "loss", "test_loss"):
+        result[key] = [record[key] for record in records]
+    result["confusion_matrices"] = [record["confusion_matrix"] for record in records]
+    result["config"] = configs.to_dict(sweep)
+    return result
+
+
+def run_all(data_dir=None, seed=0, quick=False, jobs=1, progress=False):
+    """Every experiment of the assignment; returns the results dict saved as results.json.
+
+    All data is loaded (and so checked) before any training starts.
+    """
+    pick = configs.quick if quick else (lambda config: config)
+    q2_5 = pick(configs.Q2_5)
+    q3 = [pick(cv) for cv in configs.Q3]
+    q4 = [pick(sweep) for sweep in configs.Q4]
+    data1 = {cv.name: getattr(datasets, f"load_{cv.dataset}")(data_dir) for cv in q3}
+    data2 = datasets.load_digits_split(data_dir)
+
+    results = {
+        "mlplab_version": __version__,
+        "seed": seed,
+        "quick": quick,
+        "data": {name: datasets.source_of(name, data_dir)
+                 for name in ("linear", "nonlinear", "digits")},
+        "zero_division": ZERO_DIVISION,
+        "q1": run_q1(),
+        "q2_5": {**run_q2_5(q2_5), "config": configs.to_dict(q2_5)},
+        "q3": {},
+        "q4": {},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)  # joblib's worker notices
+        for cv in q3:
+            X, y = data1[cv.name]
+            records = _run_tasks(cross_validation_tasks(cv, X, y, seed), jobs, cv.title, progress)
+            results["q3"][cv.name] = assemble_cross_validation(cv, records, len(y))
+        n_input, n_output = data2[0].shape[1], len(np.unique(data2[1]))
+        for sweep in q4:
+            records = _run_tasks(sweep_tasks(sweep, data2, seed), jobs, sweep.title, progress)
+            results["q4"][sweep.name] = assemble_sweep(sweep, records, n_input, n_output)
+    results["q4_baseline"] = configs.to_dict(q4[0].base)
+    return results
