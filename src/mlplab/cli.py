@@ -1,42 +1,175 @@
-"""The ``mlplab`` command line (also ``python -m mlplab``)."""
+"""The ``mlplab`` command line (also ``python -m mlplab``).
+
+Errors a user can cause (a bad flag, a missing or malformed data file, an output folder that is
+not ours) end in one line on stderr and a non-zero exit, never a traceback.
+"""
 
 import argparse
+import json
+import pathlib
+import shutil
 import sys
+import tempfile
+import time
 
 import numpy as np
+
+OUTPUTS = ("results.json", "report.md", "report.html", "figures")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected 0 <= seed < 2**32, got {value}")
+    return value
+
+
+def _check_out_dir(out):
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / "results.json").exists():
+        raise ValueError(f"--out {out}: folder is not empty and holds no earlier mlplab run; "
+                         "choose a new or empty folder")
+
+
+def _run(args):
+    from . import datasets
+    from .lab import plots, report, runner
+
+    out = pathlib.Path(args.out)
+    _check_out_dir(out)
+    data_dir = None
+    if args.data_dir is not None:
+        data_dir = pathlib.Path(args.data_dir)
+        if not data_dir.is_dir():
+            raise ValueError(f"--data-dir {data_dir}: no such folder")
+    # Load (and so check) every data file before anything is trained or written.
+    data = runner.load_all(data_dir)
+    sources = {name: datasets.source_of(name, data_dir) for name in ("linear", "nonlinear", "digits")}
+    start = time.perf_counter()
+    results = runner.run_all(data, seed=args.seed, quick=args.quick, jobs=args.jobs,
+                             progress=not args.no_progress, sources=sources)
+
+    # Write into a staging folder beside the output, then move the finished files in, so an
+    # interrupted run never leaves a half-written report.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=".mlplab-", dir=out.parent))
+    try:
+        (staging / "results.json").write_text(json.dumps(results, indent=1, allow_nan=False),
+                                              encoding="utf-8")
+        figures = plots.make_all(results, data, staging / "figures")
+        report.write_report(results, figures, staging)
+        out.mkdir(exist_ok=True)
+        for name in OUTPUTS:
+            target = out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+            (staging / name).rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    elapsed = time.perf_counter() - start
+    _print_summary(results, out, elapsed)
+    return 0
+
+
+def _print_summary(results, out, elapsed):
+    q3, q4 = results["q3"], results["q4"]
+    print(f"Q1.1 output: {results['q1']['output']:.4f}")
+    for name, result in q3.items():
+        print(f"{result['config']['title']}: accuracy {result['accuracy']:.4f} "
+              f"(LogisticRegression {result['baseline']['accuracy']:.4f})")
+    for name, sweep in q4.items():
+        best = int(np.argmax(sweep["accuracy"]))
+        print(f"{sweep['config']['title']}: best test accuracy {sweep['accuracy'][best]:.4f}")
+    print(f"report: {out / 'report.md'} and {out / 'report.html'}; numbers: "
+          f"{out / 'results.json'} ({elapsed:.1f} s)")
+
+
+def _q1(args):
+    from .lab.runner import run_q1
+
+    q1 = run_q1()
+    fmt = lambda values: "[" + ", ".join(f"{v:.4f}" for v in values) + "]"  # noqa: E731
+    print("Q1.1: w1 = [[0.4, 0.6, 0.2], [0.3, 0.9, 0.5]], b1 = [1, 1, 1], "
+          "w2 = [0.2, 0.2, 0.8]^T, b2 = 0.5, a0 = [1, 1]")
+    print(f"  z1 = w1^T a0 + b1 = {fmt(q1['z1'])}")
+    print(f"  a1 = sigmoid(z1)  = {fmt(q1['a1'])}")
+    print(f"  z2 = w2^T a1 + b2 = {fmt(q1['z2'])}")
+    print(f"  a2 = sigmoid(z2)  = {fmt(q1['a2'])}")
+    print(f"output: {q1['output']:.4f}")
+    return 0
 
 
 def _demo(args):
     """Train the assignment's Q2.5 network on iris and print its falling loss."""
-    from sklearn import datasets
+    from . import datasets
+    from .lab import configs
+    from .lab.runner import build_network
 
-    from . import Layer, Network, d_sigmoid, l2_loss, d_l2_loss, sigmoid
-
-    X, Y = datasets.load_iris(return_X_y=True)
-    X, Y = X[:100, :2], Y[:100]
-    indices = np.arange(100)
-    np.random.default_rng(2).shuffle(indices)
-    X, Y = X[indices], Y[indices]
-    model = Network([Layer(2, 4), Layer(4, 1)], [sigmoid, sigmoid], [d_sigmoid, d_sigmoid],
-                    l2_loss, d_l2_loss)
-    losses = model.train(X, Y, epochs=args.epochs, learning_rate=1e-2)["loss"]
-    print(f"Q2.5: 2-4-1 sigmoid network, L2 loss, iris (100 rows, 2 features), lr 0.01")
+    X, y = datasets.load_q25()
+    training = configs.Q2_5
+    model = build_network(training, 2, 1)
+    losses = model.train(X, y.astype(float), epochs=args.epochs,
+                         learning_rate=training.learning_rate)["loss"]
+    print(f"Q2.5: 2-4-1 sigmoid network, L2 loss, iris (100 rows, 2 features), "
+          f"learning rate {training.learning_rate:g}")
     step = max(1, len(losses) // 10)
-    for epoch in list(range(0, len(losses), step)) + [len(losses) - 1]:
+    for epoch in sorted(set(range(0, len(losses), step)) | {len(losses) - 1}):
         print(f"  epoch {epoch + 1:4d}  loss {losses[epoch]:.6f}")
     falling = bool(np.all(np.diff(losses) < 0))
-    accuracy = float(np.mean(model.predict(X) == Y))
-    print(f"loss strictly decreasing: {falling}; training accuracy {accuracy:.3f}")
+    print(f"loss strictly decreasing: {'yes' if falling else 'no'}")
     return 0
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="mlplab",
-        description="The CS640 Homework 2 neural network, from scratch in NumPy.")
+        description="The CS640 Homework 2 neural network, from scratch in NumPy: run every "
+                    "experiment of the assignment and write a report.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = commands.add_parser("demo", help="train the assignment's Q2.5 network and print its loss")
-    demo.add_argument("--epochs", type=int, default=100, help="number of epochs (default 100)")
+
+    run = commands.add_parser(
+        "run", help="run every experiment (Q1, Q2.5, Q3, Q4) and write the report",
+        description="Run every experiment of the assignment and write OUT/report.md, "
+                    "OUT/report.html (self-contained), OUT/results.json and OUT/figures/.")
+    run.add_argument("--out", default="mlplab-report", metavar="DIR",
+                     help="output folder (default: mlplab-report); an earlier run's files in "
+                          "it are replaced")
+    run.add_argument("--data-dir", metavar="DIR",
+                     help="load the course's own CSV files from DIR (dataset1/LinearX.csv, ..., "
+                          "dataset2/Digit_X_train.csv, ...; or directly in DIR) instead of the "
+                          "built-in data")
+    run.add_argument("--seed", type=_seed, default=0,
+                     help="seed of the fold splits and mini-batch shuffling (default 0); the "
+                          "same seed gives the same results.json")
+    run.add_argument("--quick", action="store_true",
+                     help="a smoke run: fewer epochs and at most 3 values per sweep")
+    run.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                     help="train N networks in parallel (default 1); results are identical")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    run.set_defaults(handler=_run)
+
+    q1 = commands.add_parser("q1", help="print the Q1.1 forward pass, step by step")
+    q1.set_defaults(handler=_q1)
+
+    demo = commands.add_parser("demo", help="train the Q2.5 network and print its falling loss")
+    demo.add_argument("--epochs", type=_positive_int, default=100,
+                      help="number of epochs (default 100)")
     demo.set_defaults(handler=_demo)
     return parser
 

@@ -7,7 +7,6 @@ its own seed, never from the order tasks run in.
 """
 
 import dataclasses
-import warnings
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -261,39 +260,44 @@ def assemble_sweep(sweep, records, n_input, n_output):
     return result
 
 
-def run_all(data_dir=None, seed=0, quick=False, jobs=1, progress=False):
-    """Every experiment of the assignment; returns the results dict saved as results.json.
+def load_all(data_dir=None):
+    """Every data set of the lab, loaded (and so checked) before any training or writing.
 
-    All data is loaded (and so checked) before any training starts.
+    Returns {"linear": (X, y), "nonlinear": (X, y), "digits": (X_train, y_train, X_test,
+    y_test)}; a bad course file raises datasets.DataError.
+    """
+    return {"linear": datasets.load_linear(data_dir),
+            "nonlinear": datasets.load_nonlinear(data_dir),
+            "digits": datasets.load_digits_split(data_dir)}
+
+
+def run_all(data, seed=0, quick=False, jobs=1, progress=False, sources=None):
+    """Every experiment of the assignment on `data` (from `load_all`); returns the results
+    dict that is saved as results.json.
     """
     pick = configs.quick if quick else (lambda config: config)
     q2_5 = pick(configs.Q2_5)
     q3 = [pick(cv) for cv in configs.Q3]
     q4 = [pick(sweep) for sweep in configs.Q4]
-    data1 = {cv.name: getattr(datasets, f"load_{cv.dataset}")(data_dir) for cv in q3}
-    data2 = datasets.load_digits_split(data_dir)
-
     results = {
         "mlplab_version": __version__,
         "seed": seed,
         "quick": quick,
-        "data": {name: datasets.source_of(name, data_dir)
-                 for name in ("linear", "nonlinear", "digits")},
+        "data": sources or {name: "built-in" for name in data},
         "zero_division": ZERO_DIVISION,
         "q1": run_q1(),
         "q2_5": {**run_q2_5(q2_5), "config": configs.to_dict(q2_5)},
         "q3": {},
         "q4": {},
     }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)  # joblib's worker notices
-        for cv in q3:
-            X, y = data1[cv.name]
-            records = _run_tasks(cross_validation_tasks(cv, X, y, seed), jobs, cv.title, progress)
-            results["q3"][cv.name] = assemble_cross_validation(cv, records, len(y))
-        n_input, n_output = data2[0].shape[1], len(np.unique(data2[1]))
-        for sweep in q4:
-            records = _run_tasks(sweep_tasks(sweep, data2, seed), jobs, sweep.title, progress)
-            results["q4"][sweep.name] = assemble_sweep(sweep, records, n_input, n_output)
+    for cv in q3:
+        X, y = data[cv.dataset]
+        records = _run_tasks(cross_validation_tasks(cv, X, y, seed), jobs, cv.title, progress)
+        results["q3"][cv.name] = assemble_cross_validation(cv, records, len(y))
+    digits = data["digits"]
+    n_input, n_output = digits[0].shape[1], len(np.unique(digits[1]))
+    for sweep in q4:
+        records = _run_tasks(sweep_tasks(sweep, digits, seed), jobs, sweep.title, progress)
+        results["q4"][sweep.name] = assemble_sweep(sweep, records, n_input, n_output)
     results["q4_baseline"] = configs.to_dict(q4[0].base)
     return results
