@@ -1,0 +1,175 @@
+"""The lab end to end: a quick run into a temporary folder, read as a user would read it."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mlplab.cli import main
+from mlplab.lab import configs, report, runner
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "report"
+    assert main(["run", "--out", str(out), "--quick", "--no-progress", "--seed", "3"]) == 0
+    return out, json.loads((out / "results.json").read_text())
+
+
+def test_run_writes_every_output(quick_run):
+    out, _ = quick_run
+    for name in ("report.md", "report.html", "results.json"):
+        assert (out / name).stat().st_size > 0
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert "q2_5_loss.png" in figures
+    for name in ("linear", "nonlinear"):
+        for kind in ("losses", "boundary", "confusion"):
+            assert f"q3_{name}_{kind}.png" in figures
+    for name in ("epochs", "learning_rate", "reg_lambda", "structure"):
+        assert f"q4_{name}_metrics.png" in figures and f"q4_{name}_losses.png" in figures
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".mlplab-")]
+
+
+def test_results_json_contract(quick_run):
+    _, results = quick_run
+    assert results["seed"] == 3
+    assert round(results["q1"]["output"], 4) == 0.8221
+    assert len(results["q2_5"]["loss"]) == configs.quick(configs.Q2_5).epochs
+    for name, n_samples in (("linear", 500), ("nonlinear", 1000)):
+        R = results["q3"][name]
+        for metric in runner.METRICS:
+            assert R[metric] == pytest.approx(np.mean([f[metric] for f in R["folds"]]))
+        assert len(R["folds"]) == 5
+        assert np.sum(R["confusion_matrix"]) == n_samples
+        assert np.array(R["confusion_matrix"]).shape == (2, 2)
+    for name in ("epochs", "learning_rate", "reg_lambda", "structure"):
+        S = results["q4"][name]
+        for metric in runner.METRICS:
+            assert len(S[metric]) == len(S["values"]) >= 2
+            assert all(0 <= v <= 1 for v in S[metric])
+        assert all(np.sum(m) == 899 for m in S["confusion_matrices"])
+        assert len(S["test_loss"][0]) == len(S["loss"][0])
+    structures = results["q4"]["structure"]["values"]
+    assert all(s[0] == 64 and s[-1] == 10 for s in structures)
+
+
+def test_report_holds_every_section_and_the_four_lists(quick_run):
+    out, results = quick_run
+    text = (out / "report.md").read_text()
+    for section in ("Q1.1", "Q1.2", "Q2.5", "Q3.1 LinearXY", "Q3.2 NonLinearXY", "Q4.1",
+                    "Q4.2", "Q4.3", "Q4.4", "Q5.1", "Q5.2", "Q5.3", "Q5.4"):
+        assert f" {section}" in text, section
+    assert "0.8221" in text and "$$" in text
+    n_values = len(results["q4"]["epochs"]["values"])
+    for metric in runner.METRICS:
+        match = re.search(rf"^{metric} scores: \[(.*)\]$", text, re.M)
+        assert match and len(match.group(1).split(", ")) == n_values
+    for figure in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
+        assert (out / figure).exists(), figure
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "src='figures/" not in html
+
+
+def test_q5_prose_cites_this_runs_numbers(quick_run):
+    out, results = quick_run
+    text = (out / "report.md").read_text()
+    q5 = text[text.index("## Q5"):]
+    cited = set(re.findall(r"\d+\.\d{4}", q5))
+    epochs = results["q4"]["epochs"]
+    assert f"{epochs['accuracy'][0]:.4f}" in cited          # smallest epoch count
+    assert f"{results['q3']['linear']['accuracy']:.4f}" in cited
+    assert f"{results['q4']['reg_lambda']['accuracy'][-1]:.4f}" in cited
+
+
+def test_same_seed_gives_the_same_results_bit_for_bit(quick_run, tmp_path):
+    out, _ = quick_run
+    again = tmp_path / "again"
+    assert main(["run", "--out", str(again), "--quick", "--no-progress", "--seed", "3",
+                 "--jobs", "2"]) == 0
+    assert (again / "results.json").read_bytes() == (out / "results.json").read_bytes()
+
+
+def test_markdown_table_and_formula_rendering():
+    blocks = [report.table(["a", "b"], [[1, "x|y"]]), report.formula(r"\frac{1}{2}")]
+    markdown = report.to_markdown(blocks, "figures/")
+    assert "| a | b |" in markdown and "x\\|y" in markdown and "$$\n\\frac{1}{2}\n$$" in markdown
+    assert "<img src='data:image/png;base64," in report.to_html(blocks, ".", "t")
+
+
+def test_summarize_folds_accumulates_matrices_and_averages_scores():
+    folds = [{"accuracy": 1.0, "precision": 0.5, "recall": 1.0, "f1": 0.5,
+              "confusion_matrix": [[1, 0], [2, 3]]},
+             {"accuracy": 0.5, "precision": 1.0, "recall": 0.0, "f1": 0.0,
+              "confusion_matrix": [[4, 1], [0, 1]]}]
+    summary = runner.summarize_folds(folds)
+    assert summary["confusion_matrix"] == [[5, 1], [2, 4]]
+    assert summary["accuracy"] == 0.75 and summary["precision"] == 0.75
+
+
+def test_a_fold_that_never_predicts_a_class_scores_zero_without_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = runner.scores(np.array([0, 1, 1]), np.array([0, 0, 0]), np.array([0, 1]),
+                               "binary")
+    assert scores["precision"] == 0.0 and scores["recall"] == 0.0
+
+
+def run_cli(*args, cwd):
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-m", "mlplab", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("files, message", [
+    ({"LinearX.csv": "1,2\n3,4\n"}, "LinearY.csv"),
+    ({"LinearX.csv": "1,2\n3,4\n", "LinearY.csv": "0\n1\n0\n"}, "LinearX.csv"),
+    ({"LinearX.csv": "1,2\n3\n", "LinearY.csv": "0\n1\n"}, "line 2"),
+    ({"LinearX.csv": "1,2\nx,4\n", "LinearY.csv": "0\n1\n"}, "line 2"),
+    ({"LinearX.csv": "", "LinearY.csv": ""}, "empty"),
+])
+def test_bad_data_dir_gives_one_line_and_writes_nothing(tmp_path, files, message):
+    data_dir = tmp_path / "course"
+    (data_dir / "dataset1").mkdir(parents=True)
+    for name, text in files.items():
+        (data_dir / "dataset1" / name).write_text(text)
+    out = tmp_path / "out"
+    result = run_cli("run", "--quick", "--data-dir", str(data_dir), "--out", str(out),
+                     cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("mlplab: error:") and message in lines[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--jobs", "zero"], "--jobs"),
+    (["run", "--seed", "-1"], "--seed"),
+    (["run", "--no-such-flag"], "unrecognized arguments"),
+    (["fly"], "invalid choice"),
+])
+def test_bad_flags_give_usage_not_a_traceback(tmp_path, args, message):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and message in result.stderr
+
+
+def test_output_folder_that_is_not_ours_is_left_alone(tmp_path):
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "thesis.txt").write_text("keep me")
+    result = run_cli("run", "--quick", "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 1 and "not empty" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["thesis.txt"]
+
+
+def test_q1_command_prints_the_forward_pass(tmp_path):
+    result = run_cli("q1", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "a2 = sigmoid(z2)  = [0.8221]" in result.stdout and "output: 0.8221" in result.stdout
