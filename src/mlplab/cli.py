@@ -60,8 +60,13 @@ def _run(args):
     data = runner.load_all(data_dir)
     sources = {name: datasets.source_of(name, data_dir) for name in ("linear", "nonlinear", "digits")}
     start = time.perf_counter()
-    results = runner.run_all(data, seed=args.seed, quick=args.quick, jobs=args.jobs,
-                             progress=not args.no_progress, sources=sources)
+    run = dict(data=data, seed=args.seed, quick=args.quick, jobs=args.jobs,
+               progress=not args.no_progress, sources=sources)
+    if args.scheduler is None:
+        results = runner.run_all(**run)
+    else:
+        with _dask_client(args.scheduler):
+            results = runner.run_all(**{**run, "jobs": -1}, backend="dask")
 
     # Write into a staging folder beside the output, then move the finished files in, so an
     # interrupted run never leaves a half-written report.
@@ -85,6 +90,18 @@ def _run(args):
     elapsed = time.perf_counter() - start
     _print_summary(results, out, elapsed)
     return 0
+
+
+def _dask_client(address):
+    """A client of the Dask scheduler at `address` (the optional `cluster` extra)."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise ValueError("--scheduler needs Dask: pip install 'mlplab[cluster]'") from None
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise ValueError(f"--scheduler {address}: cannot connect ({exc})") from None
 
 
 def _print_summary(results, out, elapsed):
@@ -161,6 +178,9 @@ def build_parser():
                      help="a smoke run: fewer epochs and at most 3 values per sweep")
     run.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
                      help="train N networks in parallel (default 1); results are identical")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run the trainings on an existing Dask cluster, e.g. "
+                          "tcp://host:8786 (needs the 'cluster' extra); results are identical")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     run.set_defaults(handler=_run)
 

@@ -128,31 +128,49 @@ def summarize_folds(folds):
 
 # ----- the studies ---------------------------------------------------------------------------
 
-def _run_tasks(tasks, jobs, description, progress):
-    """Call each (function, args) task, in parallel when jobs > 1; results in task order."""
-    bar = None
+def run_task_groups(groups, jobs=1, progress=False, backend=None):
+    """Run groups of independent (function, args) tasks; returns one result list per group.
+
+    All tasks go to one pool at once (better balance than a pool per group), and results come
+    back in task order, so the outcome never depends on `jobs` or `backend`. With ``jobs=1``
+    and no backend the tasks run in this process. Otherwise joblib runs them: by default in
+    local worker processes (loky) with one BLAS thread each, so N workers do not oversubscribe
+    N cores; ``backend="dask"`` sends them to the Dask cluster of the active
+    ``dask.distributed.Client`` (``jobs=-1``: every worker it has).
+    ``groups`` is a list of (description, tasks); each group gets its own progress bar.
+    """
+    bars = []
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=len(tasks), desc=description, unit="run", leave=True)
+        bars = [tqdm(total=len(tasks), desc=description, unit="run")
+                for description, tasks in groups]
+    owner = [g for g, (_, tasks) in enumerate(groups) for _ in tasks]
+    flat = [task for _, tasks in groups for task in tasks]
+    results = [[] for _ in groups]
     try:
-        if jobs == 1:
-            results = []
-            for function, args in tasks:
-                results.append(function(*args))
-                if bar is not None:
-                    bar.update()
-            return results
-        from joblib import Parallel, delayed
-        results = []
-        for result in Parallel(n_jobs=jobs, return_as="generator")(
-                delayed(function)(*args) for function, args in tasks):
-            results.append(result)
-            if bar is not None:
-                bar.update()
-        return results
+        if jobs == 1 and backend is None:
+            outputs = (function(*args) for function, args in flat)
+            _collect(outputs, owner, results, bars)
+        else:
+            from joblib import Parallel, delayed, parallel_config
+
+            settings = ({"backend": backend} if backend is not None
+                        else {"backend": "loky", "inner_max_num_threads": 1})
+            with parallel_config(**settings):
+                outputs = Parallel(n_jobs=jobs, return_as="generator")(
+                    delayed(function)(*args) for function, args in flat)
+                _collect(outputs, owner, results, bars)
     finally:
-        if bar is not None:
+        for bar in bars:
             bar.close()
+    return results
+
+
+def _collect(outputs, owner, results, bars):
+    for group, output in zip(owner, outputs):
+        results[group].append(output)
+        if bars:
+            bars[group].update()
 
 
 def run_q1():
@@ -271,9 +289,9 @@ def load_all(data_dir=None):
             "digits": datasets.load_digits_split(data_dir)}
 
 
-def run_all(data, seed=0, quick=False, jobs=1, progress=False, sources=None):
+def run_all(data, seed=0, quick=False, jobs=1, progress=False, sources=None, backend=None):
     """Every experiment of the assignment on `data` (from `load_all`); returns the results
-    dict that is saved as results.json.
+    dict that is saved as results.json. `jobs` and `backend` are as in `run_task_groups`.
     """
     pick = configs.quick if quick else (lambda config: config)
     q2_5 = pick(configs.Q2_5)
@@ -290,14 +308,14 @@ def run_all(data, seed=0, quick=False, jobs=1, progress=False, sources=None):
         "q3": {},
         "q4": {},
     }
-    for cv in q3:
-        X, y = data[cv.dataset]
-        records = _run_tasks(cross_validation_tasks(cv, X, y, seed), jobs, cv.title, progress)
-        results["q3"][cv.name] = assemble_cross_validation(cv, records, len(y))
     digits = data["digits"]
+    groups = [(cv.title, cross_validation_tasks(cv, *data[cv.dataset], seed)) for cv in q3]
+    groups += [(sweep.title, sweep_tasks(sweep, digits, seed)) for sweep in q4]
+    outputs = run_task_groups(groups, jobs, progress, backend)
+    for cv, records in zip(q3, outputs):
+        results["q3"][cv.name] = assemble_cross_validation(cv, records, len(data[cv.dataset][1]))
     n_input, n_output = digits[0].shape[1], len(np.unique(digits[1]))
-    for sweep in q4:
-        records = _run_tasks(sweep_tasks(sweep, digits, seed), jobs, sweep.title, progress)
+    for sweep, records in zip(q4, outputs[len(q3):]):
         results["q4"][sweep.name] = assemble_sweep(sweep, records, n_input, n_output)
     results["q4_baseline"] = configs.to_dict(q4[0].base)
     return results

@@ -1,0 +1,42 @@
+"""Parallel and distributed runs give exactly the serial numbers."""
+
+import dataclasses
+
+import pytest
+
+from mlplab import datasets
+from mlplab.lab import configs, runner
+
+
+def small_sweep():
+    base = dataclasses.replace(configs.Q4_BASE, hidden=(8,), epochs=3)
+    return configs.Sweep("learning_rate", "small sweep", "learning_rate", (0.1, 0.5, 2.0), base)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return datasets.load_digits_split()
+
+
+@pytest.fixture(scope="module")
+def serial(digits):
+    return runner.run_task_groups([("sweep", runner.sweep_tasks(small_sweep(), digits, 0))])
+
+
+def test_process_workers_give_the_serial_results(digits, serial):
+    groups = [("sweep", runner.sweep_tasks(small_sweep(), digits, 0))]
+    assert runner.run_task_groups(groups, jobs=2) == serial
+
+
+def test_a_dask_local_cluster_gives_the_serial_results(digits, serial):
+    distributed = pytest.importorskip("dask.distributed", reason="the 'cluster' extra is not installed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        groups = [("sweep", runner.sweep_tasks(small_sweep(), digits, 0))]
+        assert runner.run_task_groups(groups, jobs=-1, backend="dask") == serial
+
+
+def test_groups_come_back_in_order():
+    groups = [("a", [(pow, (2, k)) for k in range(5)]), ("b", [(abs, (-k,)) for k in range(3)])]
+    assert runner.run_task_groups(groups, jobs=2) == [[1, 2, 4, 8, 16], [0, 1, 2]]
