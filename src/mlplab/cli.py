@@ -105,14 +105,18 @@ def _dask_client(address):
 
 
 def _print_summary(results, out, elapsed):
+    from .lab.runner import METRICS
+
     q3, q4 = results["q3"], results["q4"]
     print(f"Q1.1 output: {results['q1']['output']:.4f}")
     for name, result in q3.items():
         print(f"{result['config']['title']}: accuracy {result['accuracy']:.4f} "
               f"(LogisticRegression {result['baseline']['accuracy']:.4f})")
     for name, sweep in q4.items():
-        best = int(np.argmax(sweep["accuracy"]))
-        print(f"{sweep['config']['title']}: best test accuracy {sweep['accuracy'][best]:.4f}")
+        values = ", ".join(str(v) for v in sweep["values"])
+        print(f"{sweep['config']['title']} ({sweep['config']['param']} = {values}):")
+        for metric in METRICS:
+            print(f"  {metric} scores: [{', '.join(f'{v:.4f}' for v in sweep[metric])}]")
     print(f"report: {out / 'report.md'} and {out / 'report.html'}; numbers: "
           f"{out / 'results.json'} ({elapsed:.1f} s)")
 
