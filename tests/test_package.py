@@ -1,0 +1,32 @@
+"""The package's shape: what `import mlplab` pulls in, and what it never does."""
+
+import subprocess
+import sys
+
+import mlplab
+
+FRAMEWORKS = ("torch", "tensorflow", "jax", "keras")
+
+
+def imported_after(statement):
+    code = f"import sys; {statement}; print(' '.join(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    return {name.split(".")[0] for name in result.stdout.split()}
+
+
+def test_import_mlplab_does_not_import_plotting_or_the_lab():
+    modules = imported_after("import mlplab")
+    assert "matplotlib" not in modules
+
+
+def test_no_neural_network_framework_is_ever_imported():
+    modules = imported_after("import mlplab, mlplab.datasets, mlplab.cli; "
+                             "from mlplab.lab import runner, plots, report")
+    assert not modules & set(FRAMEWORKS)
+
+
+def test_the_assignments_names_are_exported_at_the_top_level():
+    for name in ("Layer", "Network", "sigmoid", "d_sigmoid", "softmax", "l2_loss", "d_l2_loss",
+                 "cross_entropy_loss", "d_cross_entropy_softmax"):
+        assert name in mlplab.__all__ and callable(getattr(mlplab, name))
