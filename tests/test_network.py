@@ -207,3 +207,40 @@ def test_divergence_during_train_reports_the_epoch_and_the_history_so_far(rng):
     assert len(caught.value.history["loss"]) == caught.value.epoch
     assert np.all(np.isfinite(caught.value.history["loss"]))
     assert all(np.all(np.isfinite(layer.weights)) for layer in net.layers)
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu", "identity"])
+def test_built_in_kernels_give_the_same_bits_as_plain_functions(hidden, rng):
+    # The training loop runs built-in activations as in-place kernels and takes f'(z) from the
+    # cached output; a wrapped copy of the same functions takes the plain path.
+    f, d_f = ml.ACTIVATIONS[hidden]
+    X, Y = rng.normal(size=(20, 3)), np.eye(2)[rng.integers(0, 2, 20)]
+
+    def build(wrap):
+        g = (lambda z: f(z)) if wrap else f
+        d_g = (lambda z: d_f(z)) if wrap else d_f
+        return ml.Network([ml.Layer(3, 5), ml.Layer(5, 2)], [g, ml.softmax], [d_g, None],
+                          ml.cross_entropy_loss, ml.d_cross_entropy_softmax)
+
+    fast, plain = build(False), build(True)
+    h_fast = fast.train(X, Y, epochs=4, learning_rate=0.5, batch_size=7, seed=0)
+    h_plain = plain.train(X, Y, epochs=4, learning_rate=0.5, batch_size=7, seed=0)
+    np.testing.assert_array_equal(h_fast["loss"], h_plain["loss"])
+    for a, b in zip(fast.layers, plain.layers):
+        np.testing.assert_array_equal(a.weights, b.weights)
+        np.testing.assert_array_equal(a.biases, b.biases)
+
+
+def test_parameters_set_by_hand_between_steps_are_used(rng):
+    X, Y = rng.normal(size=(10, 2)), rng.uniform(size=(10, 1))
+    net = make_network((2, 3, 1))
+    net.fit(X, Y, 0.1, 0.0)
+    chosen = rng.normal(size=(2, 3))
+    net.layers[0].weights = chosen.copy()
+    fresh = make_network((2, 3, 1))
+    fresh.layers[0].weights = chosen.copy()
+    fresh.layers[1].weights = net.layers[1].weights.copy()
+    fresh.layers[0].biases = net.layers[0].biases.copy()
+    fresh.layers[1].biases = net.layers[1].biases.copy()
+    assert net.fit(X, Y, 0.1, 0.0) == fresh.fit(X, Y, 0.1, 0.0)
+    np.testing.assert_array_equal(net.layers[0].weights, fresh.layers[0].weights)

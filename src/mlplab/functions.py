@@ -13,31 +13,26 @@ Conventions that the network relies on:
 
 import numpy as np
 
+from . import _kernels
+
 
 def _as_float_array(x):
-    # Integer input would make exp/log return float anyway, but in-place tricks would not.
+    # Integer input would make exp/log return float anyway, but in-place kernels would not.
     x = np.asarray(x)
     return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
-def _output_for(x, out):
-    """`x` as a float array and the array to write the result into (`out`, or a new one)."""
+def _apply(kernel, x):
+    """kernel(x, out) on a new output array; a scalar in gives a scalar out."""
     x = _as_float_array(x)
-    return x, (np.empty_like(x) if out is None else out)
+    with np.errstate(over="ignore"):
+        out = kernel(x, np.empty_like(x))
+    return out[()] if out.ndim == 0 else out
 
 
-def _result(out):
-    return out[()] if out.ndim == 0 else out   # a scalar in, a scalar out
-
-
-# The built-in activations take an optional `out` array (of z's shape) so the network can reuse
-# its buffers during training; a user's own activation needs only `f(z)`.
-
-def identity(x, out=None):
+def identity(x):
     """Identity activation, f(x) = x."""
-    x, out = _output_for(x, out)
-    np.copyto(out, x)
-    return _result(out)
+    return _as_float_array(x)
 
 
 def d_identity(x):
@@ -45,64 +40,48 @@ def d_identity(x):
     return np.ones_like(_as_float_array(x))
 
 
-def sigmoid(x, out=None):
+def sigmoid(x):
     """Logistic sigmoid, sigma(x) = 1 / (1 + exp(-x)), elementwise.
 
     Stable for any float: for x < -709 exp(-x) overflows to inf and 1 / (1 + inf) is exactly 0,
     the correct limit, so that overflow is expected and silenced; sigmoid(-1000) == 0.0 and
     sigmoid(1000) == 1.0 without a warning, and the tail keeps full relative precision.
     """
-    x, out = _output_for(x, out)
-    np.negative(x, out=out)
-    with np.errstate(over="ignore"):
-        np.exp(out, out=out)
-    out += 1.0
-    return _result(np.reciprocal(out, out=out))
+    return _apply(_kernels.sigmoid_into, x)
 
 
 def d_sigmoid(x):
     """Derivative of `sigmoid` at the pre-activation `x`: sigma(x) * (1 - sigma(x))."""
-    s = sigmoid(x)
-    return s * (1.0 - s)
+    return _apply(_kernels.sigmoid_gradient_from_output, sigmoid(x))
 
 
-def tanh(x, out=None):
+def tanh(x):
     """Hyperbolic tangent, elementwise."""
-    x, out = _output_for(x, out)
-    return _result(np.tanh(x, out=out))
+    return _apply(_kernels.tanh_into, x)
 
 
 def d_tanh(x):
     """Derivative of `tanh` at the pre-activation `x`: 1 - tanh(x)^2."""
-    t = tanh(x)
-    return 1.0 - t * t
+    return _apply(_kernels.tanh_gradient_from_output, tanh(x))
 
 
-def relu(x, out=None):
+def relu(x):
     """Rectified linear unit, max(x, 0), elementwise."""
-    x, out = _output_for(x, out)
-    return _result(np.maximum(x, 0.0, out=out))
+    return _apply(_kernels.relu_into, x)
 
 
 def d_relu(x):
     """Derivative of `relu` at the pre-activation `x`: 1 where x > 0, else 0 (0 at the kink)."""
-    x = _as_float_array(x)
-    return (x > 0).astype(x.dtype)
+    return _apply(_kernels.relu_gradient_from_output, relu(x))
 
 
-def softmax(x, out=None):
+def softmax(x):
     """Softmax over the last axis: exp(x_i) / sum_j exp(x_j), row by row for a batch.
 
     The row maximum is subtracted first, so no exp overflows; every row sums to 1.
     There is no ``d_softmax``: see `d_cross_entropy_softmax`.
     """
-    x, out = _output_for(x, out)
-    np.subtract(x, x.max(axis=-1, keepdims=True), out=out)
-    np.exp(out, out=out)
-    # Row sums as a product with ones: several times faster than sum(axis=-1) on narrow rows.
-    row_sums = out @ np.ones(out.shape[-1], out.dtype)
-    out /= row_sums[..., np.newaxis]
-    return _result(out)
+    return _apply(_kernels.softmax_into, x)
 
 
 def l2_loss(YTrue, YPredict):
@@ -154,34 +133,21 @@ ACTIVATIONS = {
 }
 
 # name -> (loss, derivative). "cross_entropy"'s derivative assumes a softmax output layer.
-# The derivative of each built-in activation as a function of its *output* a = f(z), written
-# with the same floating-point operations as the d_f(z) above (so d_f(z) == g(f(z)) bit for
-# bit), writing into `out`: the network reuses the forward pass's outputs instead of
-# recomputing f(z) in the backward pass. None means "multiply by nothing" (identity).
-def _sigmoid_grad_from_output(a, out):
-    np.subtract(1.0, a, out=out)
-    return np.multiply(a, out, out=out)
-
-
-def _tanh_grad_from_output(a, out):
-    np.multiply(a, a, out=out)
-    return np.subtract(1.0, out, out=out)
-
-
-def _relu_grad_from_output(a, out):
-    return np.heaviside(a, 0.0, out=out)   # 1 where a > 0, else 0, like d_relu
-
-
-GRADIENTS_FROM_OUTPUT = {
-    d_identity: None,
-    d_sigmoid: _sigmoid_grad_from_output,
-    d_tanh: _tanh_grad_from_output,
-    d_relu: _relu_grad_from_output,
-}
-IN_PLACE_ACTIVATIONS = frozenset(f for f, _ in ACTIVATIONS.values())
-
 LOSSES = {
     "l2": (l2_loss, d_l2_loss),
     "cross_entropy": (cross_entropy_loss, d_cross_entropy_softmax),
 }
 
+
+# For the training loop: activation -> (the derivative it must be paired with, its in-place
+# kernel, its derivative computed from its output). With these the network writes into
+# preallocated buffers and reuses the forward pass's outputs in the backward pass, with the same
+# bits as calling the pair above. None as a kernel means "nothing to do": identity's output is
+# its input, and its derivative multiplies by 1 (as does softmax's None, see above).
+TRAINING_KERNELS = {
+    identity: (d_identity, None, None),
+    sigmoid: (d_sigmoid, _kernels.sigmoid_into, _kernels.sigmoid_gradient_from_output),
+    tanh: (d_tanh, _kernels.tanh_into, _kernels.tanh_gradient_from_output),
+    relu: (d_relu, _kernels.relu_into, _kernels.relu_gradient_from_output),
+    softmax: (None, _kernels.softmax_into, None),
+}

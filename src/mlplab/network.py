@@ -16,14 +16,7 @@ import math
 import numpy as np
 
 from ._validation import check_data, check_number
-from .functions import (
-    GRADIENTS_FROM_OUTPUT,
-    IN_PLACE_ACTIVATIONS,
-    d_cross_entropy_softmax,
-    d_l2_loss,
-)
-
-_NOT_BUILT_IN = object()
+from .functions import TRAINING_KERNELS, d_cross_entropy_softmax, d_l2_loss
 
 
 class DivergenceError(FloatingPointError):
@@ -61,7 +54,7 @@ class Network:
         self.loss_function = loss_function
         self.d_loss_function = d_loss_function
         self._check_structure()
-        self._workspace = None   # training buffers, made on the first step
+        self._plan = None   # training buffers and kernels, made on the first step
 
     def _check_structure(self):
         n_layers = len(self.layers)
@@ -139,80 +132,69 @@ class Network:
         return X, Y
 
     # ----- the math ---------------------------------------------------------------------------
-    # One code path serves both uses: with `ws=None` every array is newly allocated (public
-    # `forward` and `gradients`, whose results the caller keeps); with a `_Workspace` the
-    # training step writes into preallocated buffers and allocates nothing per batch.
+    # One code path serves both uses. With `plan=None` every array is newly allocated and the
+    # user's functions are called as given (public `forward` and `gradients`, whose results the
+    # caller keeps). With a `_Plan` the training step writes into preallocated buffers, runs
+    # the built-in activations as in-place kernels and reuses each layer's output for its
+    # derivative: same numbers, no allocation per batch.
 
-    def _forward(self, X, ws=None):
+    def _forward(self, X, plan=None):
         """Pre-activations ``zs`` and activations (``activations[0]`` is X) of every layer."""
-        n_samples = len(X)
         zs, activations = [], [X]
         for l, (layer, f) in enumerate(zip(self.layers, self.activation_list)):
             Z = np.matmul(activations[-1], layer.weights,
-                          out=None if ws is None else ws.Z[l][:n_samples])   # (N, n_out)
+                          out=None if plan is None else plan.Z[l][:len(X)])   # (N, n_out)
             if layer.biases is not None:
                 Z += layer.biases
-            if f in IN_PLACE_ACTIVATIONS:
-                A = f(Z, out=None if ws is None else ws.A[l][:n_samples])
-            else:
-                A = f(Z)
             zs.append(Z)
-            activations.append(A)
+            activations.append(f(Z) if plan is None else plan.activate(l, Z))
         return zs, activations
 
-    def _times_activation_gradient(self, delta, l, zs, activations, ws):
-        """delta * f_l'(z^(l)), in place when possible (l indexes layers from 0)."""
-        d_f = self.d_activation_list[l]
-        from_output = GRADIENTS_FROM_OUTPUT.get(d_f, _NOT_BUILT_IN)
-        if from_output is _NOT_BUILT_IN:
-            return delta * d_f(zs[l])
-        if from_output is None:              # identity: f' = 1
-            return delta
-        # A built-in activation: f'(z) from the cached output a^(l) = activations[l + 1].
-        n_samples = len(delta)
-        gradient = from_output(activations[l + 1],
-                               out=np.empty_like(delta) if ws is None else ws.scratch[l][:n_samples])
-        if ws is None:
-            return delta * gradient
-        return np.multiply(delta, gradient, out=delta)
+    def _times_derivative(self, delta, l, zs, activations, plan):
+        """delta * f_l'(z^(l)) (l counts layers from 0)."""
+        if plan is not None and plan.derivative_from_output[l] is not _GENERIC:
+            from_output = plan.derivative_from_output[l]
+            if from_output is None:           # f' = 1
+                return delta
+            gradient = from_output(activations[l + 1], plan.scratch[l][:len(delta)])
+            return np.multiply(delta, gradient, out=delta)
+        return delta * self.d_activation_list[l](zs[l])
 
-    def _backward(self, zs, activations, Y, reg_lambda, scale=1.0, ws=None):
+    def _backward(self, zs, activations, Y, reg_lambda, scale=1.0, plan=None):
         """``scale`` times the gradients ``[(dW, db), ...]`` of the objective J.
 
         J is defined in the class docstring. ``db`` is None for a layer without biases. The
-        training step passes ``scale=learning_rate`` so that the scaling costs no extra pass.
+        training step passes ``scale=learning_rate``, so the step costs no extra pass.
         """
         n_samples = len(Y)
         last = len(self.layers) - 1
         # Output delta = dL/dz^(L). With d_f None the loss derivative is already dL/dz
         # (softmax + cross-entropy: YPredict - YTrue); otherwise chain through f'(z).
-        if ws is not None and self.d_loss_function in (d_cross_entropy_softmax, d_l2_loss):
-            delta = np.subtract(activations[-1], Y, out=ws.delta[last][:n_samples])
+        if plan is not None and plan.output_delta_is_difference:
+            delta = np.subtract(activations[-1], Y, out=plan.delta[last][:n_samples])
         else:
             delta = self.d_loss_function(Y, activations[-1])   # (N, n_out)
         if self.d_activation_list[last] is not None:
-            delta = self._times_activation_gradient(delta, last, zs, activations, ws)
+            delta = self._times_derivative(delta, last, zs, activations, plan)
         coefficient = scale / n_samples
         grads = []
         for l in range(last, -1, -1):
             W, b = self.layers[l].weights, self.layers[l].biases
-            dW = np.matmul(activations[l].T, delta,
-                           out=None if ws is None else ws.dW[l])   # (n_in, n_out), same as W
+            dW, db = (None, None) if plan is None else plan.gradient[l]
+            dW = np.matmul(activations[l].T, delta, out=dW)   # (n_in, n_out), same as W
             dW *= coefficient
             if reg_lambda:
-                dW += np.multiply(W, scale * reg_lambda,
-                                  out=None if ws is None else ws.spare_W[l])
-            db = None
+                dW += np.multiply(W, scale * reg_lambda, out=None if plan is None else plan.spare[l][0])
             if b is not None:
                 # Column sums as ones @ delta: BLAS, several times faster than sum(axis=0).
-                ones = np.ones(n_samples, delta.dtype) if ws is None else ws.ones[:n_samples]
-                db = np.matmul(ones, delta, out=None if ws is None else ws.db[l])   # (n_out,)
+                ones = np.ones(n_samples, delta.dtype) if plan is None else plan.ones[:n_samples]
+                db = np.matmul(ones, delta, out=db)   # (n_out,)
                 db *= coefficient
             grads.append((dW, db))
             if l > 0:
-                delta = np.matmul(delta, W.T,
-                                  out=None if ws is None else ws.delta[l - 1][:n_samples])  # (N, n_in)
-                delta = self._times_activation_gradient(delta, l - 1, zs, activations, ws)
+                delta = np.matmul(delta, W.T, out=None if plan is None
+                                  else plan.delta[l - 1][:n_samples])   # (N, n_in)
+                delta = self._times_derivative(delta, l - 1, zs, activations, plan)
         grads.reverse()
         return grads
 
@@ -221,40 +203,28 @@ class Network:
         loss = self.loss_function(Y, activations[-1]) / len(X)
         return loss, self._backward(zs, activations, Y, reg_lambda)
 
-    def _workspace_for(self, n_samples):
-        ws = self._workspace
-        if ws is None or not ws.fits(self, n_samples):
-            ws = self._workspace = _Workspace(self, n_samples)
-        return ws
-
     def _step(self, X, Y, learning_rate, reg_lambda):
         """One gradient-descent step on (X, Y), all or nothing; returns the mean data loss.
 
-        The new parameters are written into the workspace's spare arrays and swapped in only
-        once all of them are known to be finite, so a diverging step changes nothing.
+        The new parameters are written into the plan's spare buffer and swapped in only once
+        they are all known to be finite, so a diverging step changes nothing.
         """
-        ws = self._workspace_for(len(X))
+        plan = self._plan
+        if plan is None or not plan.serves(self, len(X)):
+            plan = self._plan = _Plan(self, len(X))
         with np.errstate(over="ignore", invalid="ignore"):
-            zs, activations = self._forward(X, ws)
+            zs, activations = self._forward(X, plan)
             loss = self.loss_function(Y, activations[-1]) / len(X)
             if not math.isfinite(loss):
                 raise DivergenceError(
                     f"loss became non-finite ({loss}) at this step; the weights were left "
                     f"unchanged. Try a lower learning_rate (got {learning_rate!r}).")
-            steps = self._backward(zs, activations, Y, reg_lambda, learning_rate, ws)
-            for l, (layer, (dW, db)) in enumerate(zip(self.layers, steps)):
-                new_W = np.subtract(layer.weights, dW, out=ws.spare_W[l])
-                finite = math.isfinite(new_W.sum())
-                if db is not None:
-                    finite = finite and math.isfinite(np.subtract(layer.biases, db, out=ws.spare_b[l]).sum())
-                if not finite:
-                    raise DivergenceError(
-                        "weights became non-finite at this step; they were left unchanged. "
-                        f"Try a lower learning_rate (got {learning_rate!r}).")
-        for l, layer in enumerate(self.layers):
-            layer.weights, ws.spare_W[l] = ws.spare_W[l], layer.weights
-            if layer.biases is not None:
-                layer.biases, ws.spare_b[l] = ws.spare_b[l], layer.biases
+            self._backward(zs, activations, Y, reg_lambda, learning_rate, plan)
+            if not plan.prepare_update():
+                raise DivergenceError(
+                    "weights became non-finite at this step; they were left unchanged. "
+                    f"Try a lower learning_rate (got {learning_rate!r}).")
+        plan.swap(self.layers)
         return loss
 
     # ----- public API -------------------------------------------------------------------------
@@ -420,29 +390,99 @@ class Network:
         return f"Network({'-'.join(map(str, sizes))})"
 
 
-class _Workspace:
-    """Preallocated training arrays for batches of up to `capacity` samples.
+_GENERIC = object()   # marks a layer whose activation is not a built-in kernel pair
 
-    Per layer l: ``Z``, ``A``, ``delta``, ``scratch`` of shape (capacity, n_out) (a batch of
-    n samples uses the first n rows), and ``dW``, ``db``, ``spare_W``, ``spare_b`` shaped like
-    the layer's parameters. After each step the spare arrays and the layer's parameters swap
-    places, so the update allocates nothing.
+
+class _Plan:
+    """Everything a training step needs, prepared once for batches of up to `capacity` rows.
+
+    - The parameters of all layers live in one flat buffer, with each layer's ``weights`` and
+      ``biases`` a view into it; a second, spare buffer receives W - learning_rate * grad, and
+      after a finite step the two swap (so the update is one subtraction, its finiteness check
+      one sum, and nothing is copied). Training therefore replaces each layer's ``weights`` and
+      ``biases`` with new arrays: read them from the layer, do not keep old references.
+    - Per layer: buffers ``Z``, ``A``, ``delta``, ``scratch`` of shape (capacity, n_out) (a
+      batch of n rows uses the first n), the gradient views, and the activation's in-place
+      kernel and derivative-from-output when it is a built-in pair (`TRAINING_KERNELS`).
     """
 
     def __init__(self, network, capacity):
-        self.capacity = capacity
-        self.shapes = [layer.weights.shape for layer in network.layers]
-        self.dtype = network.layers[0].weights.dtype
-        rows = [np.empty((capacity, n_out), self.dtype) for _, n_out in self.shapes]
-        self.Z, self.A, self.delta, self.scratch = ([np.empty_like(r) for r in rows] for _ in range(4))
-        self.dW = [np.empty(shape, self.dtype) for shape in self.shapes]
-        self.spare_W = [np.empty(shape, self.dtype) for shape in self.shapes]
-        self.db = [np.empty(n_out, self.dtype) for _, n_out in self.shapes]
-        self.spare_b = [np.empty(n_out, self.dtype) for _, n_out in self.shapes]
-        self.ones = np.ones(capacity, self.dtype)
-
-    def fits(self, network, n_samples):
         layers = network.layers
-        return (n_samples <= self.capacity and len(layers) == len(self.shapes)
-                and all(layer.weights.shape == shape and layer.weights.dtype == self.dtype
-                        for layer, shape in zip(layers, self.shapes)))
+        self.capacity = capacity
+        self.dtype = dtype = layers[0].weights.dtype
+        self.functions = (*network.activation_list, *network.d_activation_list,
+                          network.loss_function, network.d_loss_function)
+        shapes = [layer.weights.shape for layer in layers]
+        self.has_bias = [layer.biases is not None for layer in layers]
+        total = sum(n_in * n_out + (n_out if bias else 0)
+                    for (n_in, n_out), bias in zip(shapes, self.has_bias))
+        self.buffers = [np.empty(total, dtype), np.empty(total, dtype)]
+        self.gradient_buffer = np.empty(total, dtype)
+        self.params, self.spare, self.gradient = (self._views(buffer, shapes) for buffer in
+                                                  (*self.buffers, self.gradient_buffer))
+        for layer, (W, b) in zip(layers, self.params):
+            W[...] = layer.weights
+            if b is not None:
+                b[...] = layer.biases
+        self.current = 0
+        self.swap(layers, advance=False)
+
+        rows = [np.empty((capacity, n_out), dtype) for _, n_out in shapes]
+        self.Z, self.A, self.delta, self.scratch = ([np.empty_like(r) for r in rows]
+                                                    for _ in range(4))
+        self.ones = np.ones(capacity, dtype)
+        self.activate_into, self.derivative_from_output = [], []
+        for f, d_f in zip(network.activation_list, network.d_activation_list):
+            paired_derivative, into, from_output = TRAINING_KERNELS.get(f, (_GENERIC,) * 3)
+            if paired_derivative is not d_f:
+                into = from_output = _GENERIC   # a user's function, or an unusual pairing
+            self.activate_into.append(into)
+            self.derivative_from_output.append(from_output)
+        self.output_delta_is_difference = network.d_loss_function in (d_cross_entropy_softmax,
+                                                                      d_l2_loss)
+
+    def _views(self, buffer, shapes):
+        views, start = [], 0
+        for (n_in, n_out), bias in zip(shapes, self.has_bias):
+            W = buffer[start:start + n_in * n_out].reshape(n_in, n_out)
+            start += n_in * n_out
+            b = None
+            if bias:
+                b = buffer[start:start + n_out]
+                start += n_out
+            views.append((W, b))
+        return views
+
+    def serves(self, network, n_samples):
+        """Whether this plan still matches the network (nothing was replaced since)."""
+        return (n_samples <= self.capacity
+                and len(network.layers) == len(self.params)
+                and all(layer.weights is W and layer.biases is b
+                        for layer, (W, b) in zip(network.layers, self.params))
+                and all(a is b for a, b in zip(self.functions, (
+                    *network.activation_list, *network.d_activation_list,
+                    network.loss_function, network.d_loss_function))))
+
+    def activate(self, l, Z):
+        into = self.activate_into[l]
+        if into is None:                      # identity
+            return Z
+        if into is _GENERIC:
+            return self.functions[l](Z)
+        return into(Z, self.A[l][:len(Z)])
+
+    def prepare_update(self):
+        """spare = params - gradient (the gradient already holds learning_rate * grad);
+        True if every new parameter is finite."""
+        new = np.subtract(self.buffers[self.current], self.gradient_buffer,
+                          out=self.buffers[1 - self.current])
+        return math.isfinite(np.add.reduce(new))
+
+    def swap(self, layers, advance=True):
+        if advance:
+            self.current = 1 - self.current
+            self.params, self.spare = self.spare, self.params
+        for layer, (W, b) in zip(layers, self.params):
+            layer.weights = W
+            if b is not None:
+                layer.biases = b
