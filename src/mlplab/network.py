@@ -385,6 +385,25 @@ class Network:
             return (output[:, 0] > threshold).astype(int)
         return np.argmax(output, axis=1)
 
+    def save(self, path):
+        """Write the network to a model file (.npz arrays + JSON header; no pickle).
+
+        Only networks built from mlplab's registered functions (``ACTIVATIONS``, ``LOSSES``)
+        can be saved, since the file names its functions instead of storing code.
+        """
+        from ._model_file import save_network
+        save_network(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Read a network written by `save`; a malformed file raises ValueError naming why."""
+        from ._model_file import load_network
+        network, _, arrays = load_network(path)
+        if arrays:
+            raise ValueError(f"{path}: not a valid mlplab model file: unexpected arrays "
+                             f"{sorted(arrays)}")
+        return network
+
     def __repr__(self):
         sizes = [self.n_input] + [layer.weights.shape[1] for layer in self.layers]
         return f"Network({'-'.join(map(str, sizes))})"
