@@ -108,3 +108,8 @@ def test_empty_network_and_non_callables():
 def test_bad_threshold(net):
     with pytest.raises(ValueError, match="threshold must be a finite number"):
         net.predict(GOOD_X, threshold="high")
+
+
+def test_bad_blas_threads(net):
+    with pytest.raises(ValueError, match="blas_threads must be >= 1"):
+        net.train(GOOD_X, GOOD_Y, epochs=1, learning_rate=0.1, blas_threads=0)

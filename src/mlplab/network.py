@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ._validation import check_data, check_number
+from ._threads import blas_threads_for
 from .functions import TRAINING_KERNELS, d_cross_entropy_softmax, d_l2_loss
 
 
@@ -176,20 +177,24 @@ class Network:
             delta = self.d_loss_function(Y, activations[-1])   # (N, n_out)
         if self.d_activation_list[last] is not None:
             delta = self._times_derivative(delta, last, zs, activations, plan)
+        # Scale the output delta by scale / N once: everything below is linear in delta, so
+        # every gradient comes out scaled and averaged without a pass over the parameters.
         coefficient = scale / n_samples
+        if plan is None:
+            delta = delta * coefficient
+        else:
+            delta *= coefficient
         grads = []
         for l in range(last, -1, -1):
             W, b = self.layers[l].weights, self.layers[l].biases
             dW, db = (None, None) if plan is None else plan.gradient[l]
             dW = np.matmul(activations[l].T, delta, out=dW)   # (n_in, n_out), same as W
-            dW *= coefficient
             if reg_lambda:
-                dW += np.multiply(W, scale * reg_lambda, out=None if plan is None else plan.spare[l][0])
+                dW += (scale * reg_lambda) * W
             if b is not None:
                 # Column sums as ones @ delta: BLAS, several times faster than sum(axis=0).
                 ones = np.ones(n_samples, delta.dtype) if plan is None else plan.ones[:n_samples]
                 db = np.matmul(ones, delta, out=db)   # (n_out,)
-                db *= coefficient
             grads.append((dW, db))
             if l > 0:
                 delta = np.matmul(delta, W.T, out=None if plan is None
@@ -203,27 +208,39 @@ class Network:
         loss = self.loss_function(Y, activations[-1]) / len(X)
         return loss, self._backward(zs, activations, Y, reg_lambda)
 
+    def _plan_for(self, n_samples):
+        """The training plan for batches of `n_samples` rows, rebuilt if anything changed."""
+        plan = self._plan
+        if plan is None or not plan.serves(self, n_samples):
+            plan = self._plan = _Plan(self, n_samples)
+        return plan
+
     def _step(self, X, Y, learning_rate, reg_lambda):
-        """One gradient-descent step on (X, Y), all or nothing; returns the mean data loss.
+        """One gradient-descent step on (X, Y) on its own (as `fit` takes it)."""
+        plan = self._plan_for(len(X))
+        with blas_threads_for(self, len(X)), np.errstate(over="ignore", invalid="ignore"):
+            return self._plan_step(plan, X, Y, learning_rate, reg_lambda)
+
+    def _plan_step(self, plan, X, Y, learning_rate, reg_lambda):
+        """One step with a plan known to serve; all or nothing; returns the mean data loss.
 
         The new parameters are written into the plan's spare buffer and swapped in only once
-        they are all known to be finite, so a diverging step changes nothing.
+        they are all known to be finite, so a diverging step changes nothing. Call it under
+        np.errstate(over="ignore", invalid="ignore"): non-finite values are checked here.
         """
-        plan = self._plan
-        if plan is None or not plan.serves(self, len(X)):
-            plan = self._plan = _Plan(self, len(X))
-        with np.errstate(over="ignore", invalid="ignore"):
-            zs, activations = self._forward(X, plan)
-            loss = self.loss_function(Y, activations[-1]) / len(X)
-            if not math.isfinite(loss):
-                raise DivergenceError(
-                    f"loss became non-finite ({loss}) at this step; the weights were left "
-                    f"unchanged. Try a lower learning_rate (got {learning_rate!r}).")
-            self._backward(zs, activations, Y, reg_lambda, learning_rate, plan)
-            if not plan.prepare_update():
-                raise DivergenceError(
-                    "weights became non-finite at this step; they were left unchanged. "
-                    f"Try a lower learning_rate (got {learning_rate!r}).")
+        zs, activations = self._forward(X, plan)
+        loss = self.loss_function(Y, activations[-1]) / len(X)
+        if not math.isfinite(loss):
+            raise DivergenceError(
+                f"loss became non-finite ({loss}) at this step; the weights were left "
+                f"unchanged. Try a lower learning_rate (got {learning_rate!r}).")
+        # The gradient buffer receives learning_rate * (mean data gradient); the L2 term is
+        # applied by the update itself, as a decay of the weights.
+        self._backward(zs, activations, Y, 0.0, learning_rate, plan)
+        if not plan.prepare_update(learning_rate * reg_lambda):
+            raise DivergenceError(
+                "weights became non-finite at this step; they were left unchanged. "
+                f"Try a lower learning_rate (got {learning_rate!r}).")
         plan.swap(self.layers)
         return loss
 
@@ -283,7 +300,7 @@ class Network:
         return self._step(X, Y, learning_rate, reg_lambda)
 
     def train(self, X, Y, epochs, learning_rate, reg_lambda=0.0, batch_size=None,
-              shuffle=True, seed=None, validation_data=None, verbose=False):
+              shuffle=True, seed=None, validation_data=None, verbose=False, blas_threads=None):
         """Run `epochs` passes of gradient descent over (X, Y) and return the loss history.
 
         Parameters
@@ -302,6 +319,10 @@ class Network:
             When given, the mean loss on it is recorded after every epoch.
         verbose : bool
             Show a progress bar with the current loss.
+        blas_threads : int or None
+            BLAS threads for the matrix products. None: one thread for mid-sized steps, where
+            a second thread gains little and collapses when other work shares the cores, and
+            the BLAS default for large ones (see `mlplab._threads`).
 
         Returns
         -------
@@ -324,6 +345,8 @@ class Network:
         if batch_size is None:
             batch_size = n_samples
         check_number(batch_size, "batch_size", low=1, integer=True)
+        if blas_threads is not None:
+            check_number(blas_threads, "blas_threads", low=1, integer=True)
         if validation_data is not None:
             X_val, Y_val = self._check_XY(*validation_data)
         rng = np.random.default_rng(seed)
@@ -335,14 +358,20 @@ class Network:
         if verbose:
             from tqdm.auto import tqdm
             epoch_range = tqdm(epoch_range, desc="training", unit="epoch")
+        batch_size = min(batch_size, n_samples)
+        plan = self._plan_for(batch_size)
         try:
-            for epoch in epoch_range:
-                history["loss"][epoch] = self._train_epoch(X, Y, learning_rate, reg_lambda,
-                                                           batch_size, shuffle, rng)
-                if validation_data is not None:
-                    history["val_loss"][epoch] = self._mean_loss(X_val, Y_val)
-                if verbose:
-                    epoch_range.set_postfix(loss=f"{history['loss'][epoch]:.4g}")
+            # Set up once for the whole loop: the plan (checked here, not per step), the BLAS
+            # thread limit and the floating-point error state.
+            with blas_threads_for(self, batch_size, blas_threads), \
+                    np.errstate(over="ignore", invalid="ignore"):
+                for epoch in epoch_range:
+                    history["loss"][epoch] = self._train_epoch(
+                        plan, X, Y, learning_rate, reg_lambda, batch_size, shuffle, rng)
+                    if validation_data is not None:
+                        history["val_loss"][epoch] = self._mean_loss(X_val, Y_val)
+                    if verbose:
+                        epoch_range.set_postfix(loss=f"{history['loss'][epoch]:.4g}")
         except DivergenceError as exc:
             # Keep what was learned before the failing step: the weights are those of the last
             # finite step, and the history runs up to the epoch that failed.
@@ -354,16 +383,20 @@ class Network:
                 epoch_range.close()
         return history
 
-    def _train_epoch(self, X, Y, learning_rate, reg_lambda, batch_size, shuffle, rng):
+    def _train_epoch(self, plan, X, Y, learning_rate, reg_lambda, batch_size, shuffle, rng):
         """One pass over (X, Y) in batches of `batch_size`; returns the mean training loss."""
         n_samples = len(X)
         if batch_size >= n_samples:
-            return self._step(X, Y, learning_rate, reg_lambda)
-        order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+            return self._plan_step(plan, X, Y, learning_rate, reg_lambda)
+        # Without shuffling the batches are slices (views); with it, each batch is gathered.
+        order = rng.permutation(n_samples) if shuffle else None
         loss = 0.0
         for start in range(0, n_samples, batch_size):
-            batch = order[start:start + batch_size]
-            loss += self._step(X[batch], Y[batch], learning_rate, reg_lambda) * len(batch)
+            batch = slice(start, start + batch_size) if order is None else \
+                order[start:start + batch_size]
+            X_batch, Y_batch = X[batch], Y[batch]
+            loss += self._plan_step(plan, X_batch, Y_batch, learning_rate,
+                                    reg_lambda) * len(X_batch)
         return loss / n_samples
 
     def _mean_loss(self, X, Y):
@@ -445,6 +478,11 @@ class _Plan:
                 b[...] = layer.biases
         self.current = 0
         self.swap(layers, advance=False)
+        self.is_weight = np.ones(total, bool)
+        for _, b in self._views(self.is_weight, shapes):
+            if b is not None:
+                b[...] = False
+        self.decay, self.decay_factors = 0.0, None
 
         rows = [np.empty((capacity, n_out), dtype) for _, n_out in shapes]
         self.Z, self.A, self.delta, self.scratch = ([np.empty_like(r) for r in rows]
@@ -490,11 +528,19 @@ class _Plan:
             return self.functions[l](Z)
         return into(Z, self.A[l][:len(Z)])
 
-    def prepare_update(self):
-        """spare = params - gradient (the gradient already holds learning_rate * grad);
-        True if every new parameter is finite."""
-        new = np.subtract(self.buffers[self.current], self.gradient_buffer,
-                          out=self.buffers[1 - self.current])
+    def prepare_update(self, decay):
+        """spare = params - gradient, with the weights (not the biases) first scaled by
+        (1 - decay); the gradient buffer already holds learning_rate * mean gradient.
+        Returns True if every new parameter is finite."""
+        params, new = self.buffers[self.current], self.buffers[1 - self.current]
+        if decay:
+            if self.decay != decay:
+                self.decay = decay
+                self.decay_factors = np.where(self.is_weight, 1.0 - decay, 1.0).astype(self.dtype)
+            np.multiply(params, self.decay_factors, out=new)
+            new -= self.gradient_buffer
+        else:
+            np.subtract(params, self.gradient_buffer, out=new)
         return math.isfinite(np.add.reduce(new))
 
     def swap(self, layers, advance=True):
