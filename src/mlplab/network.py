@@ -143,7 +143,7 @@ class Network:
         """Pre-activations ``zs`` and activations (``activations[0]`` is X) of every layer."""
         zs, activations = [], [X]
         for l, (layer, f) in enumerate(zip(self.layers, self.activation_list)):
-            Z = np.matmul(activations[-1], layer.weights,
+            Z = np.dot(activations[-1], layer.weights,
                           out=None if plan is None else plan.Z[l][:len(X)])   # (N, n_out)
             if layer.biases is not None:
                 Z += layer.biases
@@ -188,16 +188,16 @@ class Network:
         for l in range(last, -1, -1):
             W, b = self.layers[l].weights, self.layers[l].biases
             dW, db = (None, None) if plan is None else plan.gradient[l]
-            dW = np.matmul(activations[l].T, delta, out=dW)   # (n_in, n_out), same as W
+            dW = np.dot(activations[l].T, delta, out=dW)   # (n_in, n_out), same as W
             if reg_lambda:
                 dW += (scale * reg_lambda) * W
             if b is not None:
                 # Column sums as ones @ delta: BLAS, several times faster than sum(axis=0).
                 ones = np.ones(n_samples, delta.dtype) if plan is None else plan.ones[:n_samples]
-                db = np.matmul(ones, delta, out=db)   # (n_out,)
+                db = np.dot(ones, delta, out=db)   # (n_out,)
             grads.append((dW, db))
             if l > 0:
-                delta = np.matmul(delta, W.T, out=None if plan is None
+                delta = np.dot(delta, W.T, out=None if plan is None
                                   else plan.delta[l - 1][:n_samples])   # (N, n_in)
                 delta = self._times_derivative(delta, l - 1, zs, activations, plan)
         grads.reverse()
