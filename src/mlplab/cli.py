@@ -75,7 +75,7 @@ def _run(args):
     try:
         (staging / "results.json").write_text(json.dumps(results, indent=1, allow_nan=False),
                                               encoding="utf-8")
-        figures = plots.make_all(results, data, staging / "figures")
+        figures = plots.make_all(results, data, staging / "figures", jobs=args.jobs)
         report.write_report(results, figures, staging)
         out.mkdir(exist_ok=True)
         for name in OUTPUTS:

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from .. import Layer, Network
 from . import configs
-from .runner import METRICS, build_network
+from .runner import METRICS, build_network, run_task_groups
 
 
 def _save(fig, path):
@@ -136,27 +136,31 @@ def sweep_losses(sweep, title, path):
     return _save(fig, path)
 
 
-def make_all(results, data, figures_dir):
-    """Draw every figure of a run into `figures_dir`; returns {figure key: file name}."""
+def make_all(results, data, figures_dir, jobs=1):
+    """Draw every figure of a run into `figures_dir`; returns {figure key: file name}.
+
+    The figures are independent, so with ``jobs > 1`` they are drawn in parallel.
+    """
     figures_dir = pathlib.Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
-    names = {"q2_5_loss": loss_curve(results["q2_5"]["loss"], "Q2.5 training loss",
-                                     figures_dir / "q2_5_loss.png")}
+    tasks = {"q2_5_loss": (loss_curve, (results["q2_5"]["loss"], "Q2.5 training loss",
+                                        figures_dir / "q2_5_loss.png"))}
     for name, result in results["q3"].items():
         title = result["config"]["title"]
         X, y = data[name]
-        names[f"q3_{name}_losses"] = fold_losses(result, f"{title}: training loss per fold",
-                                                 figures_dir / f"q3_{name}_losses.png")
-        names[f"q3_{name}_boundary"] = decision_boundary(
+        tasks[f"q3_{name}_losses"] = (fold_losses, (result, f"{title}: training loss per fold",
+                                                    figures_dir / f"q3_{name}_losses.png"))
+        tasks[f"q3_{name}_boundary"] = (decision_boundary, (
             result, X, y, f"{title}: decision boundary (fold 1 model)",
-            figures_dir / f"q3_{name}_boundary.png")
-        names[f"q3_{name}_confusion"] = confusion_heatmap(
+            figures_dir / f"q3_{name}_boundary.png"))
+        tasks[f"q3_{name}_confusion"] = (confusion_heatmap, (
             result["confusion_matrix"], f"{title}\nconfusion matrix (all folds)",
-            figures_dir / f"q3_{name}_confusion.png")
+            figures_dir / f"q3_{name}_confusion.png"))
     for name, sweep in results["q4"].items():
         title = sweep["config"]["title"]
-        names[f"q4_{name}_metrics"] = sweep_metrics(sweep, f"{title}: test scores",
-                                                    figures_dir / f"q4_{name}_metrics.png")
-        names[f"q4_{name}_losses"] = sweep_losses(sweep, f"{title}",
-                                                  figures_dir / f"q4_{name}_losses.png")
-    return names
+        tasks[f"q4_{name}_metrics"] = (sweep_metrics, (sweep, f"{title}: test scores",
+                                                       figures_dir / f"q4_{name}_metrics.png"))
+        tasks[f"q4_{name}_losses"] = (sweep_losses, (sweep, title,
+                                                     figures_dir / f"q4_{name}_losses.png"))
+    [names] = run_task_groups([("figures", list(tasks.values()))], jobs=jobs)
+    return dict(zip(tasks, names))

@@ -131,11 +131,12 @@ def summarize_folds(folds):
 def run_task_groups(groups, jobs=1, progress=False, backend=None):
     """Run groups of independent (function, args) tasks; returns one result list per group.
 
-    All tasks go to one pool at once (better balance than a pool per group), and results come
-    back in task order, so the outcome never depends on `jobs` or `backend`. With ``jobs=1``
-    and no backend the tasks run in this process. Otherwise joblib runs them: by default in
-    local worker processes (loky) with one BLAS thread each, so N workers do not oversubscribe
-    N cores; ``backend="dask"`` sends them to the Dask cluster of the active
+    All tasks go to one pool at once (better balance than a pool per group), the costliest
+    first (`task_cost`), so the last worker to finish is not left holding a long task; results
+    are put back in task order, so the outcome never depends on `jobs` or `backend`. With
+    ``jobs=1`` and no backend the tasks run in this process. Otherwise joblib runs them: by
+    default in local worker processes (loky) with one BLAS thread each, so N workers do not
+    oversubscribe N cores; ``backend="dask"`` sends them to the Dask cluster of the active
     ``dask.distributed.Client`` (``jobs=-1``: every worker it has).
     ``groups`` is a list of (description, tasks); each group gets its own progress bar.
     """
@@ -146,31 +147,49 @@ def run_task_groups(groups, jobs=1, progress=False, backend=None):
                 for description, tasks in groups]
     owner = [g for g, (_, tasks) in enumerate(groups) for _ in tasks]
     flat = [task for _, tasks in groups for task in tasks]
-    results = [[] for _ in groups]
+    order = sorted(range(len(flat)), key=lambda i: -task_cost(flat[i]))
+    outputs = [None] * len(flat)
     try:
         if jobs == 1 and backend is None:
-            outputs = (function(*args) for function, args in flat)
-            _collect(outputs, owner, results, bars)
+            finished = ((i, flat[i][0](*flat[i][1])) for i in order)
+            _collect(finished, outputs, owner, bars)
         else:
             from joblib import Parallel, delayed, parallel_config
 
             settings = ({"backend": backend} if backend is not None
                         else {"backend": "loky", "inner_max_num_threads": 1})
             with parallel_config(**settings):
-                outputs = Parallel(n_jobs=jobs, return_as="generator")(
-                    delayed(function)(*args) for function, args in flat)
-                _collect(outputs, owner, results, bars)
+                finished = Parallel(n_jobs=jobs, return_as="generator")(
+                    delayed(_indexed)(i, *flat[i]) for i in order)
+                _collect(finished, outputs, owner, bars)
     finally:
         for bar in bars:
             bar.close()
+    results = [[] for _ in groups]
+    for group, output in zip(owner, outputs):
+        results[group].append(output)
     return results
 
 
-def _collect(outputs, owner, results, bars):
-    for group, output in zip(owner, outputs):
-        results[group].append(output)
+def task_cost(task):
+    """A rough cost of a task, for ordering only: epochs x rows x weights for a training."""
+    function, args = task
+    if function is train_and_score:
+        training, X_train = args[0], args[1]
+        sizes = (X_train.shape[1], *training.hidden, 10)
+        return training.epochs * len(X_train) * sum(a * b for a, b in zip(sizes, sizes[1:]))
+    return 0
+
+
+def _indexed(index, function, args):
+    return index, function(*args)
+
+
+def _collect(finished, outputs, owner, bars):
+    for index, output in finished:
+        outputs[index] = output
         if bars:
-            bars[group].update()
+            bars[owner[index]].update()
 
 
 def run_q1():
