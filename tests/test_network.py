@@ -244,3 +244,18 @@ def test_parameters_set_by_hand_between_steps_are_used(rng):
     fresh.layers[1].biases = net.layers[1].biases.copy()
     assert net.fit(X, Y, 0.1, 0.0) == fresh.fit(X, Y, 0.1, 0.0)
     np.testing.assert_array_equal(net.layers[0].weights, fresh.layers[0].weights)
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_copied_network_trains_on_exactly_like_the_original(how, rng):
+    import copy
+    import pickle
+
+    X, Y = rng.normal(size=(30, 3)), np.eye(2)[rng.integers(0, 2, 30)]
+    net = make_network((3, 4, 2), output="softmax", loss="cross_entropy")
+    net.train(X, Y, epochs=2, learning_rate=0.5, batch_size=8, seed=0)
+    clone = pickle.loads(pickle.dumps(net)) if how == "pickle" else copy.deepcopy(net)
+    net.train(X, Y, epochs=3, learning_rate=0.5, batch_size=8, seed=1)
+    clone.train(X, Y, epochs=3, learning_rate=0.5, batch_size=8, seed=1)
+    for a, b in zip(net.layers, clone.layers):
+        np.testing.assert_array_equal(a.weights, b.weights)

@@ -30,3 +30,8 @@ def test_the_assignments_names_are_exported_at_the_top_level():
     for name in ("Layer", "Network", "sigmoid", "d_sigmoid", "softmax", "l2_loss", "d_l2_loss",
                  "cross_entropy_loss", "d_cross_entropy_softmax"):
         assert name in mlplab.__all__ and callable(getattr(mlplab, name))
+
+
+def test_import_mlplab_leaves_scikit_learn_until_the_estimator_is_asked_for():
+    assert "sklearn" not in imported_after("import mlplab")
+    assert "sklearn" in imported_after("from mlplab import MLPClassifier")

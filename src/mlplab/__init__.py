@@ -27,11 +27,20 @@ from .network import DivergenceError, Network
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # MLPClassifier needs scikit-learn, which `import mlplab` alone does not load.
+    if name == "MLPClassifier":
+        from .estimator import MLPClassifier
+        return MLPClassifier
+    raise AttributeError(f"module 'mlplab' has no attribute {name!r}")
+
 __all__ = [
     "ACTIVATIONS",
     "LOSSES",
     "DivergenceError",
     "Layer",
+    "MLPClassifier",
     "Network",
     "cross_entropy_loss",
     "d_cross_entropy_softmax",

@@ -418,6 +418,13 @@ class Network:
             return (output[:, 0] > threshold).astype(int)
         return np.argmax(output, axis=1)
 
+    def __getstate__(self):
+        # The training plan ties the layers' arrays to its flat buffers as views; a pickle or
+        # deep copy would cut those ties silently. Leave it out: the next step rebuilds it.
+        state = self.__dict__.copy()
+        state["_plan"] = None
+        return state
+
     def save(self, path):
         """Write the network to a model file (.npz arrays + JSON header; no pickle).
 
