@@ -132,6 +132,9 @@ def run_cli(*args, cwd):
     ({"LinearX.csv": "1,2\n3\n", "LinearY.csv": "0\n1\n"}, "line 2"),
     ({"LinearX.csv": "1,2\nx,4\n", "LinearY.csv": "0\n1\n"}, "line 2"),
     ({"LinearX.csv": "", "LinearY.csv": ""}, "empty"),
+    ({"LinearX.csv": "1,2\n3,4\n5,6\n", "LinearY.csv": "0\n1\n1\n"}, "at least 5 samples"),
+    ({"LinearX.csv": "1,2\n3,4\n", "LinearY.csv": "0\n0\n"}, "exactly 2 classes"),
+    ({"LinearX.csv": "1,2,3\n" * 10, "LinearY.csv": "0\n1\n" * 5}, "needs 2 features"),
 ])
 def test_bad_data_dir_gives_one_line_and_writes_nothing(tmp_path, files, message):
     data_dir = tmp_path / "course"
@@ -173,3 +176,10 @@ def test_q1_command_prints_the_forward_pass(tmp_path):
     result = run_cli("q1", cwd=tmp_path)
     assert result.returncode == 0
     assert "a2 = sigmoid(z2)  = [0.8221]" in result.stdout and "output: 0.8221" in result.stdout
+
+
+def test_an_output_folder_under_a_file_is_refused_before_training(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    result = run_cli("run", "--quick", "--out", str(tmp_path / "afile" / "sub"), cwd=tmp_path)
+    assert result.returncode == 1 and "is a file, not a folder" in result.stderr
+    assert "Traceback" not in result.stderr

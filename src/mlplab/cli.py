@@ -40,6 +40,11 @@ def _seed(text):
 def _check_out_dir(out):
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out}: exists and is not a folder")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"--out {out}: {parent} is a file, not a folder")
+            break
     if out.is_dir() and any(out.iterdir()) and not (out / "results.json").exists():
         raise ValueError(f"--out {out}: folder is not empty and holds no earlier mlplab run; "
                          "choose a new or empty folder")

@@ -303,9 +303,26 @@ def load_all(data_dir=None):
     Returns {"linear": (X, y), "nonlinear": (X, y), "digits": (X_train, y_train, X_test,
     y_test)}; a bad course file raises datasets.DataError.
     """
-    return {"linear": datasets.load_linear(data_dir),
+    data = {"linear": datasets.load_linear(data_dir),
             "nonlinear": datasets.load_nonlinear(data_dir),
             "digits": datasets.load_digits_split(data_dir)}
+    for cv in configs.Q3:
+        X, y = data[cv.dataset]
+        where = f"{cv.title} ({datasets.source_of(cv.dataset, data_dir)})"
+        labels, counts = np.unique(y, return_counts=True)
+        if len(labels) != 2:
+            raise datasets.DataError(f"{where}: needs exactly 2 classes, found {len(labels)}")
+        if counts.min() < cv.n_splits:
+            raise datasets.DataError(
+                f"{where}: {cv.n_splits}-fold cross-validation needs at least {cv.n_splits} "
+                f"samples of each class; class {labels[counts.argmin()]} has {counts.min()}")
+        if X.shape[1] != 2:
+            raise datasets.DataError(f"{where}: needs 2 features (the decision boundary is "
+                                     f"drawn in the plane), found {X.shape[1]}")
+    if len(np.unique(data["digits"][1])) < 2:
+        raise datasets.DataError(f"dataset 2 ({datasets.source_of('digits', data_dir)}): the "
+                                 "training labels hold fewer than 2 classes")
+    return data
 
 
 def run_all(data, seed=0, quick=False, jobs=1, progress=False, sources=None, backend=None):
