@@ -1,16 +1,16 @@
 """How many BLAS threads a training step gets.
 
 Measured on a 2-core machine (OpenBLAS; W1 = one full-batch epoch of 1437 x 64 -> 64 -> 10,
-W2 = one batch of 128 x 784 -> 256 -> 10), milliseconds, best of repeated medians:
+W2 = one batch of 128 x 784 -> 256 -> 10), milliseconds (benchmarks/contention.py for W1):
 
     threads  quiet         beside a 2-thread matmul loop   beside 2 busy processes
-    W1  1    1.24          1.30                             1.38
-    W1  2    1.07          5.90                             54.0
+    W1  1    1.24-1.64     1.30-2.13                        1.33-2.09
+    W1  2    1.07-1.48     1.29-6.43                        1.21-1.75, in 2 of 5 runs 54-56
     W2  1    3.02          4.37                             4.88
     W2  2    1.92          6.92                             11.2
 
-A second thread buys little on small products and costs a lot as soon as anything else uses the
-cores (OpenBLAS threads spin-wait for each other). So a step whose largest matrix product is
+A second thread buys little on small products and can cost a lot as soon as anything else uses
+the cores (OpenBLAS threads spin-wait for each other). So a step whose largest matrix product is
 below `SMALL_PRODUCT` multiply-adds runs on one BLAS thread; larger steps keep the BLAS default.
 Products too small for BLAS to thread at all are left alone, which also skips the cost of the
 limit itself (about 15 microseconds).
