@@ -4,7 +4,8 @@
 
 Workloads: (a) the Q2.5 2-4-1 sigmoid/L2 network on iris (100 x 2); (b) scikit-learn's digits
 (1797 x 64, scaled by 1/16), 64-64-10 sigmoid/softmax/cross-entropy. The two implementations are
-timed alternately (A B A B ...) and the medians and their ratio are printed, with the BLAS in use.
+timed alternately (A B A B ...), each turn after untimed runs of the same implementation, and the
+medians and their ratio are printed, with the BLAS in use.
 """
 
 import argparse
@@ -47,6 +48,8 @@ def time_once(function):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3,
+                        help="untimed vectorised epochs before each timed one (default 3)")
     args = parser.parse_args()
     for info in threadpool_info():
         print(f"BLAS: {info.get('internal_api')} {info.get('version')}, "
@@ -61,10 +64,14 @@ def main():
                           net.d_activation_list, net.loss_function, net.d_loss_function,
                           X, Y, learning_rate, 0.0)
 
-        vectorised(), sample_by_sample()  # warm-up
         fast, slow = [], []
         for _ in range(args.repeats):
+            # Each turn first runs its implementation untimed, as training runs epoch after
+            # epoch: otherwise each is timed cold, right after the other has filled the caches.
+            for _ in range(args.warmup):
+                vectorised()
             fast.append(time_once(vectorised))
+            sample_by_sample()
             slow.append(time_once(sample_by_sample))
         fast_ms, slow_ms = 1e3 * np.median(fast), 1e3 * np.median(slow)
         print(f"{name}: vectorised {fast_ms:.3f} ms, sample-by-sample {slow_ms:.2f} ms, "

@@ -16,7 +16,9 @@ def sigmoid_into(z, out):
     np.negative(z, out=out)
     np.exp(out, out=out)
     out += 1.0
-    return np.reciprocal(out, out=out)
+    # 1 / x by division: the same correctly rounded result as np.reciprocal, about twice as
+    # fast (NumPy vectorises division, not reciprocal).
+    return np.divide(1.0, out, out=out)
 
 
 def sigmoid_gradient_from_output(a, out):
@@ -44,9 +46,21 @@ def relu_gradient_from_output(a, out):
     return np.heaviside(a, 0.0, out=out)
 
 
+def _row_max(z):
+    """Each row's maximum, shape z.shape[:-1] + (1,)."""
+    if z.ndim == 2 and 1 < z.shape[1] <= 32:
+        # A few elementwise maxima down the columns beat NumPy's row-by-row reduction on
+        # narrow rows (a softmax over classes) by about three times; the result is the same.
+        row_max = z[:, :1].copy()
+        for j in range(1, z.shape[1]):
+            np.maximum(row_max, z[:, j:j + 1], out=row_max)
+        return row_max
+    return z.max(axis=-1, keepdims=True)
+
+
 def softmax_into(z, out):
     """Softmax over the last axis, after subtracting each row's maximum."""
-    np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+    np.subtract(z, _row_max(z), out=out)
     np.exp(out, out=out)
     # Row sums as a product with ones: several times faster than sum(axis=-1) on narrow rows.
     row_sums = out @ np.ones(out.shape[-1], out.dtype)
