@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -30,3 +32,17 @@ def iris_q25():
     indices = [i for i in range(100)]
     rng.shuffle(indices)
     return X[indices], Y[indices]
+
+
+def rewrite_model_file(path, header_change=None, arrays_change=None):
+    """Rewrite a saved model file with its JSON header or its arrays changed in place."""
+    with np.load(path, allow_pickle=False) as archive:
+        contents = {name: archive[name] for name in archive.files}
+    header = json.loads(contents["header"].tobytes())
+    if header_change:
+        header_change(header)
+    contents["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    if arrays_change:
+        arrays_change(contents)
+    with open(path, "wb") as file:
+        np.savez(file, **contents)

@@ -10,6 +10,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from mlplab import datasets
 from mlplab.datasets import DataError
+from conftest import iris_q25
 
 
 def cv_accuracy(X, y):
@@ -75,12 +76,7 @@ def test_nonlinear_defeats_a_linear_model():
 
 
 def test_q25_matches_the_assignment_snippet():
-    X, Y = skdatasets.load_iris(return_X_y=True)
-    X, Y = X[:100, :2], Y[:100]
-    rng = np.random.default_rng(2)
-    indices = [i for i in range(100)]
-    rng.shuffle(indices)
-    X, Y = X[indices], Y[indices]
+    X, Y = iris_q25()   # the assignment's snippet, written out in conftest
 
     Xq, yq = datasets.load_q25()
     assert Xq.shape == (100, 2) and Xq.dtype == np.float64

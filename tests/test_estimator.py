@@ -1,7 +1,6 @@
 """MLPClassifier: scikit-learn's estimator checks, and what the wrapper adds around Network."""
 
 import functools
-import json
 import pickle
 import time
 
@@ -17,6 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import mlplab as ml
 from mlplab import MLPClassifier
 from mlplab.datasets import load_digits_split, load_linear
+from conftest import rewrite_model_file as rewrite
 
 
 def softplus(z):
@@ -344,20 +344,6 @@ def test_save_records_the_network_even_after_set_params(blobs, tmp_path):
     clf.save(tmp_path / "m.npz")
     loaded = MLPClassifier.load(tmp_path / "m.npz")
     assert loaded.hidden_layer_sizes == (8,) and loaded.activation == "relu"
-
-
-def rewrite(path, header_change=None, arrays_change=None):
-    """Rewrite a saved model file with its header or arrays changed."""
-    with np.load(path, allow_pickle=False) as archive:
-        contents = {name: archive[name] for name in archive.files}
-    header = json.loads(contents["header"].tobytes())
-    if header_change:
-        header_change(header)
-    contents["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    if arrays_change:
-        arrays_change(contents)
-    with open(path, "wb") as file:
-        np.savez(file, **contents)
 
 
 @pytest.fixture

@@ -1,13 +1,12 @@
 """Model files: round trips are exact, and every kind of bad file is a clear ValueError."""
 
-import json
 import zipfile
 
 import numpy as np
 import pytest
 
 import mlplab as ml
-from conftest import make_network
+from conftest import make_network, rewrite_model_file as rewrite
 
 
 @pytest.fixture
@@ -45,20 +44,6 @@ def test_a_custom_function_cannot_be_saved(tmp_path):
     net = ml.Network([ml.Layer(2, 1)], [lambda z: z], [lambda z: 1.0], ml.l2_loss, ml.d_l2_loss)
     with pytest.raises(ValueError, match="not one of mlplab's registered functions"):
         net.save(tmp_path / "m.npz")
-
-
-def rewrite(path, header_change=None, arrays_change=None):
-    """Rewrite a saved model file with its header or arrays changed."""
-    with np.load(path, allow_pickle=False) as archive:
-        contents = {name: archive[name] for name in archive.files}
-    header = json.loads(contents["header"].tobytes())
-    if header_change:
-        header_change(header)
-    contents["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    if arrays_change:
-        arrays_change(contents)
-    with open(path, "wb") as file:
-        np.savez(file, **contents)
 
 
 @pytest.mark.parametrize("change, message", [
