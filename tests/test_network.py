@@ -259,3 +259,18 @@ def test_a_copied_network_trains_on_exactly_like_the_original(how, rng):
     clone.train(X, Y, epochs=3, learning_rate=0.5, batch_size=8, seed=1)
     for a, b in zip(net.layers, clone.layers):
         np.testing.assert_array_equal(a.weights, b.weights)
+
+
+def test_training_never_writes_into_what_a_users_loss_derivative_returns(rng):
+    X, Y = rng.normal(size=(12, 2)), rng.uniform(size=(12, 1))
+    returned = []
+
+    def d_loss(YTrue, YPredict):
+        returned.append(YPredict - YTrue)
+        return returned[-1]
+
+    net = ml.Network([ml.Layer(2, 3), ml.Layer(3, 1)], [ml.sigmoid] * 2, [ml.d_sigmoid] * 2,
+                     ml.l2_loss, d_loss)
+    before = net.forward(X)[-1] - Y
+    net.fit(X, Y, 0.1, 0.0)
+    np.testing.assert_array_equal(returned[0], before)

@@ -144,7 +144,7 @@ class Network:
         zs, activations = [], [X]
         for l, (layer, f) in enumerate(zip(self.layers, self.activation_list)):
             Z = np.dot(activations[-1], layer.weights,
-                          out=None if plan is None else plan.Z[l][:len(X)])   # (N, n_out)
+                       out=None if plan is None else plan.Z[l][:len(X)])   # (N, n_out)
             if layer.biases is not None:
                 Z += layer.biases
             zs.append(Z)
@@ -175,6 +175,12 @@ class Network:
             delta = np.subtract(activations[-1], Y, out=plan.delta[last][:n_samples])
         else:
             delta = self.d_loss_function(Y, activations[-1])   # (N, n_out)
+            if plan is not None:
+                # Into our buffer: the in-place steps below must not write into an array that
+                # the caller's function returned.
+                buffer = plan.delta[last][:n_samples]
+                np.copyto(buffer, delta)
+                delta = buffer
         if self.d_activation_list[last] is not None:
             delta = self._times_derivative(delta, last, zs, activations, plan)
         # Scale the output delta by scale / N once: everything below is linear in delta, so
@@ -198,7 +204,7 @@ class Network:
             grads.append((dW, db))
             if l > 0:
                 delta = np.dot(delta, W.T, out=None if plan is None
-                                  else plan.delta[l - 1][:n_samples])   # (N, n_in)
+                               else plan.delta[l - 1][:n_samples])   # (N, n_in)
                 delta = self._times_derivative(delta, l - 1, zs, activations, plan)
         grads.reverse()
         return grads
