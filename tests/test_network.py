@@ -274,3 +274,25 @@ def test_training_never_writes_into_what_a_users_loss_derivative_returns(rng):
     before = net.forward(X)[-1] - Y
     net.fit(X, Y, 0.1, 0.0)
     np.testing.assert_array_equal(returned[0], before)
+
+
+def test_float32_network_with_custom_float64_functions_trains(rng):
+    # A user's functions may return float64; the float32 training buffers must still work.
+    X, Y = rng.normal(size=(10, 3)), np.eye(2)[rng.integers(0, 2, 10)]
+    net = ml.Network([ml.Layer(3, 4), ml.Layer(4, 2)],
+                     [lambda z: np.maximum(z, 0).astype(np.float64), ml.softmax],
+                     [lambda z: (z > 0).astype(np.float64), None],
+                     ml.cross_entropy_loss, ml.d_cross_entropy_softmax).astype(np.float32)
+    history = net.train(X, Y, epochs=3, learning_rate=0.1)
+    assert np.all(np.isfinite(history["loss"]))
+    assert net.layers[0].weights.dtype == np.float32
+
+
+def test_large_finite_weights_are_not_mistaken_for_divergence():
+    # The finiteness check sums the parameters first; a sum that overflows must be rechecked.
+    net = ml.Network([ml.Layer(3, 1)], [ml.identity], [ml.d_identity], ml.l2_loss,
+                     ml.d_l2_loss).astype(np.float32)
+    net.layers[0].weights = np.full((3, 1), 2e38, np.float32)
+    net.layers[0].biases = np.zeros(1, np.float32)
+    net.fit(np.zeros((4, 3)), np.zeros(4), 0.1, 0.0)
+    assert np.all(net.layers[0].weights == np.float32(2e38))

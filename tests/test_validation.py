@@ -113,3 +113,37 @@ def test_bad_threshold(net):
 def test_bad_blas_threads(net):
     with pytest.raises(ValueError, match="blas_threads must be >= 1"):
         net.train(GOOD_X, GOOD_Y, epochs=1, learning_rate=0.1, blas_threads=0)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda layer: setattr(layer, "weights", layer.weights.astype(int)), "must be a 2-D float"),
+    (lambda layer: setattr(layer, "biases", np.zeros(1)), r"biases must be an array of shape \(3,\)"),
+    (lambda layer: setattr(layer, "weights", layer.weights.astype(np.float32)), "use Network.astype"),
+])
+def test_parameters_set_by_hand_are_checked(net, change, message):
+    change(net.layers[0])
+    with pytest.raises(ValueError, match=message):
+        net.fit(GOOD_X, GOOD_Y, 0.1, 0.0)
+    with pytest.raises(ValueError, match=message):
+        net.predict(GOOD_X)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"validation_data": np.ones((4, 2))}, "validation_data must be a pair"),
+    ({"seed": 1.5}, "seed must be an integer"),
+    ({"seed": -1}, "seed must be >= 0"),
+])
+def test_bad_validation_data_and_seed(net, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        net.train(GOOD_X, GOOD_Y, epochs=1, learning_rate=0.1, **kwargs)
+
+
+def test_layers_must_be_a_list():
+    with pytest.raises(ValueError, match="layers must be a list"):
+        ml.Network(ml.Layer(2, 1), [ml.sigmoid], [ml.d_sigmoid], ml.l2_loss, ml.d_l2_loss)
+
+
+def test_values_too_large_for_float32_are_named(net):
+    net.astype(np.float32)
+    with pytest.raises(ValueError, match="too large for float32"):
+        net.predict(np.full((2, 2), 1e300))

@@ -11,9 +11,12 @@ import numbers
 import numpy as np
 
 
-def _all_finite(array):
+def all_finite(array):
+    """Whether every element is finite; a sum first, elementwise only if the sum is not."""
     # The sum of finite numbers can still overflow to inf, so confirm before complaining.
-    return bool(np.isfinite(array.sum())) or bool(np.isfinite(array).all())
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(array, axis=None)
+    return bool(np.isfinite(total)) or bool(np.isfinite(array).all())
 
 
 def check_data(array, name, ndim=(2,), dtype=None):
@@ -42,9 +45,11 @@ def check_data(array, name, ndim=(2,), dtype=None):
         raise ValueError(f"{name} is empty (shape {array.shape}); at least one sample is needed")
     if dtype is None:
         dtype = array.dtype if array.dtype.kind == "f" else np.float64
-    array = np.asarray(array, dtype=dtype)
-    if not _all_finite(array):
-        raise ValueError(f"{name} contains NaN or infinity; clean or impute the data first")
+    with np.errstate(over="ignore"):   # values beyond float32's range become inf, caught next
+        array = np.asarray(array, dtype=dtype)
+    if not all_finite(array):
+        raise ValueError(f"{name} contains NaN or infinity (or values too large for "
+                         f"{array.dtype}); clean or impute the data first")
     return array
 
 

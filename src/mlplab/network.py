@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ._validation import check_data, check_number
+from ._validation import all_finite, check_data, check_number
 from ._threads import blas_threads_for
 from .functions import TRAINING_KERNELS, d_cross_entropy_softmax, d_l2_loss
 
@@ -58,6 +58,9 @@ class Network:
         self._plan = None   # training buffers and kernels, made on the first step
 
     def _check_structure(self):
+        if not isinstance(self.layers, (list, tuple)):
+            raise ValueError(f"layers must be a list of Layer objects, got "
+                             f"{type(self.layers).__name__}")
         n_layers = len(self.layers)
         if n_layers == 0:
             raise ValueError("layers is empty; a network needs at least one Layer")
@@ -81,6 +84,27 @@ class Network:
         for name in ("loss_function", "d_loss_function"):
             if not callable(getattr(self, name)):
                 raise ValueError(f"{name} must be callable, got {getattr(self, name)!r}")
+        self._check_parameters()
+
+    def _check_parameters(self):
+        """Every layer's weights (and biases) are arrays of one float dtype, of their shapes.
+
+        Checked again before each use, since users may set ``layer.weights`` by hand.
+        """
+        dtype = self.layers[0].weights.dtype
+        for l, layer in enumerate(self.layers):
+            W, b = layer.weights, layer.biases
+            if not isinstance(W, np.ndarray) or W.ndim != 2 or W.dtype.kind != "f":
+                raise ValueError(f"layers[{l}].weights must be a 2-D float array, got "
+                                 f"{type(W).__name__} {getattr(W, 'dtype', '')} "
+                                 f"{getattr(W, 'shape', '')}")
+            if b is not None and (not isinstance(b, np.ndarray) or b.shape != (W.shape[1],)):
+                raise ValueError(f"layers[{l}].biases must be an array of shape "
+                                 f"({W.shape[1]},), got {getattr(b, 'shape', type(b).__name__)}")
+            if W.dtype != dtype or (b is not None and b.dtype != dtype):
+                raise ValueError(f"layers[{l}] is {W.dtype}/{None if b is None else b.dtype} but "
+                                 f"layers[0] is {dtype}; use Network.astype to give every layer "
+                                 "one dtype")
 
     def astype(self, dtype):
         """Cast every weight and bias to `dtype` (np.float32 or np.float64) and return self.
@@ -111,6 +135,7 @@ class Network:
     # ----- validation of data, once per public call ------------------------------------------
 
     def _check_X(self, X):
+        self._check_parameters()
         X = check_data(X, "X", dtype=self.dtype)
         if X.shape[1] != self.n_input:
             raise ValueError(f"X has {X.shape[1]} features but the first layer expects "
@@ -159,7 +184,11 @@ class Network:
                 return delta
             gradient = from_output(activations[l + 1], plan.scratch[l][:len(delta)])
             return np.multiply(delta, gradient, out=delta)
-        return delta * self.d_activation_list[l](zs[l])
+        gradient = self.d_activation_list[l](zs[l])
+        if plan is None:
+            return delta * gradient
+        # delta is the plan's own buffer here; keep it in the network's dtype.
+        return np.multiply(delta, gradient, out=delta, casting="same_kind")
 
     def _backward(self, zs, activations, Y, reg_lambda, scale=1.0, plan=None):
         """``scale`` times the gradients ``[(dW, db), ...]`` of the objective J.
@@ -354,7 +383,12 @@ class Network:
         if blas_threads is not None:
             check_number(blas_threads, "blas_threads", low=1, integer=True)
         if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a pair (X_val, Y_val), got "
+                                 f"{type(validation_data).__name__}")
             X_val, Y_val = self._check_XY(*validation_data)
+        if not (seed is None or isinstance(seed, np.random.Generator)):
+            check_number(seed, "seed", low=0, integer=True)
         rng = np.random.default_rng(seed)
 
         history = {"loss": np.empty(epochs)}
@@ -538,7 +572,8 @@ class _Plan:
         if into is None:                      # identity
             return Z
         if into is _GENERIC:
-            return self.functions[l](Z)
+            # A user's function may compute in another dtype: train in the network's own.
+            return np.asarray(self.functions[l](Z), dtype=self.dtype)
         return into(Z, self.A[l][:len(Z)])
 
     def prepare_update(self, decay):
@@ -554,7 +589,7 @@ class _Plan:
             new -= self.gradient_buffer
         else:
             np.subtract(params, self.gradient_buffer, out=new)
-        return math.isfinite(np.add.reduce(new))
+        return all_finite(new)
 
     def swap(self, layers, advance=True):
         if advance:
