@@ -183,3 +183,47 @@ def test_an_output_folder_under_a_file_is_refused_before_training(tmp_path):
     result = run_cli("run", "--quick", "--out", str(tmp_path / "afile" / "sub"), cwd=tmp_path)
     assert result.returncode == 1 and "is a file, not a folder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def sweep_record(values, accuracy, train_accuracy, loss=None, test_loss=None):
+    n = len(values)
+    return {"values": values, "accuracy": accuracy, "train_accuracy": train_accuracy,
+            "loss": loss or [[1.0]] * n, "test_loss": test_loss or [[1.0]] * n,
+            "diverged_at": [None] * n}
+
+
+def test_q5_4_prose_follows_the_numbers_not_the_theory():
+    q4 = {
+        # the longest run diverged at once: no test loss to speak of
+        "epochs": sweep_record([1, 5], [0.9, 0.8], [0.9, 0.8], loss=[[1.0], []],
+                               test_loss=[[1.0], []]),
+        # the largest step is the best one
+        "learning_rate": sweep_record([0.01, 0.1], [0.5, 0.9], [0.5, 0.9]),
+        # strong regularization still fits the training data
+        "reg_lambda": sweep_record([0.0, 0.1], [0.9, 0.88], [1.0, 0.99]),
+    }
+    text = " ".join(block[1] for block in report._q5_4_paragraphs(q4))
+    assert "already 1 epoch(s) give the best test accuracy, 0.9000" in text
+    assert "is best (0.9000): in this range no step overshot" in text
+    assert "Even at 0.1 the model still fits the training data" in text
+
+
+def test_non_finite_numbers_are_written_as_null():
+    from mlplab.cli import _finite_or_null
+
+    cleaned = _finite_or_null({"a": [1.0, float("nan")], "b": {"c": float("inf")}, "d": 2})
+    assert cleaned == {"a": [1.0, None], "b": {"c": None}, "d": 2}
+    json.dumps(cleaned, allow_nan=False)
+
+
+def test_test_labels_unseen_in_training_are_a_one_line_error(tmp_path):
+    data_dir = tmp_path / "course"
+    (data_dir / "dataset2").mkdir(parents=True)
+    rows = "\n".join(",".join(["0.5"] * 64) for _ in range(6)) + "\n"
+    for name, text in (("Digit_X_train.csv", rows), ("Digit_y_train.csv", "0\n1\n0\n1\n0\n1\n"),
+                       ("Digit_X_test.csv", rows), ("Digit_y_test.csv", "0\n1\n2\n0\n1\n2\n")):
+        (data_dir / "dataset2" / name).write_text(text)
+    result = run_cli("run", "--quick", "--data-dir", str(data_dir), "--out",
+                     str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "test labels [2] never occur in the training labels" in result.stderr

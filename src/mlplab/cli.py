@@ -6,6 +6,7 @@ not ours) end in one line on stderr and a non-zero exit, never a traceback.
 
 import argparse
 import json
+import math
 import pathlib
 import shutil
 import sys
@@ -78,8 +79,8 @@ def _run(args):
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=".mlplab-", dir=out.parent))
     try:
-        (staging / "results.json").write_text(json.dumps(results, indent=1, allow_nan=False),
-                                              encoding="utf-8")
+        (staging / "results.json").write_text(
+            json.dumps(_finite_or_null(results), indent=1, allow_nan=False), encoding="utf-8")
         figures = plots.make_all(results, data, staging / "figures", jobs=args.jobs)
         report.write_report(results, figures, staging)
         out.mkdir(exist_ok=True)
@@ -97,6 +98,17 @@ def _run(args):
     return 0
 
 
+def _finite_or_null(value):
+    """`value` with every NaN or infinity (a diverged curve, say) as None: strict JSON."""
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_null(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def _dask_client(address):
     """A client of the Dask scheduler at `address` (the optional `cluster` extra)."""
     try:
@@ -110,7 +122,7 @@ def _dask_client(address):
 
 
 def _print_summary(results, out, elapsed):
-    from .lab.runner import METRICS
+    from .lab import report
 
     q3, q4 = results["q3"], results["q4"]
     print(f"Q1.1 output: {results['q1']['output']:.4f}")
@@ -120,8 +132,7 @@ def _print_summary(results, out, elapsed):
     for name, sweep in q4.items():
         values = ", ".join(str(v) for v in sweep["values"])
         print(f"{sweep['config']['title']} ({sweep['config']['param']} = {values}):")
-        for metric in METRICS:
-            print(f"  {metric} scores: [{', '.join(f'{v:.4f}' for v in sweep[metric])}]")
+        print("  " + report.score_lists(sweep).replace("\n", "\n  "))
     print(f"report: {out / 'report.md'} and {out / 'report.html'}; numbers: "
           f"{out / 'results.json'} ({elapsed:.1f} s)")
 

@@ -141,6 +141,16 @@ def _vector(values, digits=4):
     return "[" + ", ".join(_f(v, digits) for v in np.ravel(values)) + "]"
 
 
+def _batches(batch_size):
+    return "full batch" if batch_size is None else f"mini-batches of {batch_size}"
+
+
+def score_lists(sweep):
+    """The assignment's four lists of a Q4 sweep, one line each: "accuracy scores: [...]"."""
+    return "\n".join(f"{metric} scores: [{', '.join(_f(v) for v in sweep[metric])}]"
+                     for metric in METRICS)
+
+
 def _setting(value):
     return "-".join(map(str, value)) if isinstance(value, list) else f"{value:g}"
 
@@ -204,7 +214,8 @@ def q3_blocks(q3, figures, zero_division):
               paragraph("Each subset is split by StratifiedKFold(n_splits=5, shuffle=True, "
                         "random_state=seed); a fresh network is trained per fold. The confusion "
                         "matrix is accumulated over the folds; accuracy, precision, recall and F1 "
-                        "(positive class 1) are averaged over the folds. A fold where a class is "
+                        "(positive class: the larger label, 1 for 0/1 labels) are averaged over "
+                        "the folds. A fold where a class is "
                         f"never predicted scores its precision as {zero_division} "
                         f"(zero_division={zero_division}). LogisticRegression on the same folds "
                         "is the linear baseline.")]
@@ -216,12 +227,13 @@ def q3_blocks(q3, figures, zero_division):
             heading(3, config["title"]),
             paragraph(f"Network {structure}, {training['activation']} hidden units, "
                       f"{training['output']} output, {training['epochs']} epochs, learning rate "
-                      f"{training['learning_rate']:g}, mini-batches of {training['batch_size']}. "
+                      f"{training['learning_rate']:g}, {_batches(training['batch_size'])}. "
                       f"Why: {config['why']}"),
-            paragraph("Confusion matrix (rows: true label 0, 1; columns: predicted 0, 1), "
+            paragraph("Confusion matrix (rows: true label; columns: predicted label), "
                       f"accumulated over the folds of all {result['n_samples']} samples:"),
-            table(["", "predicted 0", "predicted 1"],
-                  [[f"true {i}", *row] for i, row in enumerate(result["confusion_matrix"])]),
+            table(["", *(f"predicted {label}" for label in result["labels"])],
+                  [[f"true {label}", *row]
+                   for label, row in zip(result["labels"], result["confusion_matrix"])]),
             paragraph(f"Accuracy: {_f(result['accuracy'])}"),
             paragraph(f"Precision: {_f(result['precision'])}"),
             paragraph(f"Recall: {_f(result['recall'])}"),
@@ -240,20 +252,21 @@ def q3_blocks(q3, figures, zero_division):
 
 
 def q4_blocks(q4, baseline, figures):
-    structure = "-".join(map(str, [64, *baseline["hidden"], 10]))
+    n_input, n_output = q4["structure"]["values"][0][0], q4["structure"]["values"][0][-1]
+    structure = "-".join(map(str, [n_input, *baseline["hidden"], n_output]))
     blocks = [heading(2, "Q4 Dataset 2: handwritten digits"),
               paragraph(f"Train on the training subset, score on the test subset. Baseline held "
                         f"fixed while one setting varies: network {structure}, "
                         f"{baseline['activation']} hidden units, softmax output with "
                         f"cross-entropy on one-hot labels, {baseline['epochs']} epochs, learning "
                         f"rate {baseline['learning_rate']:g}, reg_lambda "
-                        f"{baseline['reg_lambda']:g}, mini-batches of {baseline['batch_size']}. "
-                        "Precision, recall and F1 are macro-averaged over the 10 classes.")]
+                        f"{baseline['reg_lambda']:g}, {_batches(baseline['batch_size'])}. "
+                        f"Precision, recall and F1 are macro-averaged over the {n_output} "
+                        "classes.")]
     for name, sweep in q4.items():
         title = sweep["config"]["title"]
         values = [_setting(v) for v in sweep["values"]]
-        lists = "\n".join(f"{metric} scores: [{', '.join(_f(v) for v in sweep[metric])}]"
-                          for metric in METRICS)
+        lists = score_lists(sweep)
         rows = [[value, *(_f(sweep[m][i]) for m in METRICS), _f(sweep["train_accuracy"][i]),
                  "-" if sweep["diverged_at"][i] is None else f"epoch {sweep['diverged_at'][i]}"]
                 for i, value in enumerate(values)]
@@ -320,41 +333,53 @@ def _q5_4_paragraphs(q4):
     paragraphs = []
     epochs = q4["epochs"]
     values, accuracy, train_accuracy = epochs["values"], epochs["accuracy"], epochs["train_accuracy"]
+    best = int(np.argmax(accuracy))
     longest = int(np.argmax(values))
-    test_loss = np.array(epochs["test_loss"][longest])
-    lowest = int(np.argmin(test_loss))
+    test_loss = np.asarray(epochs["test_loss"][longest], dtype=float)
     text = ("Epochs. In theory too few epochs leave the model under-fitted and too many let it "
             "over-fit the training data. Here, ")
-    if accuracy[0] < max(accuracy):
+    if best != 0:
         text += (f"with {values[0]} epoch(s) the test accuracy is {accuracy[0]:.4f} "
                  f"(train {train_accuracy[0]:.4f}), which is under-fitting; it rises to "
-                 f"{max(accuracy):.4f} at {values[int(np.argmax(accuracy))]} epochs. ")
-    if lowest < len(test_loss) - 1 and test_loss[-1] > test_loss[lowest]:
-        text += (f"In the {values[longest]}-epoch run the test loss is lowest at epoch "
-                 f"{lowest + 1} ({test_loss[lowest]:.4f}) and ends at {test_loss[-1]:.4f} while "
-                 f"the training loss keeps falling to {epochs['loss'][longest][-1]:.4f}: the "
-                 "start of over-fitting. ")
-    if accuracy[longest] < max(accuracy):
+                 f"{accuracy[best]:.4f} at {values[best]} epochs. ")
+    else:
+        text += f"already {values[0]} epoch(s) give the best test accuracy, {accuracy[0]:.4f}. "
+    if np.isfinite(test_loss).any():
+        lowest = int(np.nanargmin(test_loss))
+        if lowest < len(test_loss) - 1 and test_loss[-1] > test_loss[lowest]:
+            text += (f"In the {values[longest]}-epoch run the test loss is lowest at epoch "
+                     f"{lowest + 1} ({test_loss[lowest]:.4f}) and ends at {test_loss[-1]:.4f} "
+                     f"while the training loss falls to {epochs['loss'][longest][-1]:.4f}: the "
+                     "start of over-fitting. ")
+    if accuracy[longest] < accuracy[best]:
         text += (f"The test accuracy at {values[longest]} epochs ({accuracy[longest]:.4f}) is "
                  "below the best, as the theory predicts.")
     else:
         text += (f"The test accuracy itself does not drop at {values[longest]} epochs "
                  f"({accuracy[longest]:.4f}): over-fitting shows in the loss before it shows in "
-                 "the accuracy.")
+                 "the accuracy, if at all.")
     paragraphs.append(paragraph(text))
 
     rates = q4["learning_rate"]
     values, accuracy = rates["values"], rates["accuracy"]
-    best = int(np.argmax(accuracy))
-    text = ("Learning rate. A small step learns slowly; a large one overshoots. Here, "
-            f"learning rate {values[0]:g} reaches only {accuracy[0]:.4f} test accuracy in the "
-            f"same epochs, {values[best]:g} is best with {accuracy[best]:.4f}, ")
+    best, last = int(np.argmax(accuracy)), len(values) - 1
+    text = "Learning rate. A small step learns slowly; a large one overshoots. Here, "
+    if best == 0:
+        text += f"the smallest, {values[0]:g}, is already the best ({accuracy[0]:.4f}); "
+    else:
+        text += (f"the smallest, {values[0]:g}, reaches only {accuracy[0]:.4f} test accuracy in "
+                 f"the same epochs; ")
+    if 0 < best < last:
+        text += f"{values[best]:g} is best with {accuracy[best]:.4f}; "
     diverged = [v for v, d in zip(values, rates["diverged_at"]) if d is not None]
-    text += (f"and {values[-1]:g} falls back to {accuracy[-1]:.4f}"
-             + (f" (training diverged at learning rate {', '.join(f'{v:g}' for v in diverged)})"
-                if diverged else "") + ".")
-    if accuracy[-1] >= accuracy[best]:
-        text += " In this range the largest step did not overshoot yet."
+    if best == last:
+        text += (f"and the largest, {values[last]:g}, is best ({accuracy[last]:.4f}): in this "
+                 "range no step overshot.")
+    else:
+        text += (f"and the largest, {values[last]:g}, falls back to {accuracy[last]:.4f}"
+                 + (f" (training diverged at learning rate "
+                    f"{', '.join(f'{v:g}' for v in diverged)})" if diverged else "")
+                 + ": it overshoots.")
     paragraphs.append(paragraph(text))
 
     regs = q4["reg_lambda"]
@@ -363,12 +388,16 @@ def _q5_4_paragraphs(q4):
     text = ("Regularization. Too little does not prevent over-fitting; too much keeps the "
             f"weights too small to learn. Here, reg_lambda {values[0]:g} gives test accuracy "
             f"{accuracy[0]:.4f} with training accuracy {train_accuracy[0]:.4f}; the best is "
-            f"{accuracy[best]:.4f} at {values[best]:g}; at {values[-1]:g} the model can no "
-            f"longer fit even the training data (train {train_accuracy[-1]:.4f}, test "
-            f"{accuracy[-1]:.4f}).")
+            f"{accuracy[best]:.4f} at {values[best]:g}. ")
+    if train_accuracy[-1] < train_accuracy[0] - 0.05:
+        text += (f"At {values[-1]:g} the model can no longer fit even the training data (train "
+                 f"{train_accuracy[-1]:.4f}, test {accuracy[-1]:.4f}): too much.")
+    else:
+        text += (f"Even at {values[-1]:g} the model still fits the training data (train "
+                 f"{train_accuracy[-1]:.4f}): this range does not reach too much.")
     if best == 0:
-        text += (" On this data set the baseline over-fits little, so the smallest values "
-                 "are as good as none and only the strong end of the theory shows.")
+        text += (" The baseline over-fits little here, so the smallest values are as good as "
+                 "none.")
     paragraphs.append(paragraph(text))
     return paragraphs
 

@@ -265,13 +265,15 @@ def cross_validation_tasks(cv, X, y, seed):
     return tasks
 
 
-def assemble_cross_validation(cv, results, n_samples):
+def assemble_cross_validation(cv, results, y):
+    """Q3's record of a study from its task results (fold, baseline, fold, ...) and labels y."""
     folds, baseline_folds = results[0::2], results[1::2]
     summary = summarize_folds(folds)
     summary["folds"] = folds
     summary["baseline"] = {"name": "LogisticRegression", **summarize_folds(baseline_folds),
                            "folds": baseline_folds}
-    summary["n_samples"] = n_samples
+    summary["n_samples"] = len(y)
+    summary["labels"] = np.unique(y).tolist()
     summary["config"] = configs.to_dict(cv)
     return summary
 
@@ -319,9 +321,14 @@ def load_all(data_dir=None):
         if X.shape[1] != 2:
             raise datasets.DataError(f"{where}: needs 2 features (the decision boundary is "
                                      f"drawn in the plane), found {X.shape[1]}")
-    if len(np.unique(data["digits"][1])) < 2:
-        raise datasets.DataError(f"dataset 2 ({datasets.source_of('digits', data_dir)}): the "
-                                 "training labels hold fewer than 2 classes")
+    _, y_train, _, y_test = data["digits"]
+    where = f"dataset 2 ({datasets.source_of('digits', data_dir)})"
+    if len(np.unique(y_train)) < 2:
+        raise datasets.DataError(f"{where}: the training labels hold fewer than 2 classes")
+    unseen = np.setdiff1d(y_test, y_train)
+    if len(unseen):
+        raise datasets.DataError(f"{where}: test labels {unseen.tolist()} never occur in the "
+                                 "training labels")
     return data
 
 
@@ -349,7 +356,7 @@ def run_all(data, seed=0, quick=False, jobs=1, progress=False, sources=None, bac
     groups += [(sweep.title, sweep_tasks(sweep, digits, seed)) for sweep in q4]
     outputs = run_task_groups(groups, jobs, progress, backend)
     for cv, records in zip(q3, outputs):
-        results["q3"][cv.name] = assemble_cross_validation(cv, records, len(data[cv.dataset][1]))
+        results["q3"][cv.name] = assemble_cross_validation(cv, records, data[cv.dataset][1])
     n_input, n_output = digits[0].shape[1], len(np.unique(digits[1]))
     for sweep, records in zip(q4, outputs[len(q3):]):
         results["q4"][sweep.name] = assemble_sweep(sweep, records, n_input, n_output)
