@@ -18,24 +18,18 @@ import numpy as np
 OUTPUTS = ("results.json", "report.md", "report.html", "figures")
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected 0 <= seed < 2**32, got {value}")
-    return value
+def _whole_number(low, high=None):
+    """An argparse type: a whole number in [low, high)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value >= high):
+            rule = f">= {low}" if high is None else f"{low} <= N < {high}"
+            raise argparse.ArgumentTypeError(f"expected {rule}, got {value}")
+        return value
+    return parse
 
 
 def _check_out_dir(out):
@@ -191,12 +185,12 @@ def build_parser():
                      help="load the course's own CSV files from DIR (dataset1/LinearX.csv, ..., "
                           "dataset2/Digit_X_train.csv, ...; or directly in DIR) instead of the "
                           "built-in data")
-    run.add_argument("--seed", type=_seed, default=0,
+    run.add_argument("--seed", type=_whole_number(0, 2**32), default=0,
                      help="seed of the fold splits and mini-batch shuffling (default 0); the "
                           "same seed gives the same results.json")
     run.add_argument("--quick", action="store_true",
                      help="a smoke run: fewer epochs and at most 3 values per sweep")
-    run.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+    run.add_argument("--jobs", type=_whole_number(1), default=1, metavar="N",
                      help="train N networks in parallel (default 1); results are identical")
     run.add_argument("--scheduler", metavar="ADDRESS",
                      help="run the trainings on an existing Dask cluster, e.g. "
@@ -208,7 +202,7 @@ def build_parser():
     q1.set_defaults(handler=_q1)
 
     demo = commands.add_parser("demo", help="train the Q2.5 network and print its falling loss")
-    demo.add_argument("--epochs", type=_positive_int, default=100,
+    demo.add_argument("--epochs", type=_whole_number(1), default=100,
                       help="number of epochs (default 100)")
     demo.set_defaults(handler=_demo)
     return parser

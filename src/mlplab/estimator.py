@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._model_file import load_network, save_network
 from .functions import ACTIVATIONS, LOSSES, softmax
-from .layer import Layer
+from .layer import Layer, glorot_uniform
 from .network import DivergenceError, Network
 
 # The hidden activations that have a name (and so can be saved); any other is a pair of callables.
@@ -189,9 +189,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             layer = Layer(n_in, n_out)
             # Redraw Layer's fixed default_rng(2) values with the same Glorot-uniform scheme
             # from random_state's generator, so that random_state controls initialisation.
-            limit = math.sqrt(6.0 / (n_in + n_out))
-            layer.weights = rng.uniform(-limit, limit, size=(n_in, n_out))
-            layer.biases = rng.uniform(-limit, limit, size=n_out)
+            layer.weights, layer.biases = glorot_uniform(rng, n_in, n_out)
             layers.append(layer)
         output_f, output_d_f = ACTIVATIONS[output_name]
         network = Network(layers, [f] * len(hidden) + [output_f],

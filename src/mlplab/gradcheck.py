@@ -20,8 +20,7 @@ def relative_error(analytic, numeric):
 
 def objective(network, X, Y, reg_lambda=0.0):
     """The regularised objective J = mean data loss + reg_lambda / 2 * sum ||W||^2."""
-    loss = network.loss_function(Y, network._forward(X)[1][-1]) / len(X)
-    return loss + 0.5 * reg_lambda * sum(float(np.sum(layer.weights ** 2))
+    return network._mean_loss(X, Y) + 0.5 * reg_lambda * sum(float(np.sum(layer.weights ** 2))
                                          for layer in network.layers)
 
 

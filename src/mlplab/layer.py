@@ -6,6 +6,18 @@ No math beyond initialisation lives here: the forward and backward passes are in
 import numpy as np
 
 
+def glorot_uniform(rng, n_input, n_output, bias=True):
+    """Glorot-uniform weights (n_input, n_output) and biases (n_output,) (None without bias).
+
+    Every value is drawn from U(-limit, limit), limit = sqrt(6 / (n_input + n_output))
+    (Glorot & Bengio, 2010), the weights first, then the biases, from the generator `rng`.
+    """
+    limit = np.sqrt(6.0 / (n_input + n_output))
+    weights = rng.uniform(-limit, limit, size=(n_input, n_output))
+    biases = rng.uniform(-limit, limit, size=n_output) if bias else None
+    return weights, biases
+
+
 class Layer:
     """Weights and biases of one fully connected layer mapping n_input units to n_output units.
 
@@ -39,9 +51,7 @@ class Layer:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        limit = np.sqrt(6.0 / (self.n_input + self.n_output))
-        self.weights = rng.uniform(-limit, limit, size=(self.n_input, self.n_output))
-        self.biases = rng.uniform(-limit, limit, size=self.n_output) if self.bias else None
+        self.weights, self.biases = glorot_uniform(rng, self.n_input, self.n_output, self.bias)
         ##### end of your code #####
 
     def __repr__(self):
