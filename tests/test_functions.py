@@ -107,3 +107,21 @@ def test_integer_input_gives_float_output():
     assert ml.sigmoid(np.array([0, 1])).dtype == np.float64
     assert ml.relu(np.array([-1, 2])).tolist() == [0.0, 2.0]
     assert ml.d_relu(np.array([-1, 0, 2])).tolist() == [0.0, 0.0, 1.0]
+
+
+def test_smooth_labels_moves_targets_towards_uniform_and_keeps_rows_summing_to_one():
+    Y = np.eye(4)[[0, 3, 1]]
+    smoothed = ml.smooth_labels(Y, 0.2)
+    np.testing.assert_allclose(smoothed[Y == 1], 0.8 + 0.05)
+    np.testing.assert_allclose(smoothed[Y == 0], 0.05)
+    np.testing.assert_allclose(smoothed.sum(axis=1), 1.0)
+    # one sigmoid unit (a column, or 1-D 0/1 targets) counts as two classes
+    np.testing.assert_allclose(ml.smooth_labels(np.array([[0.0], [1.0]]), 0.2), [[0.1], [0.9]])
+    np.testing.assert_allclose(ml.smooth_labels(np.array([0, 1]), 0.2), [0.1, 0.9])
+    np.testing.assert_array_equal(ml.smooth_labels(Y, 0.0), Y)
+
+
+@pytest.mark.parametrize("smoothing", [1.0, -0.1, float("nan"), "0.1"])
+def test_smooth_labels_rejects_a_smoothing_outside_0_1(smoothing):
+    with pytest.raises(ValueError, match="smoothing"):
+        ml.smooth_labels(np.eye(2), smoothing)

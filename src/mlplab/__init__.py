@@ -18,6 +18,7 @@ from .functions import (
     l2_loss,
     relu,
     sigmoid,
+    smooth_labels,
     softmax,
     tanh,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "l2_loss",
     "relu",
     "sigmoid",
+    "smooth_labels",
     "softmax",
     "tanh",
 ]

@@ -14,6 +14,7 @@ Conventions that the network relies on:
 import numpy as np
 
 from . import _kernels
+from ._validation import check_number
 
 
 def _as_float_array(x):
@@ -119,6 +120,30 @@ def d_cross_entropy_softmax(YTrue, YPredict):
     Jacobian is folded in here; rows of YTrue must sum to 1, as one-hot rows do).
     """
     return np.asarray(YPredict) - np.asarray(YTrue)
+
+
+def smooth_labels(Y, smoothing):
+    """Label smoothing: targets ``(1 - smoothing) * Y + smoothing / n_classes``.
+
+    `Y` holds one-hot rows of shape (n_samples, n_classes); a single column (n_samples, 1) or a
+    1-D vector of 0/1 targets counts as two classes, so 0 becomes smoothing / 2 and 1 becomes
+    1 - smoothing / 2. One-hot rows still sum to 1, so the smoothed targets work with
+    `cross_entropy_loss` and `d_cross_entropy_softmax` unchanged. The network is then
+    trained towards probabilities a little short of 0 and 1, which keeps its outputs (and so
+    its weights) from growing without bound on data it already classifies correctly: the same
+    option as PyTorch's ``CrossEntropyLoss(label_smoothing=...)``.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_samples, n_classes), (n_samples, 1) or (n_samples,)
+    smoothing : float in [0, 1)
+    """
+    check_number(smoothing, "smoothing", low=0)
+    if smoothing >= 1:
+        raise ValueError(f"smoothing must be < 1, got {smoothing!r}")
+    Y = _as_float_array(Y)
+    n_classes = 2 if Y.ndim == 1 or Y.shape[-1] == 1 else Y.shape[-1]
+    return (1.0 - smoothing) * Y + smoothing / n_classes
 
 
 # name -> (function, derivative). Derivatives take the pre-activation z.
