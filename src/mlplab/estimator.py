@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._model_file import load_network, save_network
-from .functions import ACTIVATIONS, LOSSES, softmax
+from .functions import ACTIVATIONS, LOSSES, smooth_labels, softmax
 from .layer import Layer, glorot_uniform
 from .network import DivergenceError, Network
 
@@ -52,6 +52,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     reg_lambda : float >= 0, default=1e-4
         L2 strength, mlplab's convention: W <- W - learning_rate * (mean_grad + reg_lambda * W).
         Biases are not decayed.
+    label_smoothing : float in [0, 1), default=0.0
+        Train towards `mlplab.smooth_labels` of the targets, as PyTorch's
+        ``CrossEntropyLoss(label_smoothing=...)``: with K classes (K = 2 for one sigmoid unit)
+        the true class gets 1 - label_smoothing + label_smoothing / K, the others
+        label_smoothing / K. The training and validation losses are measured against these
+        targets.
     epochs : int >= 1, default=200
         Passes over the training data (fewer with early stopping).
     batch_size : int >= 1 or None, default=32
@@ -125,6 +131,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         "output": [StrOptions(set(OUTPUTS))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "reg_lambda": [Interval(Real, 0, None, closed="left")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "shuffle": ["boolean"],
@@ -139,7 +146,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, hidden_layer_sizes=(100,), activation="sigmoid", output="softmax",
                  learning_rate=0.1, reg_lambda=1e-4, epochs=200, batch_size=32, shuffle=True,
                  random_state=None, verbose=False, early_stopping=False,
-                 validation_fraction=0.1, patience=10, dtype="float64"):
+                 validation_fraction=0.1, patience=10, dtype="float64", label_smoothing=0.0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.output = output
@@ -154,6 +161,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.dtype = dtype
+        self.label_smoothing = label_smoothing
 
     # ----- parameters beyond what _parameter_constraints can say ------------------------------
 
@@ -197,11 +205,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return network.astype(self.dtype)
 
     def _targets(self, y_index):
-        """Network targets for class indices: a 0/1 column for one output unit, else one-hot."""
+        """Network targets for class indices: a 0/1 column for one output unit, else one-hot
+        rows; then smoothed by `label_smoothing`."""
         n_output, dtype = self.network_.n_output, self.network_.dtype
         if n_output == 1:
-            return y_index.astype(dtype).reshape(-1, 1)   # (N, 1)
-        return np.eye(n_output, dtype=dtype)[y_index]      # (N, n_classes)
+            targets = y_index.astype(dtype).reshape(-1, 1)   # (N, 1)
+        else:
+            targets = np.eye(n_output, dtype=dtype)[y_index]   # (N, n_classes)
+        if self.label_smoothing:
+            targets = smooth_labels(targets, self.label_smoothing).astype(dtype, copy=False)
+        return targets
 
     def _train_epoch(self, X, Y):
         """One pass of gradient descent over (X, Y); appends to loss_curve_ and n_iter_."""
@@ -474,6 +487,7 @@ def _restore(cls, network, extra, arrays):
     if not isinstance(extra, dict) or not isinstance(extra.get("params"), dict):
         raise _Invalid("no classifier parameters in the header")
     params = dict(extra["params"])
+    params.setdefault("label_smoothing", 0.0)   # files written before the parameter existed
     if set(params) != set(cls._get_param_names()):
         raise _Invalid(f"the parameters are {sorted(params)}, expected "
                        f"{sorted(cls._get_param_names())}")
