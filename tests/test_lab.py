@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+import mlplab as ml
 from mlplab.cli import main
 from mlplab.lab import configs, report, runner
 
@@ -29,7 +30,7 @@ def test_run_writes_every_output(quick_run):
     for name in ("linear", "nonlinear"):
         for kind in ("losses", "boundary", "confusion"):
             assert f"q3_{name}_{kind}.png" in figures
-    for name in ("epochs", "learning_rate", "reg_lambda", "structure"):
+    for name in ("epochs", "learning_rate", "reg_lambda", "structure", "label_smoothing"):
         assert f"q4_{name}_metrics.png" in figures and f"q4_{name}_losses.png" in figures
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".mlplab-")]
 
@@ -46,7 +47,7 @@ def test_results_json_contract(quick_run):
         assert len(R["folds"]) == 5
         assert np.sum(R["confusion_matrix"]) == n_samples
         assert np.array(R["confusion_matrix"]).shape == (2, 2)
-    for name in ("epochs", "learning_rate", "reg_lambda", "structure"):
+    for name in ("epochs", "learning_rate", "reg_lambda", "structure", "label_smoothing"):
         S = results["q4"][name]
         for metric in runner.METRICS:
             assert len(S[metric]) == len(S["values"]) >= 2
@@ -61,9 +62,12 @@ def test_report_holds_every_section_and_the_four_lists(quick_run):
     out, results = quick_run
     text = (out / "report.md").read_text()
     for section in ("Q1.1", "Q1.2", "Q2.5", "Q3.1 LinearXY", "Q3.2 NonLinearXY", "Q4.1",
-                    "Q4.2", "Q4.3", "Q4.4", "Q5.1", "Q5.2", "Q5.3", "Q5.4"):
+                    "Q4.2", "Q4.3", "Q4.4", "Q4.5", "Q5.1", "Q5.2", "Q5.3", "Q5.4"):
         assert f" {section}" in text, section
     assert "0.8221" in text and "$$" in text
+    # Q4.5 holds its own setting fixed, and says so.
+    q4_5 = text[text.index(" Q4.5"):text.index("## Q5")]
+    assert "instead of the baseline: network 64-256-10, relu hidden units" in q4_5
     n_values = len(results["q4"]["epochs"]["values"])
     for metric in runner.METRICS:
         match = re.search(rf"^{metric} scores: \[(.*)\]$", text, re.M)
@@ -227,3 +231,17 @@ def test_test_labels_unseen_in_training_are_a_one_line_error(tmp_path):
                      str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "test labels [2] never occur in the training labels" in result.stderr
+
+
+def test_label_smoothing_trains_and_scores_on_smoothed_targets():
+    # train_and_score with label_smoothing is Network.train on smooth_labels of the one-hot
+    # targets, with the test loss measured against the smoothed test targets too.
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 3
+    training = configs.Training(hidden=(4,), epochs=5, label_smoothing=0.3, batch_size=8)
+    record = runner.train_and_score(training, X[:30], y[:30], X[30:], y[30:], seed=1)
+    net = runner.build_network(training, 3, 3)
+    Y_train, Y_test = (ml.smooth_labels(np.eye(3)[labels], 0.3) for labels in (y[:30], y[30:]))
+    history = net.train(X[:30], Y_train, epochs=5, learning_rate=0.5, batch_size=8, seed=1,
+                        validation_data=(X[30:], Y_test))
+    assert record["loss"] == history["loss"].tolist()
+    assert record["test_loss"] == history["val_loss"].tolist()

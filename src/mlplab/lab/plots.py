@@ -101,7 +101,11 @@ def sweep_metrics(sweep, title, path):
     ax.plot(positions, sweep["train_accuracy"], marker="x", linestyle="--", color="gray",
             label="train accuracy")
     ax.set_xticks(positions, labels, rotation=30 if len(labels[0]) > 4 else 0)
-    ax.set(title=title, ylabel="test score (macro)", ylim=(0, 1.02))
+    # From 0 when some setting fails badly; zoomed in (to the tenth below the lowest score)
+    # when every setting scores high, so that differences of a point or two stay visible.
+    lowest = np.nanmin([sweep[key] for key in (*METRICS, "train_accuracy")])
+    bottom = np.floor(10 * lowest - 0.5) / 10 if lowest >= 0.5 else 0.0
+    ax.set(title=title, ylabel="test score (macro)", ylim=(bottom, 1.0 + (1 - bottom) / 50))
     ax.legend(fontsize="small")
     return _save(fig, path)
 

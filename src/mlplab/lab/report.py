@@ -251,18 +251,27 @@ def q3_blocks(q3, figures, zero_division):
     return blocks
 
 
+def _describe(training, n_input, n_output, varied=None):
+    """A Training config (as in results.json) in words, for the report; the `varied` field
+    is left out."""
+    structure = "-".join(map(str, [n_input, *training["hidden"], n_output]))
+    smoothing = training.get("label_smoothing", 0.0)
+    targets = f"labels smoothed by {smoothing:g}" if smoothing else "one-hot labels"
+    if varied == "label_smoothing":
+        targets = "smoothed labels"
+    return (f"network {structure}, {training['activation']} hidden units, softmax output with "
+            f"cross-entropy on {targets}, {training['epochs']} epochs, learning rate "
+            f"{training['learning_rate']:g}, reg_lambda {training['reg_lambda']:g}, "
+            f"{_batches(training['batch_size'])}")
+
+
 def q4_blocks(q4, baseline, figures):
     n_input, n_output = q4["structure"]["values"][0][0], q4["structure"]["values"][0][-1]
-    structure = "-".join(map(str, [n_input, *baseline["hidden"], n_output]))
     blocks = [heading(2, "Q4 Dataset 2: handwritten digits"),
               paragraph(f"Train on the training subset, score on the test subset. Baseline held "
-                        f"fixed while one setting varies: network {structure}, "
-                        f"{baseline['activation']} hidden units, softmax output with "
-                        f"cross-entropy on one-hot labels, {baseline['epochs']} epochs, learning "
-                        f"rate {baseline['learning_rate']:g}, reg_lambda "
-                        f"{baseline['reg_lambda']:g}, {_batches(baseline['batch_size'])}. "
-                        f"Precision, recall and F1 are macro-averaged over the {n_output} "
-                        "classes.")]
+                        f"fixed while one setting varies: "
+                        f"{_describe(baseline, n_input, n_output)}. Precision, recall and F1 "
+                        f"are macro-averaged over the {n_output} classes.")]
     for name, sweep in q4.items():
         title = sweep["config"]["title"]
         values = [_setting(v) for v in sweep["values"]]
@@ -270,8 +279,14 @@ def q4_blocks(q4, baseline, figures):
         rows = [[value, *(_f(sweep[m][i]) for m in METRICS), _f(sweep["train_accuracy"][i]),
                  "-" if sweep["diverged_at"][i] is None else f"epoch {sweep['diverged_at'][i]}"]
                 for i, value in enumerate(values)]
+        blocks.append(heading(3, title))
+        if sweep["config"].get("note"):
+            blocks.append(paragraph(sweep["config"]["note"]))
+        base, param = sweep["config"]["base"], sweep["config"]["param"]
+        if base != baseline:
+            blocks.append(paragraph("Held fixed in this sweep instead of the baseline: "
+                                    f"{_describe(base, n_input, n_output, param)}."))
         blocks += [
-            heading(3, title),
             paragraph(f"{sweep['config']['param']} = {', '.join(values)}"),
             code(lists),
             table([sweep["config"]["param"], *METRICS, "train accuracy", "diverged"], rows),

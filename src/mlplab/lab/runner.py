@@ -15,7 +15,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from .. import Layer, Network, __version__, datasets, gradcheck
-from ..functions import ACTIVATIONS, LOSSES, sigmoid, d_sigmoid, l2_loss, d_l2_loss
+from ..functions import (ACTIVATIONS, LOSSES, d_l2_loss, d_sigmoid, l2_loss, sigmoid,
+                         smooth_labels)
 from ..network import DivergenceError
 from . import configs
 
@@ -86,6 +87,10 @@ def train_and_score(training, X_train, y_train, X_test, y_test, seed, keep_model
         Y_train = (y_train == labels[1]).astype(float)
         Y_test = (y_test == labels[1]).astype(float)
         n_output = 1
+    if training.label_smoothing:
+        # Test targets too, so that the train and test loss curves measure the same objective.
+        Y_train = smooth_labels(Y_train, training.label_smoothing)
+        Y_test = smooth_labels(Y_test, training.label_smoothing)
     net = build_network(training, X_train.shape[1], n_output)
     diverged_at = None
     try:
