@@ -1,11 +1,13 @@
 """Parallel and distributed runs give exactly the serial numbers."""
 
 import dataclasses
+import subprocess
+import sys
 
 import pytest
 
 from mlplab import datasets
-from mlplab.lab import configs, runner
+from mlplab.lab import configs, runner, tasks
 
 
 def small_sweep():
@@ -20,12 +22,12 @@ def digits():
 
 @pytest.fixture(scope="module")
 def serial(digits):
-    return runner.run_task_groups([("sweep", runner.sweep_tasks(small_sweep(), digits, 0))])
+    return tasks.run_task_groups([("sweep", runner.sweep_tasks(small_sweep(), digits, 0))])
 
 
 def test_process_workers_give_the_serial_results(digits, serial):
     groups = [("sweep", runner.sweep_tasks(small_sweep(), digits, 0))]
-    assert runner.run_task_groups(groups, jobs=2) == serial
+    assert tasks.run_task_groups(groups, jobs=2) == serial
 
 
 def test_a_dask_local_cluster_gives_the_serial_results(digits, serial):
@@ -34,9 +36,19 @@ def test_a_dask_local_cluster_gives_the_serial_results(digits, serial):
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster):
         groups = [("sweep", runner.sweep_tasks(small_sweep(), digits, 0))]
-        assert runner.run_task_groups(groups, jobs=-1, backend="dask") == serial
+        assert tasks.run_task_groups(groups, jobs=-1, backend="dask") == serial
 
 
 def test_groups_come_back_in_order():
     groups = [("a", [(pow, (2, k)) for k in range(5)]), ("b", [(abs, (-k,)) for k in range(3)])]
-    assert runner.run_task_groups(groups, jobs=2) == [[1, 2, 4, 8, 16], [0, 1, 2]]
+    assert tasks.run_task_groups(groups, jobs=2) == [[1, 2, 4, 8, 16], [0, 1, 2]]
+
+
+def test_what_workers_import_leaves_scikit_learn_out():
+    # Workers unpickle training.train_network and the plots' functions; loading scikit-learn
+    # there would add about 1.3 s to every worker's start.
+    code = ("import sys, mlplab.lab.training, mlplab.lab.tasks, mlplab.lab.plots; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))")
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    assert imported == "[]"

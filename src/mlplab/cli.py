@@ -46,6 +46,9 @@ def _check_out_dir(out):
 
 
 def _run(args):
+    if args.jobs != 1 and args.scheduler is None:
+        from .lab import tasks
+        tasks.start_workers(args.jobs)   # in the background, while scikit-learn loads
     from . import datasets
     from .lab import plots, report, runner
 

@@ -8,6 +8,11 @@ import dataclasses
 from dataclasses import dataclass
 
 
+# The scores of every study: precision, recall and F1 of the positive class (1) for a binary
+# study, macro-averaged over the classes for the digits.
+METRICS = ("accuracy", "precision", "recall", "f1")
+
+
 @dataclass(frozen=True)
 class Training:
     """How one network is built and trained."""

@@ -9,9 +9,10 @@ import pathlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import Layer, Network
 from . import configs
-from .runner import METRICS, build_network, run_task_groups
+from .configs import METRICS
+from .tasks import run_task_groups
+from .training import build_network
 
 
 def _save(fig, path):
@@ -38,7 +39,7 @@ def fold_losses(result, title, path):
 
 
 def rebuild(model, training, n_input, n_output):
-    """The Network saved by the runner (`network_to_dict`), ready to predict."""
+    """The Network of a record's ``model`` (`runner.score_training`), ready to predict."""
     net = build_network(training, n_input, n_output)
     for layer, W, b in zip(net.layers, model["weights"], model["biases"]):
         layer.weights, layer.biases = np.array(W), np.array(b)

@@ -13,7 +13,7 @@ import pathlib
 
 import numpy as np
 
-from .runner import METRICS
+from .configs import METRICS
 
 
 # ----- blocks and their two renderings ---------------------------------------------------

@@ -15,10 +15,11 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from .. import Layer, Network, __version__, datasets, gradcheck
-from ..functions import (ACTIVATIONS, LOSSES, d_l2_loss, d_sigmoid, l2_loss, sigmoid,
-                         smooth_labels)
-from ..network import DivergenceError
+from ..functions import d_l2_loss, d_sigmoid, l2_loss, sigmoid, smooth_labels
 from . import configs
+from .configs import METRICS
+from .tasks import run_task_groups
+from .training import build_network, train_network
 
 # Folds or settings where a class is never predicted make precision (and so F1) 0/0: scored
 # as 0 rather than warned about (zero_division=0), and said so in the report.
@@ -26,27 +27,9 @@ ZERO_DIVISION = 0
 
 
 # ----- one network ---------------------------------------------------------------------------
-
-def build_network(training, n_input, n_output):
-    """A fresh Network for `training` (a configs.Training) with the given input/output widths."""
-    sizes = (n_input, *training.hidden, n_output)
-    layers = [Layer(n_in, n_out) for n_in, n_out in zip(sizes, sizes[1:])]
-    hidden_f, hidden_d = ACTIVATIONS[training.activation]
-    out_f, out_d = ACTIVATIONS[training.output]
-    loss = LOSSES["cross_entropy" if training.output == "softmax" else "l2"]
-    return Network(layers, [hidden_f] * (len(layers) - 1) + [out_f],
-                   [hidden_d] * (len(layers) - 1) + [out_d], *loss)
-
-
-def network_to_dict(net, scaler=None):
-    """The parameters of `net` (and its input scaler) as lists, enough to evaluate it again."""
-    return {
-        "weights": [layer.weights.tolist() for layer in net.layers],
-        "biases": [layer.biases.tolist() for layer in net.layers],
-        "scaler_mean": None if scaler is None else scaler.mean_.tolist(),
-        "scaler_scale": None if scaler is None else scaler.scale_.tolist(),
-    }
-
+# A training runs as `training.train_network` (anywhere, e.g. in a worker process) between two
+# steps taken here: `training_task` prepares its inputs and targets, `score_training` scores
+# its predictions with scikit-learn's metrics.
 
 def scores(y_true, y_pred, labels, average):
     """Accuracy, precision, recall, F1 and the confusion matrix, by scikit-learn."""
@@ -64,51 +47,65 @@ def scores(y_true, y_pred, labels, average):
     }
 
 
-def train_and_score(training, X_train, y_train, X_test, y_test, seed, keep_model=False):
-    """Train one network on the training rows and score it on the test rows.
+def _scaler(training, X_train):
+    # Fitted on the training rows only; StandardScaler leaves zero-variance columns alone.
+    return StandardScaler().fit(X_train) if training.standardize else None
+
+
+def training_task(training, X_train, y_train, X_test, y_test, seed, keep_model=False):
+    """The (train_network, args) task of one training on these rows.
 
     Labels are 1-D class labels; a sigmoid output gets them as 0/1 targets (binary only), a
-    softmax output as one-hot rows. Returns scores plus the per-epoch training and test loss,
-    ``diverged_at`` (the epoch where training stopped on a non-finite step, else None) and,
-    with `keep_model`, the trained parameters.
+    softmax output as one-hot rows (column k: the k-th smallest training label); then
+    smoothed if the config asks (test targets too, so that the train and test loss curves
+    measure the same objective).
     """
     labels = np.unique(y_train)
-    scaler = None
-    if training.standardize:
-        # Fitted on the training rows only; StandardScaler leaves zero-variance columns alone.
-        scaler = StandardScaler().fit(X_train)
+    scaler = _scaler(training, X_train)
+    if scaler is not None:
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     if training.output == "softmax":
         Y_train, Y_test = datasets.one_hot_encode(y_train, y_test)
-        n_output = Y_train.shape[1]
     else:
         if len(labels) != 2:
             raise ValueError(f"a sigmoid output needs 2 classes, got {len(labels)}")
         Y_train = (y_train == labels[1]).astype(float)
         Y_test = (y_test == labels[1]).astype(float)
-        n_output = 1
     if training.label_smoothing:
-        # Test targets too, so that the train and test loss curves measure the same objective.
         Y_train = smooth_labels(Y_train, training.label_smoothing)
         Y_test = smooth_labels(Y_test, training.label_smoothing)
-    net = build_network(training, X_train.shape[1], n_output)
-    diverged_at = None
-    try:
-        history = net.train(X_train, Y_train, epochs=training.epochs,
-                            learning_rate=training.learning_rate,
-                            reg_lambda=training.reg_lambda, batch_size=training.batch_size,
-                            seed=seed, validation_data=(X_test, Y_test))
-    except DivergenceError as exc:
-        diverged_at, history = exc.epoch, exc.history
-    y_pred = labels[net.predict(X_test)]
-    record = scores(y_test, y_pred, labels, "binary" if n_output == 1 else "macro")
-    record["train_accuracy"] = float(accuracy_score(y_train, labels[net.predict(X_train)]))
-    record["loss"] = history["loss"].tolist()
-    record["test_loss"] = history["val_loss"].tolist()
-    record["diverged_at"] = diverged_at
-    if keep_model:
-        record["model"] = network_to_dict(net, scaler)
+    return train_network, (training, X_train, Y_train, X_test, Y_test, seed, keep_model)
+
+
+def score_training(output, training, X_train, y_train, y_test):
+    """The record of one training from `train_network`'s output: scores on the test rows,
+    training accuracy, the loss curves, ``diverged_at`` and, if kept, the model (with its
+    input scaler) as lists."""
+    labels = np.unique(y_train)
+    average = "macro" if training.output == "softmax" else "binary"
+    record = scores(y_test, labels[output["test_prediction"]], labels, average)
+    record["train_accuracy"] = float(accuracy_score(y_train, labels[output["train_prediction"]]))
+    record["loss"], record["test_loss"] = output["loss"], output["test_loss"]
+    record["diverged_at"] = output["diverged_at"]
+    if "weights" in output:
+        scaler = _scaler(training, X_train)
+        record["model"] = {
+            "weights": output["weights"], "biases": output["biases"],
+            "scaler_mean": None if scaler is None else scaler.mean_.tolist(),
+            "scaler_scale": None if scaler is None else scaler.scale_.tolist(),
+        }
     return record
+
+
+def train_and_score(training, X_train, y_train, X_test, y_test, seed, keep_model=False):
+    """Train one network on the training rows and score it on the test rows, here.
+
+    The record holds the scores plus the per-epoch training and test loss, ``diverged_at``
+    and, with `keep_model`, the trained parameters (see `score_training`).
+    """
+    function, args = training_task(training, X_train, y_train, X_test, y_test, seed,
+                                   keep_model)
+    return score_training(function(*args), training, X_train, y_train, y_test)
 
 
 def logistic_regression_scores(X_train, y_train, X_test, y_test):
@@ -120,8 +117,6 @@ def logistic_regression_scores(X_train, y_train, X_test, y_test):
 
 # ----- aggregation ---------------------------------------------------------------------------
 
-METRICS = ("accuracy", "precision", "recall", "f1")
-
 
 def summarize_folds(folds):
     """Q3's aggregation: metrics averaged over folds, confusion matrices accumulated (summed)."""
@@ -132,70 +127,6 @@ def summarize_folds(folds):
 
 
 # ----- the studies ---------------------------------------------------------------------------
-
-def run_task_groups(groups, jobs=1, progress=False, backend=None):
-    """Run groups of independent (function, args) tasks; returns one result list per group.
-
-    All tasks go to one pool at once (better balance than a pool per group), the costliest
-    first (`task_cost`), so the last worker to finish is not left holding a long task; results
-    are put back in task order, so the outcome never depends on `jobs` or `backend`. With
-    ``jobs=1`` and no backend the tasks run in this process. Otherwise joblib runs them: by
-    default in local worker processes (loky) with one BLAS thread each, so N workers do not
-    oversubscribe N cores; ``backend="dask"`` sends them to the Dask cluster of the active
-    ``dask.distributed.Client`` (``jobs=-1``: every worker it has).
-    ``groups`` is a list of (description, tasks); each group gets its own progress bar.
-    """
-    bars = []
-    if progress:
-        from tqdm.auto import tqdm
-        bars = [tqdm(total=len(tasks), desc=description, unit="run")
-                for description, tasks in groups]
-    owner = [g for g, (_, tasks) in enumerate(groups) for _ in tasks]
-    flat = [task for _, tasks in groups for task in tasks]
-    order = sorted(range(len(flat)), key=lambda i: -task_cost(flat[i]))
-    outputs = [None] * len(flat)
-    try:
-        if jobs == 1 and backend is None:
-            finished = ((i, flat[i][0](*flat[i][1])) for i in order)
-            _collect(finished, outputs, owner, bars)
-        else:
-            from joblib import Parallel, delayed, parallel_config
-
-            settings = ({"backend": backend} if backend is not None
-                        else {"backend": "loky", "inner_max_num_threads": 1})
-            with parallel_config(**settings):
-                finished = Parallel(n_jobs=jobs, return_as="generator")(
-                    delayed(_indexed)(i, *flat[i]) for i in order)
-                _collect(finished, outputs, owner, bars)
-    finally:
-        for bar in bars:
-            bar.close()
-    results = [[] for _ in groups]
-    for group, output in zip(owner, outputs):
-        results[group].append(output)
-    return results
-
-
-def task_cost(task):
-    """A rough cost of a task, for ordering only: epochs x rows x weights for a training."""
-    function, args = task
-    if function is train_and_score:
-        training, X_train = args[0], args[1]
-        sizes = (X_train.shape[1], *training.hidden, 10)
-        return training.epochs * len(X_train) * sum(a * b for a, b in zip(sizes, sizes[1:]))
-    return 0
-
-
-def _indexed(index, function, args):
-    return index, function(*args)
-
-
-def _collect(finished, outputs, owner, bars):
-    for index, output in finished:
-        outputs[index] = output
-        if bars:
-            bars[owner[index]].update()
-
 
 def run_q1():
     """Assignment Q1: the worked forward pass and the gradients of its 2-3-1 network.
@@ -260,19 +191,26 @@ def run_q2_5(training):
             "train_accuracy": float(np.mean(net.predict(X) == y))}
 
 
-def cross_validation_tasks(cv, X, y, seed):
+def _folds(cv, X, y, seed):
+    """(training rows, test rows, seed) of each fold of a Q3 study."""
     folds = StratifiedKFold(n_splits=cv.n_splits, shuffle=True, random_state=seed).split(X, y)
-    tasks = []
-    for fold, (train, test) in enumerate(folds):
-        tasks.append((train_and_score, (cv.training, X[train], y[train], X[test], y[test],
-                                        seed + fold, True)))
-        tasks.append((logistic_regression_scores, (X[train], y[train], X[test], y[test])))
-    return tasks
+    return [(train, test, seed + fold) for fold, (train, test) in enumerate(folds)]
 
 
-def assemble_cross_validation(cv, results, y):
-    """Q3's record of a study from its task results (fold, baseline, fold, ...) and labels y."""
-    folds, baseline_folds = results[0::2], results[1::2]
+def cross_validation_tasks(cv, X, y, seed):
+    """One training task per fold; `assemble_cross_validation` turns their outputs into Q3's
+    record."""
+    return [training_task(cv.training, X[train], y[train], X[test], y[test], fold_seed, True)
+            for train, test, fold_seed in _folds(cv, X, y, seed)]
+
+
+def assemble_cross_validation(cv, outputs, X, y, seed):
+    """Q3's record of a study from the outputs of its tasks, with the LogisticRegression
+    baseline on the same folds (computed here: it takes milliseconds)."""
+    folds, baseline_folds = [], []
+    for output, (train, test, _) in zip(outputs, _folds(cv, X, y, seed), strict=True):
+        folds.append(score_training(output, cv.training, X[train], y[train], y[test]))
+        baseline_folds.append(logistic_regression_scores(X[train], y[train], X[test], y[test]))
     summary = summarize_folds(folds)
     summary["folds"] = folds
     summary["baseline"] = {"name": "LogisticRegression", **summarize_folds(baseline_folds),
@@ -283,16 +221,24 @@ def assemble_cross_validation(cv, results, y):
     return summary
 
 
+def _sweep_trainings(sweep):
+    return [dataclasses.replace(sweep.base, **{sweep.param: value}) for value in sweep.values]
+
+
 def sweep_tasks(sweep, data, seed):
-    X_train, y_train, X_test, y_test = data
-    return [(train_and_score, (dataclasses.replace(sweep.base, **{sweep.param: value}),
-                               X_train, y_train, X_test, y_test, seed))
-            for value in sweep.values]
+    """One training task per setting of a Q4 sweep on `data` (X_train, y_train, X_test,
+    y_test); `assemble_sweep` turns their outputs into the sweep's record."""
+    return [training_task(training, *data, seed) for training in _sweep_trainings(sweep)]
 
 
-def assemble_sweep(sweep, records, n_input, n_output):
+def assemble_sweep(sweep, outputs, data):
+    """Q4's record of a sweep from the outputs of its tasks on `data`."""
+    X_train, y_train, _, y_test = data
+    records = [score_training(output, training, X_train, y_train, y_test)
+               for output, training in zip(outputs, _sweep_trainings(sweep), strict=True)]
     if sweep.param == "hidden":
         # Structures are written as full lists of layer sizes, e.g. [64, 32, 10].
+        n_input, n_output = X_train.shape[1], len(np.unique(y_train))
         values = [[n_input, *hidden, n_output] for hidden in sweep.values]
     else:
         values = list(sweep.values)
@@ -360,10 +306,10 @@ def run_all(data, seed=0, quick=False, jobs=1, progress=False, sources=None, bac
     groups = [(cv.title, cross_validation_tasks(cv, *data[cv.dataset], seed)) for cv in q3]
     groups += [(sweep.title, sweep_tasks(sweep, digits, seed)) for sweep in q4]
     outputs = run_task_groups(groups, jobs, progress, backend)
-    for cv, records in zip(q3, outputs):
-        results["q3"][cv.name] = assemble_cross_validation(cv, records, data[cv.dataset][1])
-    n_input, n_output = digits[0].shape[1], len(np.unique(digits[1]))
-    for sweep, records in zip(q4, outputs[len(q3):]):
-        results["q4"][sweep.name] = assemble_sweep(sweep, records, n_input, n_output)
+    for cv, cv_outputs in zip(q3, outputs):
+        results["q3"][cv.name] = assemble_cross_validation(cv, cv_outputs, *data[cv.dataset],
+                                                           seed)
+    for sweep, sweep_outputs in zip(q4, outputs[len(q3):]):
+        results["q4"][sweep.name] = assemble_sweep(sweep, sweep_outputs, digits)
     results["q4_baseline"] = configs.to_dict(q4[0].base)
     return results
