@@ -30,11 +30,12 @@ def d_softplus(z):
 
 
 # Small, fast settings that still learn scikit-learn's check problems (blobs, accuracy > 0.83),
-# one instance per code path: softmax on mini-batches; one sigmoid unit per class in float32;
-# early stopping with full-batch steps; a custom activation pair (softplus and its derivative,
-# written with ufuncs so that the test ids, made from the repr, hold no memory address).
+# one instance per code path: softmax on mini-batches with label smoothing; one sigmoid unit per
+# class in float32; early stopping with full-batch steps; a custom activation pair (softplus and
+# its derivative, written with ufuncs so that the test ids, made from the repr, hold no memory
+# address).
 CHECKED = [
-    MLPClassifier(hidden_layer_sizes=(8,), epochs=30),
+    MLPClassifier(hidden_layer_sizes=(8,), epochs=30, label_smoothing=0.1),
     MLPClassifier(hidden_layer_sizes=(8, 4), activation="relu", output="sigmoid",
                   learning_rate=0.5, epochs=30, dtype="float32"),
     MLPClassifier(hidden_layer_sizes=(8,), activation="tanh", early_stopping=True,
@@ -235,7 +236,7 @@ def test_fit_is_network_train_from_glorot_weights_drawn_from_random_state(blobs)
 
 
 @pytest.mark.parametrize("output, width", [("softmax", 3), ("sigmoid", 1)])
-def test_label_smoothing_trains_towards_the_smoothed_targets(output, width):
+def test_label_smoothing_trains_towards_the_smoothed_targets(output, width, tmp_path):
     # The same as training the network by hand on mlplab.smooth_labels of the targets, and
     # (softmax) its probabilities stay further from 0 and 1 than without smoothing.
     X, y = make_blobs(n_samples=60, centers=width if width > 1 else 2, random_state=1)
@@ -251,6 +252,8 @@ def test_label_smoothing_trains_towards_the_smoothed_targets(output, width):
     for layer, (W, b) in zip(plain.network_.layers, weights_of(smoothed), strict=True):
         np.testing.assert_array_equal(layer.weights, W)
         np.testing.assert_array_equal(layer.biases, b)
+    smoothed.save(tmp_path / "smoothed.npz")
+    assert MLPClassifier.load(tmp_path / "smoothed.npz").get_params() == smoothed.get_params()
     if output == "softmax":
         sharp = MLPClassifier(**params).fit(X, y)
         assert smoothed.predict_proba(X).max() < sharp.predict_proba(X).max()
