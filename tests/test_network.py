@@ -296,3 +296,27 @@ def test_large_finite_weights_are_not_mistaken_for_divergence():
     net.layers[0].biases = np.zeros(1, np.float32)
     net.fit(np.zeros((4, 3)), np.zeros(4), 0.1, 0.0)
     assert np.all(net.layers[0].weights == np.float32(2e38))
+
+
+def test_mid_sized_steps_run_on_one_blas_thread_and_restore_the_setting(rng):
+    # The thread rule of mlplab._threads, seen from inside a training step: a custom
+    # activation records the BLAS thread counts while the step runs.
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+    seen = []
+
+    def recording_sigmoid(z):
+        seen.append(blas_threads())
+        return ml.sigmoid(z)
+
+    net = ml.Network([ml.Layer(64, 64), ml.Layer(64, 1)], [recording_sigmoid, ml.sigmoid],
+                     [ml.d_sigmoid, ml.d_sigmoid], ml.l2_loss, ml.d_l2_loss)
+    X, Y = rng.normal(size=(512, 64)), rng.uniform(size=(512, 1))   # 512 * 64 * 64 = 2^21
+    before = blas_threads()
+    net.fit(X, Y, 0.1, 0.0)
+    net.train(X, Y, epochs=1, learning_rate=0.1)
+    assert seen == [[1] * len(before)] * 2
+    assert blas_threads() == before

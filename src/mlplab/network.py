@@ -589,7 +589,7 @@ class _Plan:
             new -= self.gradient_buffer
         else:
             np.subtract(params, self.gradient_buffer, out=new)
-        return all_finite(new)
+        return all_finite(new, quiet=True)   # under the step's np.errstate
 
     def swap(self, layers, advance=True):
         if advance:
