@@ -125,3 +125,15 @@ def test_smooth_labels_moves_targets_towards_uniform_and_keeps_rows_summing_to_o
 def test_smooth_labels_rejects_a_smoothing_outside_0_1(smoothing):
     with pytest.raises(ValueError, match="smoothing"):
         ml.smooth_labels(np.eye(2), smoothing)
+
+
+@pytest.mark.parametrize("Y, message", [
+    (np.array([0, 1, 2]), "not class indices"),
+    (np.array(1.0), "1-D"),
+    (np.zeros((2, 2, 2)), "1-D"),
+    (np.array([[0.5, 0.2, 0.1]]), "sum to 1"),
+    (np.array([[np.nan, 1.0]]), r"\[0, 1\]"),
+])
+def test_smooth_labels_rejects_targets_it_cannot_smooth(Y, message):
+    with pytest.raises(ValueError, match=message):
+        ml.smooth_labels(Y, 0.1)

@@ -300,8 +300,9 @@ def test_large_finite_weights_are_not_mistaken_for_divergence():
 
 def test_mid_sized_steps_run_on_one_blas_thread_and_restore_the_setting(rng):
     # The thread rule of mlplab._threads, seen from inside a training step: a custom
-    # activation records the BLAS thread counts while the step runs.
-    from threadpoolctl import threadpool_info
+    # activation records the BLAS thread counts while the step runs. Started from two threads,
+    # so that a rule that did nothing would be seen.
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     def blas_threads():
         return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
@@ -310,13 +311,21 @@ def test_mid_sized_steps_run_on_one_blas_thread_and_restore_the_setting(rng):
 
     def recording_sigmoid(z):
         seen.append(blas_threads())
+        if len(seen) == 3:
+            raise RuntimeError("a user's function failing mid-step")
         return ml.sigmoid(z)
 
     net = ml.Network([ml.Layer(64, 64), ml.Layer(64, 1)], [recording_sigmoid, ml.sigmoid],
                      [ml.d_sigmoid, ml.d_sigmoid], ml.l2_loss, ml.d_l2_loss)
     X, Y = rng.normal(size=(512, 64)), rng.uniform(size=(512, 1))   # 512 * 64 * 64 = 2^21
-    before = blas_threads()
-    net.fit(X, Y, 0.1, 0.0)
-    net.train(X, Y, epochs=1, learning_rate=0.1)
-    assert seen == [[1] * len(before)] * 2
-    assert blas_threads() == before
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        if not before or before != [2] * len(before):
+            pytest.skip(f"the BLAS here cannot run on 2 threads (it reports {before})")
+        net.fit(X, Y, 0.1, 0.0)
+        net.train(X, Y, epochs=1, learning_rate=0.1)
+        with pytest.raises(RuntimeError, match="mid-step"):
+            net.fit(X, Y, 0.1, 0.0)
+        after = blas_threads()
+    assert seen == [[1] * len(before)] * 3
+    assert after == before

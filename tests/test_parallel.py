@@ -1,8 +1,10 @@
 """Parallel and distributed runs give exactly the serial numbers."""
 
 import dataclasses
+import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -52,3 +54,21 @@ def test_what_workers_import_leaves_scikit_learn_out():
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               check=True).stdout.strip()
     assert imported == "[]"
+
+
+def test_started_workers_are_the_ones_that_run_the_tasks():
+    # start_workers (the CLI calls it before loading scikit-learn) must leave joblib a pool
+    # that the next run reuses, not a second set of processes.
+    tasks.start_workers(2)
+    tasks._warm_up.join()
+    started = set(tasks._started)
+    # Each task holds its worker for a moment, so both workers take some.
+    used = set(tasks.run_task_groups([("pids", [(pid_after, (0.2,)) for _ in range(4)])],
+                                     jobs=2)[0])
+    assert len(started) == 2 and os.getpid() not in started
+    assert used == started
+
+
+def pid_after(seconds):
+    time.sleep(seconds)
+    return os.getpid()

@@ -53,11 +53,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         L2 strength, mlplab's convention: W <- W - learning_rate * (mean_grad + reg_lambda * W).
         Biases are not decayed.
     label_smoothing : float in [0, 1), default=0.0
-        Train towards `mlplab.smooth_labels` of the targets, as PyTorch's
-        ``CrossEntropyLoss(label_smoothing=...)``: with K classes (K = 2 for one sigmoid unit)
-        the true class gets 1 - label_smoothing + label_smoothing / K, the others
-        label_smoothing / K. The training and validation losses are measured against these
-        targets.
+        Train towards `mlplab.smooth_labels` of the targets: with K classes (K = 2 for one
+        sigmoid unit) the true class gets 1 - label_smoothing + label_smoothing / K, the others
+        label_smoothing / K. With the softmax output this is PyTorch's
+        ``CrossEntropyLoss(label_smoothing=...)``; with sigmoid units (L2 loss) the same targets
+        are used. The training and validation losses are measured against these targets.
     epochs : int >= 1, default=200
         Passes over the training data (fewer with early stopping).
     batch_size : int >= 1 or None, default=32

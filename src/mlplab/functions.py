@@ -125,9 +125,9 @@ def d_cross_entropy_softmax(YTrue, YPredict):
 def smooth_labels(Y, smoothing):
     """Label smoothing: targets ``(1 - smoothing) * Y + smoothing / n_classes``.
 
-    `Y` holds one-hot rows of shape (n_samples, n_classes); a single column (n_samples, 1) or a
-    1-D vector of 0/1 targets counts as two classes, so 0 becomes smoothing / 2 and 1 becomes
-    1 - smoothing / 2. One-hot rows still sum to 1, so the smoothed targets work with
+    `Y` holds one-hot (or already soft) rows of shape (n_samples, n_classes); a single column
+    (n_samples, 1) or a 1-D vector of 0/1 targets, one per sample, counts as two classes, so 0
+    becomes smoothing / 2 and 1 becomes 1 - smoothing / 2. One-hot rows still sum to 1, so the smoothed targets work with
     `cross_entropy_loss` and `d_cross_entropy_softmax` unchanged. The network is then
     trained towards probabilities a little short of 0 and 1, which keeps its outputs (and so
     its weights) from growing without bound on data it already classifies correctly: the same
@@ -142,7 +142,16 @@ def smooth_labels(Y, smoothing):
     if smoothing >= 1:
         raise ValueError(f"smoothing must be < 1, got {smoothing!r}")
     Y = _as_float_array(Y)
-    n_classes = 2 if Y.ndim == 1 or Y.shape[-1] == 1 else Y.shape[-1]
+    if Y.ndim not in (1, 2):
+        raise ValueError(f"Y must be 1-D (0/1 targets) or 2-D (rows of targets), got an array "
+                         f"of shape {Y.shape}")
+    if not np.all((Y >= 0) & (Y <= 1)):
+        raise ValueError("Y must hold targets in [0, 1] (one-hot rows or 0/1), not class "
+                         "indices; one-hot encode them first")
+    n_classes = 2 if Y.ndim == 1 or Y.shape[1] == 1 else Y.shape[1]
+    if n_classes > 2 or Y.ndim == 2 and Y.shape[1] == 2:
+        if not np.allclose(Y.sum(axis=1), 1.0):
+            raise ValueError("rows of Y must sum to 1 (one-hot or probability rows)")
     return (1.0 - smoothing) * Y + smoothing / n_classes
 
 

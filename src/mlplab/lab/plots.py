@@ -102,8 +102,8 @@ def sweep_metrics(sweep, title, path):
     ax.plot(positions, sweep["train_accuracy"], marker="x", linestyle="--", color="gray",
             label="train accuracy")
     ax.set_xticks(positions, labels, rotation=30 if len(labels[0]) > 4 else 0)
-    # From 0 when some setting fails badly; zoomed in (to the tenth below the lowest score)
-    # when every setting scores high, so that differences of a point or two stay visible.
+    # From 0 when some setting fails badly; zoomed in when every setting scores high (to a
+    # tenth at least 0.05 below the lowest score), so that differences of a point or two show.
     lowest = np.nanmin([sweep[key] for key in (*METRICS, "train_accuracy")])
     bottom = np.floor(10 * lowest - 0.5) / 10 if lowest >= 0.5 else 0.0
     ax.set(title=title, ylabel="test score (macro)", ylim=(bottom, 1.0 + (1 - bottom) / 50))

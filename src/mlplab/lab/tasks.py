@@ -7,10 +7,12 @@ task's randomness comes from its own arguments, so ``jobs`` never changes a numb
 
 import os
 import threading
+import time
 
 from .training import train_network
 
 _warm_up = None   # the thread started by `start_workers`, if any
+_started = []     # the process ids of the workers it started
 
 
 def _local_settings(backend):
@@ -21,6 +23,9 @@ def _local_settings(backend):
 
 
 def _ready():
+    # Held a moment, so that each of `start_workers`'s tasks lands on a worker of its own and
+    # every worker has loaded NumPy and mlplab before the real tasks come.
+    time.sleep(0.1)
     return os.getpid()
 
 
@@ -34,9 +39,12 @@ def start_workers(jobs):
     global _warm_up
 
     def warm_up():
-        from joblib import Parallel, delayed, parallel_config
-        with parallel_config(**_local_settings(None)):
-            Parallel(n_jobs=jobs)(delayed(_ready)() for _ in range(max(jobs, 1)))
+        try:
+            from joblib import Parallel, delayed, parallel_config
+            with parallel_config(**_local_settings(None)):
+                _started[:] = Parallel(n_jobs=jobs)(delayed(_ready)() for _ in range(jobs))
+        except Exception:   # only a head start: the real run meets (and reports) any problem
+            pass
 
     _warm_up = threading.Thread(target=warm_up, name="mlplab-start-workers", daemon=True)
     _warm_up.start()
