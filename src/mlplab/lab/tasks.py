@@ -23,8 +23,10 @@ def _local_settings(backend):
 
 
 def _ready():
-    # Held a moment, so that each of `start_workers`'s tasks lands on a worker of its own and
-    # every worker has loaded NumPy and mlplab before the real tasks come.
+    # Loads what the run's tasks need (the trainings: NumPy and mlplab, already loaded with
+    # this module; the figures after them: matplotlib) while the main process is busy, and is
+    # held a moment, so that each of `start_workers`'s tasks lands on a worker of its own.
+    from . import plots  # noqa: F401
     time.sleep(0.1)
     return os.getpid()
 
