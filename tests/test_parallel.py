@@ -24,11 +24,11 @@ def digits():
 
 @pytest.fixture(scope="module")
 def serial(digits):
-    return tasks.run_task_groups([("sweep", runner.sweep_tasks(small_sweep(), digits, 0))])
+    return tasks.run_task_groups([("sweep", runner.SweepStudy(small_sweep(), digits, 0).tasks)])
 
 
 def test_process_workers_give_the_serial_results(digits, serial):
-    groups = [("sweep", runner.sweep_tasks(small_sweep(), digits, 0))]
+    groups = [("sweep", runner.SweepStudy(small_sweep(), digits, 0).tasks)]
     assert tasks.run_task_groups(groups, jobs=2) == serial
 
 
@@ -37,7 +37,7 @@ def test_a_dask_local_cluster_gives_the_serial_results(digits, serial):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster):
-        groups = [("sweep", runner.sweep_tasks(small_sweep(), digits, 0))]
+        groups = [("sweep", runner.SweepStudy(small_sweep(), digits, 0).tasks)]
         assert tasks.run_task_groups(groups, jobs=-1, backend="dask") == serial
 
 

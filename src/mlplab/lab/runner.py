@@ -47,21 +47,27 @@ def scores(y_true, y_pred, labels, average):
     }
 
 
-def _scaler(training, X_train):
-    # Fitted on the training rows only; StandardScaler leaves zero-variance columns alone.
-    return StandardScaler().fit(X_train) if training.standardize else None
+@dataclasses.dataclass(frozen=True)
+class Scoring:
+    """What scoring one training's predictions needs, kept from when its task was made."""
+    labels: np.ndarray    # the sorted training labels: class index k means labels[k]
+    average: str          # "binary" (positive class: the larger label) or "macro"
+    y_train: np.ndarray
+    y_test: np.ndarray
+    scaler: object        # the StandardScaler fitted on the training rows, or None
 
 
 def training_task(training, X_train, y_train, X_test, y_test, seed, keep_model=False):
-    """The (train_network, args) task of one training on these rows.
+    """One training on these rows: its (train_network, args) task and its `Scoring`.
 
     Labels are 1-D class labels; a sigmoid output gets them as 0/1 targets (binary only), a
     softmax output as one-hot rows (column k: the k-th smallest training label); then
     smoothed if the config asks (test targets too, so that the train and test loss curves
-    measure the same objective).
+    measure the same objective). Inputs are standardised if the config asks, with a scaler
+    fitted on the training rows only (StandardScaler leaves zero-variance columns alone).
     """
     labels = np.unique(y_train)
-    scaler = _scaler(training, X_train)
+    scaler = StandardScaler().fit(X_train) if training.standardize else None
     if scaler is not None:
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     if training.output == "softmax":
@@ -74,21 +80,23 @@ def training_task(training, X_train, y_train, X_test, y_test, seed, keep_model=F
     if training.label_smoothing:
         Y_train = smooth_labels(Y_train, training.label_smoothing)
         Y_test = smooth_labels(Y_test, training.label_smoothing)
-    return train_network, (training, X_train, Y_train, X_test, Y_test, seed, keep_model)
+    task = (train_network, (training, X_train, Y_train, X_test, Y_test, seed, keep_model))
+    average = "macro" if training.output == "softmax" else "binary"
+    return task, Scoring(labels, average, y_train, y_test, scaler)
 
 
-def score_training(output, training, X_train, y_train, y_test):
+def score_training(output, scoring):
     """The record of one training from `train_network`'s output: scores on the test rows,
     training accuracy, the loss curves, ``diverged_at`` and, if kept, the model (with its
     input scaler) as lists."""
-    labels = np.unique(y_train)
-    average = "macro" if training.output == "softmax" else "binary"
-    record = scores(y_test, labels[output["test_prediction"]], labels, average)
-    record["train_accuracy"] = float(accuracy_score(y_train, labels[output["train_prediction"]]))
+    labels = scoring.labels
+    record = scores(scoring.y_test, labels[output["test_prediction"]], labels, scoring.average)
+    record["train_accuracy"] = float(accuracy_score(scoring.y_train,
+                                                    labels[output["train_prediction"]]))
     record["loss"], record["test_loss"] = output["loss"], output["test_loss"]
     record["diverged_at"] = output["diverged_at"]
     if "weights" in output:
-        scaler = _scaler(training, X_train)
+        scaler = scoring.scaler
         record["model"] = {
             "weights": output["weights"], "biases": output["biases"],
             "scaler_mean": None if scaler is None else scaler.mean_.tolist(),
@@ -103,9 +111,9 @@ def train_and_score(training, X_train, y_train, X_test, y_test, seed, keep_model
     The record holds the scores plus the per-epoch training and test loss, ``diverged_at``
     and, with `keep_model`, the trained parameters (see `score_training`).
     """
-    function, args = training_task(training, X_train, y_train, X_test, y_test, seed,
-                                   keep_model)
-    return score_training(function(*args), training, X_train, y_train, y_test)
+    (function, args), scoring = training_task(training, X_train, y_train, X_test, y_test,
+                                              seed, keep_model)
+    return score_training(function(*args), scoring)
 
 
 def logistic_regression_scores(X_train, y_train, X_test, y_test):
@@ -191,63 +199,71 @@ def run_q2_5(training):
             "train_accuracy": float(np.mean(net.predict(X) == y))}
 
 
-def _folds(cv, X, y, seed):
-    """(training rows, test rows, seed) of each fold of a Q3 study."""
-    folds = StratifiedKFold(n_splits=cv.n_splits, shuffle=True, random_state=seed).split(X, y)
-    return [(train, test, seed + fold) for fold, (train, test) in enumerate(folds)]
+class CrossValidationStudy:
+    """Assignment Q3 on one data set: a training task per fold (``tasks``, run anywhere), and
+    the study's record made from their outputs (`assemble`, here), saved as
+    ``results[part][name]``."""
+
+    part = "q3"
+
+    def __init__(self, cv, X, y, seed):
+        self.cv, self.X, self.y = cv, X, y
+        self.name, self.title = cv.name, cv.title
+        splitter = StratifiedKFold(n_splits=cv.n_splits, shuffle=True, random_state=seed)
+        self.folds = list(splitter.split(X, y))   # (training rows, test rows) per fold
+        self.tasks, self.scorings = zip(*(
+            training_task(cv.training, X[train], y[train], X[test], y[test], seed + fold,
+                          keep_model=True)
+            for fold, (train, test) in enumerate(self.folds)))
+
+    def assemble(self, outputs):
+        """Q3's record: fold scores averaged, confusion matrices summed, each fold kept, and
+        the LogisticRegression baseline on the same folds (computed here: milliseconds)."""
+        X, y = self.X, self.y
+        folds = [score_training(output, scoring)
+                 for output, scoring in zip(outputs, self.scorings, strict=True)]
+        baseline_folds = [logistic_regression_scores(X[train], y[train], X[test], y[test])
+                          for train, test in self.folds]
+        summary = summarize_folds(folds)
+        summary["folds"] = folds
+        summary["baseline"] = {"name": "LogisticRegression", **summarize_folds(baseline_folds),
+                               "folds": baseline_folds}
+        summary["n_samples"] = len(y)
+        summary["labels"] = np.unique(y).tolist()
+        summary["config"] = configs.to_dict(self.cv)
+        return summary
 
 
-def cross_validation_tasks(cv, X, y, seed):
-    """One training task per fold; `assemble_cross_validation` turns their outputs into Q3's
-    record."""
-    return [training_task(cv.training, X[train], y[train], X[test], y[test], fold_seed, True)
-            for train, test, fold_seed in _folds(cv, X, y, seed)]
+class SweepStudy:
+    """Assignment Q4: one sweep on `data` (X_train, y_train, X_test, y_test), a training task
+    per setting (``tasks``, run anywhere), and the sweep's record from their outputs
+    (`assemble`, here), saved as ``results[part][name]``."""
 
+    part = "q4"
 
-def assemble_cross_validation(cv, outputs, X, y, seed):
-    """Q3's record of a study from the outputs of its tasks, with the LogisticRegression
-    baseline on the same folds (computed here: it takes milliseconds)."""
-    folds, baseline_folds = [], []
-    for output, (train, test, _) in zip(outputs, _folds(cv, X, y, seed), strict=True):
-        folds.append(score_training(output, cv.training, X[train], y[train], y[test]))
-        baseline_folds.append(logistic_regression_scores(X[train], y[train], X[test], y[test]))
-    summary = summarize_folds(folds)
-    summary["folds"] = folds
-    summary["baseline"] = {"name": "LogisticRegression", **summarize_folds(baseline_folds),
-                           "folds": baseline_folds}
-    summary["n_samples"] = len(y)
-    summary["labels"] = np.unique(y).tolist()
-    summary["config"] = configs.to_dict(cv)
-    return summary
+    def __init__(self, sweep, data, seed):
+        self.sweep, self.data = sweep, data
+        self.name, self.title = sweep.name, sweep.title
+        self.tasks, self.scorings = zip(*(
+            training_task(dataclasses.replace(sweep.base, **{sweep.param: value}), *data, seed)
+            for value in sweep.values))
 
-
-def _sweep_trainings(sweep):
-    return [dataclasses.replace(sweep.base, **{sweep.param: value}) for value in sweep.values]
-
-
-def sweep_tasks(sweep, data, seed):
-    """One training task per setting of a Q4 sweep on `data` (X_train, y_train, X_test,
-    y_test); `assemble_sweep` turns their outputs into the sweep's record."""
-    return [training_task(training, *data, seed) for training in _sweep_trainings(sweep)]
-
-
-def assemble_sweep(sweep, outputs, data):
-    """Q4's record of a sweep from the outputs of its tasks on `data`."""
-    X_train, y_train, _, y_test = data
-    records = [score_training(output, training, X_train, y_train, y_test)
-               for output, training in zip(outputs, _sweep_trainings(sweep), strict=True)]
-    if sweep.param == "hidden":
-        # Structures are written as full lists of layer sizes, e.g. [64, 32, 10].
-        n_input, n_output = X_train.shape[1], len(np.unique(y_train))
-        values = [[n_input, *hidden, n_output] for hidden in sweep.values]
-    else:
-        values = list(sweep.values)
-    result = {"values": values}
-    for key in (*METRICS, "train_accuracy", "diverged_at", "loss", "test_loss"):
-        result[key] = [record[key] for record in records]
-    result["confusion_matrices"] = [record["confusion_matrix"] for record in records]
-    result["config"] = configs.to_dict(sweep)
-    return result
+    def assemble(self, outputs):
+        sweep, (X_train, y_train, _, _) = self.sweep, self.data
+        records = [score_training(output, scoring)
+                   for output, scoring in zip(outputs, self.scorings, strict=True)]
+        if sweep.param == "hidden":
+            # Structures are written as full lists of layer sizes, e.g. [64, 32, 10].
+            n_input, n_output = X_train.shape[1], len(np.unique(y_train))
+            values = [[n_input, *hidden, n_output] for hidden in sweep.values]
+        else:
+            values = list(sweep.values)
+        result = {"values": values}
+        for key in (*METRICS, "train_accuracy", "diverged_at", "loss", "test_loss"):
+            result[key] = [record[key] for record in records]
+        result["confusion_matrices"] = [record["confusion_matrix"] for record in records]
+        result["config"] = configs.to_dict(sweep)
+        return result
 
 
 def load_all(data_dir=None):
@@ -302,14 +318,11 @@ def run_all(data, seed=0, quick=False, jobs=1, progress=False, sources=None, bac
         "q3": {},
         "q4": {},
     }
-    digits = data["digits"]
-    groups = [(cv.title, cross_validation_tasks(cv, *data[cv.dataset], seed)) for cv in q3]
-    groups += [(sweep.title, sweep_tasks(sweep, digits, seed)) for sweep in q4]
-    outputs = run_task_groups(groups, jobs, progress, backend)
-    for cv, cv_outputs in zip(q3, outputs):
-        results["q3"][cv.name] = assemble_cross_validation(cv, cv_outputs, *data[cv.dataset],
-                                                           seed)
-    for sweep, sweep_outputs in zip(q4, outputs[len(q3):]):
-        results["q4"][sweep.name] = assemble_sweep(sweep, sweep_outputs, digits)
+    studies = ([CrossValidationStudy(cv, *data[cv.dataset], seed) for cv in q3]
+               + [SweepStudy(sweep, data["digits"], seed) for sweep in q4])
+    outputs = run_task_groups([(study.title, study.tasks) for study in studies], jobs,
+                              progress, backend)
+    for study, study_outputs in zip(studies, outputs):
+        results[study.part][study.name] = study.assemble(study_outputs)
     results["q4_baseline"] = configs.to_dict(q4[0].base)
     return results
