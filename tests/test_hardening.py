@@ -8,14 +8,15 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import mlplab as ml
 from mlplab.functions import ACTIVATIONS
 
-SETTINGS = settings(deadline=None, max_examples=150)
+# derandomize: the same examples on every run, so that CI cannot fail by the luck of the draw.
+SETTINGS = settings(deadline=None, max_examples=150, derandomize=True)
 FLOAT_DTYPES = [np.float64, np.float32]
 
 
@@ -161,7 +162,9 @@ moderate = finite(min_value=-5.0, max_value=5.0)
 def test_activation_derivatives_match_central_differences(name, x):
     f, d_f = ACTIVATIONS[name]
     if name == "relu":
-        assume(np.all(np.abs(x) > 1e-3))   # stay off the kink
+        # Stay off the kink by moving the points near it (filtering them out instead would
+        # discard most batches, which hypothesis reports as a failed health check).
+        x = np.where(np.abs(x) > 1e-3, x, x + 0.01)
     numeric = (f(x + H) - f(x - H)) / (2 * H)
     np.testing.assert_allclose(d_f(x), numeric, rtol=1e-5, atol=1e-8)
 
