@@ -3,6 +3,7 @@ import pytest
 
 import mlplab as ml
 from conftest import make_network
+from mlplab import _products
 from reference import reference_fit
 
 # (sizes, hidden activation(s), output activation, loss, bias, reg_lambda)
@@ -27,11 +28,24 @@ def data_for(net, rng, n_samples=13):
     return X, Y
 
 
+def tiny_row_blocks(monkeypatch):
+    """Compute even these small products in row blocks, as large ones are on some BLAS cores."""
+    monkeypatch.setattr(_products, "_small_path", True)
+    monkeypatch.setattr(_products, "UNTHREADED_PRODUCT", 1)
+    monkeypatch.setattr(_products, "SMALL_PATH_LIMIT", 60)
+    monkeypatch.setattr(_products, "MIN_BLOCK_ROWS", 2)
+    return _products
+
+
+@pytest.mark.parametrize("in_blocks", [False, True], ids=["one call", "row blocks"])
 @pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
-def test_vectorised_fit_matches_the_sample_by_sample_oracle(config, rng):
+def test_vectorised_fit_matches_the_sample_by_sample_oracle(config, in_blocks, rng, monkeypatch):
     sizes, hidden, output, loss, bias, reg_lambda = config
     net = make_network(sizes, hidden, output, loss, bias)
     X, Y = data_for(net, rng)
+    if in_blocks:
+        products = tiny_row_blocks(monkeypatch)
+        assert len(products.row_blocks(len(X), *net.layers[0].weights.shape)) > 1
     weights = [layer.weights.copy() for layer in net.layers]
     biases = [None if layer.biases is None else layer.biases.copy() for layer in net.layers]
     for step in range(5):
@@ -329,3 +343,22 @@ def test_mid_sized_steps_run_on_one_blas_thread_and_restore_the_setting(rng):
         after = blas_threads()
     assert seen == [[1] * len(before)] * 3
     assert after == before
+
+
+def test_gradients_and_mini_batches_in_row_blocks_agree_with_one_call(rng, monkeypatch):
+    X, Y = rng.normal(size=(23, 4)), np.eye(3)[rng.integers(0, 3, 23)]
+    whole = make_network((4, 6, 3), output="softmax", loss="cross_entropy")
+    want_loss, want = whole.gradients(X, Y, 0.01)
+    want_history = whole.train(X, Y, epochs=3, learning_rate=0.5, batch_size=9, seed=0)
+    blocked = make_network((4, 6, 3), output="softmax", loss="cross_entropy")
+    for layer in blocked.layers:   # both layers, at full and at mini-batch size
+        assert len(tiny_row_blocks(monkeypatch).row_blocks(9, *layer.weights.shape)) > 1
+    loss, grads = blocked.gradients(X, Y, 0.01)
+    assert loss == pytest.approx(want_loss, rel=1e-14)
+    for (dW, db), (want_dW, want_db) in zip(grads, want):
+        np.testing.assert_allclose(dW, want_dW, rtol=0, atol=1e-14)
+        np.testing.assert_allclose(db, want_db, rtol=0, atol=1e-14)
+    history = blocked.train(X, Y, epochs=3, learning_rate=0.5, batch_size=9, seed=0)
+    np.testing.assert_allclose(history["loss"], want_history["loss"], rtol=1e-13)
+    for a, b in zip(blocked.layers, whole.layers):
+        np.testing.assert_allclose(a.weights, b.weights, rtol=0, atol=1e-13)

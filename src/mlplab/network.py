@@ -15,8 +15,9 @@ import math
 
 import numpy as np
 
-from ._validation import all_finite, check_data, check_number
+from ._products import matmul, matmul_tn, row_blocks
 from ._threads import blas_threads_for
+from ._validation import all_finite, check_data, check_number
 from .functions import TRAINING_KERNELS, d_cross_entropy_softmax, d_l2_loss
 
 
@@ -164,11 +165,18 @@ class Network:
     # the built-in activations as in-place kernels and reuses each layer's output for its
     # derivative: same numbers, no allocation per batch.
 
+    def _row_blocks(self, n_samples, plan):
+        """Per layer, the row blocks its products are computed in (see `_products`)."""
+        if plan is not None:
+            return plan.row_blocks(n_samples)
+        return [row_blocks(n_samples, *layer.weights.shape) for layer in self.layers]
+
     def _forward(self, X, plan=None):
         """Pre-activations ``zs`` and activations (``activations[0]`` is X) of every layer."""
         zs, activations = [], [X]
+        blocks = self._row_blocks(len(X), plan)
         for l, (layer, f) in enumerate(zip(self.layers, self.activation_list)):
-            Z = np.dot(activations[-1], layer.weights,
+            Z = matmul(activations[-1], layer.weights, blocks=blocks[l],
                        out=None if plan is None else plan.Z[l][:len(X)])   # (N, n_out)
             if layer.biases is not None:
                 Z += layer.biases
@@ -220,10 +228,13 @@ class Network:
         else:
             delta *= coefficient
         grads = []
+        blocks = self._row_blocks(n_samples, plan)
         for l in range(last, -1, -1):
             W, b = self.layers[l].weights, self.layers[l].biases
             dW, db = (None, None) if plan is None else plan.gradient[l]
-            dW = np.dot(activations[l].T, delta, out=dW)   # (n_in, n_out), same as W
+            dW = matmul_tn(activations[l], delta, out=dW, blocks=blocks[l],
+                           scratch=None if plan is None else plan.scratch_gradient[l])
+            # dW: (n_in, n_out), the shape of W
             if reg_lambda:
                 dW += (scale * reg_lambda) * W
             if b is not None:
@@ -232,8 +243,14 @@ class Network:
                 db = np.dot(ones, delta, out=db)   # (n_out,)
             grads.append((dW, db))
             if l > 0:
-                delta = np.dot(delta, W.T, out=None if plan is None
-                               else plan.delta[l - 1][:n_samples])   # (N, n_in)
+                out = None if plan is None else plan.delta[l - 1][:n_samples]   # (N, n_in)
+                if blocks[l] is None:
+                    delta = np.dot(delta, W.T, out=out)
+                else:
+                    # The small-matrix path wants W.T as a matrix of its own, not a view.
+                    W_T = (np.ascontiguousarray(W.T) if plan is None
+                           else plan.transposed_weights(l, W))
+                    delta = matmul(delta, W_T, out=out, blocks=blocks[l])
                 delta = self._times_derivative(delta, l - 1, zs, activations, plan)
         grads.reverse()
         return grads
@@ -357,7 +374,8 @@ class Network:
         blas_threads : int or None
             BLAS threads for the matrix products. None: one thread for mid-sized steps, where
             a second thread gains little and collapses when other work shares the cores, and
-            the BLAS default for large ones (see `mlplab._threads`).
+            the BLAS default for large ones (see `mlplab._threads`). Products that OpenBLAS
+            takes on its small-matrix path (see `mlplab._products`) run on one thread anyway.
 
         Returns
         -------
@@ -503,6 +521,8 @@ class _Plan:
     - Per layer: buffers ``Z``, ``A``, ``delta``, ``scratch`` of shape (capacity, n_out) (a
       batch of n rows uses the first n), the gradient views, and the activation's in-place
       kernel and derivative-from-output when it is a built-in pair (`TRAINING_KERNELS`).
+    - The row blocks of each layer's products per batch size (`_products`), with a buffer for
+      the blocks' partial weight gradients and one for W.T as a matrix of its own.
     """
 
     def __init__(self, network, capacity):
@@ -511,7 +531,7 @@ class _Plan:
         self.dtype = dtype = layers[0].weights.dtype
         self.functions = (*network.activation_list, *network.d_activation_list,
                           network.loss_function, network.d_loss_function)
-        shapes = [layer.weights.shape for layer in layers]
+        self.shapes = shapes = [layer.weights.shape for layer in layers]
         self.has_bias = [layer.biases is not None for layer in layers]
         total = sum(n_in * n_out + (n_out if bias else 0)
                     for (n_in, n_out), bias in zip(shapes, self.has_bias))
@@ -535,6 +555,10 @@ class _Plan:
         self.Z, self.A, self.delta, self.scratch = ([np.empty_like(r) for r in rows]
                                                     for _ in range(4))
         self.ones = np.ones(capacity, dtype)
+        # For products in row blocks: each layer's gradient partial sums and W.T as a matrix.
+        self.scratch_gradient = [np.empty(shape, dtype) for shape in shapes]
+        self.weights_T = [np.empty(shape[::-1], dtype) for shape in shapes]
+        self._row_blocks = {}
         self.activate_into, self.derivative_from_output = [], []
         for f, d_f in zip(network.activation_list, network.d_activation_list):
             paired_derivative, into, from_output = TRAINING_KERNELS.get(f, (_GENERIC,) * 3)
@@ -566,6 +590,18 @@ class _Plan:
                 and all(a is b for a, b in zip(self.functions, (
                     *network.activation_list, *network.d_activation_list,
                     network.loss_function, network.d_loss_function))))
+
+    def row_blocks(self, n_samples):
+        blocks = self._row_blocks.get(n_samples)
+        if blocks is None:
+            blocks = self._row_blocks[n_samples] = [row_blocks(n_samples, n_in, n_out)
+                                                    for n_in, n_out in self.shapes]
+        return blocks
+
+    def transposed_weights(self, l, W):
+        """W.T as a C-contiguous matrix of its own (shape (n_out, n_in)), in a plan buffer."""
+        np.copyto(self.weights_T[l], W.T)
+        return self.weights_T[l]
 
     def activate(self, l, Z):
         into = self.activate_into[l]

@@ -1,0 +1,98 @@
+"""The matrix products of a training step, cut into row blocks where the BLAS is faster on small ones.
+
+OpenBLAS has a separate code path for small products (its "small matrix" kernels, built for
+AVX-512 cores), which it takes when m * n * k <= 100**3 multiply-adds and which skips the
+packing of the general path. Just above that size the general path is much slower. Measured with
+one BLAS thread (OpenBLAS 0.3.31, SkylakeX kernels, `python benchmarks/products.py`), medians in
+microseconds:
+
+    product                       one call   in row blocks under the limit
+    1797 x 64 @ 64 x 64             382        316   (8 blocks of 225 rows)
+    (1797 x 64).T @ 1797 x 64       401        322   (summed over the 8 blocks)
+    1797 x 64 @ 64 x 10             119         59   (2 blocks of 899 rows)
+    (1797 x 64).T @ 1797 x 10       139         62
+    1797 x 10 @ (64 x 10).T          97         71   (through a contiguous copy of W.T)
+    1437 x 10 @ (64 x 10).T          75         53   (one block, through the copy)
+    898 x 256 @ 256 x 10            233        107   (3 blocks of 300 rows)
+
+So where OpenBLAS reports such a core, a product of a step is computed block by block, each
+block of rows under the limit, when that gives blocks of at least `MIN_BLOCK_ROWS` rows (wide
+layers would need blocks too thin to pay). The products above `_threads.SMALL_PRODUCT` are left
+whole: those steps keep several BLAS threads, and the small path runs on one. With the
+general kernels only (OPENBLAS_CORETYPE=Haswell on the same machine) blocks gain nothing and
+cost up to 10%, so other cores and other BLAS libraries take every product in one call.
+
+A sum over samples (the weight gradient A.T @ delta) adds the blocks' partial products, which
+rounds differently from one call at the 1e-16 level. The blocks depend only on the shapes and
+the BLAS core, so the same seed still gives the same bits on a given machine.
+"""
+
+import numpy as np
+
+from ._threads import SMALL_PRODUCT, UNTHREADED_PRODUCT
+
+# OpenBLAS's small-matrix path: products up to this many multiply-adds, on these cores.
+SMALL_PATH_LIMIT = 100 ** 3
+SMALL_PATH_CORES = {"skylakex", "cooperlake", "sapphirerapids"}
+# Thinner blocks cost more in calls than the small path saves.
+MIN_BLOCK_ROWS = 128
+
+_small_path = None   # whether the BLAS has the small path; looked up on first use
+
+
+def has_small_path():
+    global _small_path
+    if _small_path is None:
+        from threadpoolctl import threadpool_info
+        # NumPy's BLAS and, once SciPy is loaded, SciPy's: on one CPU every OpenBLAS picks the
+        # same core, so require that of all of them rather than guess which one is NumPy's.
+        blas = [info for info in threadpool_info() if info.get("user_api") == "blas"]
+        _small_path = bool(blas) and all(
+            info.get("internal_api") == "openblas"
+            and str(info.get("architecture")).lower() in SMALL_PATH_CORES for info in blas)
+    return _small_path
+
+
+def row_blocks(n_rows, n_inner, n_cols):
+    """How to compute a (n_rows, n_inner) @ (n_inner, n_cols) product.
+
+    Returns None to make one BLAS call as usual, or a tuple of row slices, each block within the
+    small-matrix path (a single slice when the whole product already is).
+    """
+    size = n_rows * n_inner * n_cols
+    if size < UNTHREADED_PRODUCT or size >= SMALL_PRODUCT or not has_small_path():
+        return None
+    n_blocks = -(-size // SMALL_PATH_LIMIT)
+    while -(-n_rows // n_blocks) * n_inner * n_cols > SMALL_PATH_LIMIT:
+        n_blocks += 1
+    rows = -(-n_rows // n_blocks)   # blocks of equal size, but for the last
+    if n_blocks > 1 and rows < MIN_BLOCK_ROWS:
+        return None
+    return tuple(slice(start, min(start + rows, n_rows)) for start in range(0, n_rows, rows))
+
+
+def matmul(A, B, out=None, blocks=None):
+    """A @ B, (m, k) @ (k, n) -> (m, n), computed in the row blocks of `row_blocks`."""
+    if blocks is None or len(blocks) == 1:
+        return np.dot(A, B, out=out)
+    if out is None:
+        out = np.empty((len(A), B.shape[1]), np.result_type(A, B))
+    for rows in blocks:
+        np.dot(A[rows], B, out=out[rows])
+    return out
+
+
+def matmul_tn(A, D, out=None, blocks=None, scratch=None):
+    """A.T @ D, (m, k).T @ (m, n) -> (k, n): a sum over the m rows, added up block by block.
+
+    `scratch`, of the result's shape, receives each block's partial product.
+    """
+    if blocks is None or len(blocks) == 1:
+        return np.dot(A.T, D, out=out)
+    first, *rest = blocks
+    out = np.dot(A[first].T, D[first], out=out)
+    if scratch is None:
+        scratch = np.empty_like(out)
+    for rows in rest:
+        out += np.dot(A[rows].T, D[rows], out=scratch)
+    return out

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+
+from mlplab import _products
+
+
+@pytest.fixture
+def blas_core(monkeypatch):
+    """Pretend threadpoolctl reports the given BLAS libraries: ``blas_core(("openblas", "SkylakeX"), ...)``."""
+    import threadpoolctl
+
+    def pretend(*libraries):
+        infos = [{"user_api": "blas", "internal_api": api, "architecture": core}
+                 for api, core in libraries]
+        infos.append({"user_api": "openmp", "internal_api": "openmp"})
+        monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: infos)
+        monkeypatch.setattr(_products, "_small_path", None)
+        return _products.has_small_path()
+
+    return pretend
+
+
+@pytest.mark.parametrize("libraries, expected", [
+    ([("openblas", "SkylakeX")], True),
+    ([("openblas", "SkylakeX"), ("openblas", "SkylakeX")], True),   # NumPy's and SciPy's
+    ([("openblas", "Cooperlake")], True),
+    ([("openblas", "Haswell")], False),
+    ([("openblas", "Zen")], False),
+    ([("mkl", None)], False),
+    ([("openblas", "SkylakeX"), ("mkl", None)], False),
+    ([], False),
+])
+def test_row_blocks_only_where_openblas_has_its_small_matrix_path(blas_core, libraries, expected):
+    assert blas_core(*libraries) is expected
+    blocks = _products.row_blocks(1797, 64, 64)
+    assert (blocks is not None) is expected
+
+
+def test_blocks_cover_the_rows_in_order_each_within_the_small_path(blas_core):
+    blas_core(("openblas", "SkylakeX"))
+    for n_rows, n_inner, n_cols in [(1797, 64, 64), (1797, 64, 10), (898, 256, 10), (9000, 50, 3)]:
+        blocks = _products.row_blocks(n_rows, n_inner, n_cols)
+        assert len(blocks) > 1
+        assert blocks[0].start == 0 and blocks[-1].stop == n_rows
+        assert all(a.stop == b.start for a, b in zip(blocks, blocks[1:]))
+        sizes = [block.stop - block.start for block in blocks]
+        assert max(sizes) * n_inner * n_cols <= _products.SMALL_PATH_LIMIT
+        assert min(sizes[:-1]) >= _products.MIN_BLOCK_ROWS
+        # As few blocks as the limit allows: one block fewer would not fit.
+        assert -(-n_rows // (len(blocks) - 1)) * n_inner * n_cols > _products.SMALL_PATH_LIMIT
+
+
+@pytest.mark.parametrize("shape, why", [
+    ((100, 2, 4), "too small to matter"),
+    ((1437, 64, 10), "already within the small path"),
+    ((898, 64, 256), "blocks would be too thin"),
+    ((60000, 784, 256), "large enough for several BLAS threads"),
+])
+def test_products_left_whole(blas_core, shape, why):
+    blas_core(("openblas", "SkylakeX"))
+    blocks = _products.row_blocks(*shape)
+    assert blocks is None or len(blocks) == 1, why
+
+
+def test_blocked_products_equal_one_call(rng):
+    A, B, D = rng.normal(size=(50, 7)), rng.normal(size=(7, 3)), rng.normal(size=(50, 3))
+    blocks = (slice(0, 20), slice(20, 40), slice(40, 50))
+    np.testing.assert_array_equal(_products.matmul(A, B, blocks=blocks), A @ B)
+    out = np.empty((50, 3))
+    assert _products.matmul(A, B, out=out, blocks=blocks) is out
+    np.testing.assert_allclose(_products.matmul_tn(A, D, blocks=blocks), A.T @ D,
+                               rtol=0, atol=1e-13)
+    scratch, out = np.empty((7, 3)), np.empty((7, 3))
+    assert _products.matmul_tn(A, D, out=out, blocks=blocks, scratch=scratch) is out
+    np.testing.assert_allclose(out, A.T @ D, rtol=0, atol=1e-13)
