@@ -1,9 +1,10 @@
-"""In-place kernels of the built-in activations, shared by `functions` and the training loop.
+"""In-place kernels of the built-in activations and losses, shared by `functions` and training.
 
 Each ``*_into(z, out)`` writes f(z) into `out`; each ``*_gradient_from_output(a, out)`` writes
-f'(z) computed from the activation a = f(z). The public functions in `functions` are built
-from these same kernels, so the training loop (which writes into preallocated buffers and reuses
-the forward pass's outputs) and the plain functions give identical bits.
+f'(z) computed from the activation a = f(z); each ``*_loss_into(YTrue, YPredict, scratch)``
+returns the loss, using `scratch` for its temporaries. The public functions in `functions` are
+built from these same kernels, so the training loop (which writes into preallocated buffers and
+reuses the forward pass's outputs) and the plain functions give identical bits.
 
 Callers silence overflow: sigmoid's exp(-z) overflows to inf for z < -709, harmlessly, since
 1 / (1 + inf) is exactly 0, the correct limit.
@@ -66,3 +67,19 @@ def softmax_into(z, out):
     row_sums = out @ np.ones(out.shape[-1], out.dtype)
     out /= row_sums[..., np.newaxis]
     return out
+
+
+def l2_loss_into(YTrue, YPredict, scratch):
+    """1/2 * sum((YTrue - YPredict)^2), the squares in `scratch`."""
+    np.subtract(YTrue, YPredict, out=scratch)
+    np.multiply(scratch, scratch, out=scratch)
+    return 0.5 * float(np.add.reduce(scratch, axis=None))
+
+
+def cross_entropy_loss_into(YTrue, YPredict, scratch):
+    """-sum(YTrue * log(YPredict)), with YPredict clipped below at its dtype's smallest positive
+    float, the terms in `scratch`."""
+    np.maximum(YPredict, np.finfo(YPredict.dtype).tiny, out=scratch)
+    np.log(scratch, out=scratch)
+    np.multiply(YTrue, scratch, out=scratch)
+    return -float(np.add.reduce(scratch, axis=None))

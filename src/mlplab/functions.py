@@ -31,6 +31,14 @@ def _apply(kernel, x):
     return out[()] if out.ndim == 0 else out
 
 
+def _loss(kernel, YTrue, YPredict):
+    """kernel(YTrue, YPredict, scratch) with a new scratch array of their common shape and dtype."""
+    YTrue, YPredict = np.asarray(YTrue), _as_float_array(YPredict)
+    scratch = np.empty(np.broadcast_shapes(YTrue.shape, YPredict.shape),
+                       np.result_type(YTrue, YPredict))
+    return kernel(YTrue, YPredict, scratch)
+
+
 def identity(x):
     """Identity activation, f(x) = x."""
     return _as_float_array(x)
@@ -91,8 +99,7 @@ def l2_loss(YTrue, YPredict):
     Returns the **sum** over samples and output units (a float); ``Network.fit`` divides by
     ``n_samples``.
     """
-    diff = np.asarray(YTrue) - np.asarray(YPredict)
-    return 0.5 * float(np.sum(diff * diff))
+    return _loss(_kernels.l2_loss_into, YTrue, YPredict)
 
 
 def d_l2_loss(YTrue, YPredict):
@@ -107,9 +114,7 @@ def cross_entropy_loss(YTrue, YPredict):
     ``n_samples``. A predicted probability of exactly 0 is clipped to the smallest positive
     float of its dtype, so the loss stays finite (about 708 per such term in float64).
     """
-    YPredict = _as_float_array(YPredict)
-    tiny = np.finfo(YPredict.dtype).tiny
-    return -float(np.sum(np.asarray(YTrue) * np.log(np.maximum(YPredict, tiny))))
+    return _loss(_kernels.cross_entropy_loss_into, YTrue, YPredict)
 
 
 def d_cross_entropy_softmax(YTrue, YPredict):
@@ -184,4 +189,11 @@ TRAINING_KERNELS = {
     tanh: (d_tanh, _kernels.tanh_into, _kernels.tanh_gradient_from_output),
     relu: (d_relu, _kernels.relu_into, _kernels.relu_gradient_from_output),
     softmax: (None, _kernels.softmax_into, None),
+}
+
+# For the training loop: loss -> its kernel, which takes a scratch array of the prediction's
+# shape instead of allocating temporaries (the same bits as the loss above).
+LOSS_KERNELS = {
+    l2_loss: _kernels.l2_loss_into,
+    cross_entropy_loss: _kernels.cross_entropy_loss_into,
 }

@@ -18,7 +18,7 @@ import numpy as np
 from ._products import matmul, matmul_tn, row_blocks
 from ._threads import blas_threads_for
 from ._validation import all_finite, check_data, check_number
-from .functions import TRAINING_KERNELS, d_cross_entropy_softmax, d_l2_loss
+from .functions import LOSS_KERNELS, TRAINING_KERNELS, d_cross_entropy_softmax, d_l2_loss
 
 
 class DivergenceError(FloatingPointError):
@@ -281,7 +281,7 @@ class Network:
         np.errstate(over="ignore", invalid="ignore"): non-finite values are checked here.
         """
         zs, activations = self._forward(X, plan)
-        loss = self.loss_function(Y, activations[-1]) / len(X)
+        loss = plan.loss(Y, activations[-1]) / len(X)
         if not math.isfinite(loss):
             raise DivergenceError(
                 f"loss became non-finite ({loss}) at this step; the weights were left "
@@ -566,6 +566,8 @@ class _Plan:
                 into = from_output = _GENERIC   # a user's function, or an unusual pairing
             self.activate_into.append(into)
             self.derivative_from_output.append(from_output)
+        self.loss_function = network.loss_function
+        self.loss_into = LOSS_KERNELS.get(network.loss_function)
         self.output_delta_is_difference = network.d_loss_function in (d_cross_entropy_softmax,
                                                                       d_l2_loss)
 
@@ -611,6 +613,13 @@ class _Plan:
             # A user's function may compute in another dtype: train in the network's own.
             return np.asarray(self.functions[l](Z), dtype=self.dtype)
         return into(Z, self.A[l][:len(Z)])
+
+    def loss(self, Y, output):
+        """The loss function's value (the sum over the batch), without temporaries if built in."""
+        if self.loss_into is None:
+            return self.loss_function(Y, output)
+        # The last layer's scratch is free until the backward pass.
+        return self.loss_into(Y, output, self.scratch[-1][:len(Y)])
 
     def prepare_update(self, decay):
         """spare = params - gradient, with the weights (not the biases) first scaled by
