@@ -1,6 +1,6 @@
 """A step's matrix products in one BLAS call vs in row blocks within OpenBLAS's small-matrix path.
 
-    python benchmarks/products.py [--repeats 21]
+    python benchmarks/products.py [--repeats 21] [--dtype float32]
 
 For each product shape of the digits networks (see `mlplab._products`), the two ways are timed
 alternately on one BLAS thread, each turn after two untimed calls, and the medians are printed
@@ -35,22 +35,24 @@ def median_time(function, repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     args = parser.parse_args()
     for info in threadpool_info():
         if info.get("user_api") == "blas":
             print(f"BLAS: {info.get('internal_api')} {info.get('version')}, "
-                  f"core {info.get('architecture')}; timed on 1 thread")
+                  f"core {info.get('architecture')}; {args.dtype}, timed on 1 thread")
     _products._small_path = True   # form blocks whatever the core, to measure them
     rng = np.random.default_rng(0)
     print(f"{'product':34s} {'one call':>9s} {'blocks':>9s}  blocks")
     with threadpool_limits(1, user_api="blas"):
         for n_rows, n_in, n_out in SHAPES:
             blocks = _products.row_blocks(n_rows, n_in, n_out)
-            A, W = rng.normal(size=(n_rows, n_in)), rng.normal(size=(n_in, n_out))
-            delta = rng.normal(size=(n_rows, n_out))
+            A = rng.normal(size=(n_rows, n_in)).astype(args.dtype)
+            W = rng.normal(size=(n_in, n_out)).astype(args.dtype)
+            delta = rng.normal(size=(n_rows, n_out)).astype(args.dtype)
             W_T = np.ascontiguousarray(W.T)
-            Z, delta_in = np.empty((n_rows, n_out)), np.empty((n_rows, n_in))
-            dW, scratch = np.empty((n_in, n_out)), np.empty((n_in, n_out))
+            Z, delta_in = np.empty((n_rows, n_out), args.dtype), np.empty((n_rows, n_in), args.dtype)
+            dW, scratch = np.empty((n_in, n_out), args.dtype), np.empty((n_in, n_out), args.dtype)
             cases = {
                 f"{n_rows} x {n_in} @ {n_in} x {n_out}": (
                     lambda: np.dot(A, W, out=Z),

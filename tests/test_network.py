@@ -245,13 +245,14 @@ def test_built_in_kernels_give_the_same_bits_as_plain_functions(hidden, rng):
         np.testing.assert_array_equal(a.biases, b.biases)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("output, loss", [("sigmoid", "l2"), ("softmax", "cross_entropy")])
-def test_built_in_loss_kernels_give_the_same_bits_as_plain_functions(output, loss, rng):
-    # The training loop computes a built-in loss in a scratch buffer; a wrapped copy of the
-    # same function is called as given.
+def test_built_in_loss_kernels_give_the_same_bits_as_plain_functions(output, loss, dtype, rng):
+    # The training loop computes a built-in loss in a scratch buffer with its own kernel; a
+    # wrapped copy of the public function is called as given.
     X, Y = rng.normal(size=(20, 3)), np.eye(2)[rng.integers(0, 2, 20)]
-    fast = make_network((3, 5, 2), output=output, loss=loss)
-    plain = make_network((3, 5, 2), output=output, loss=loss)
+    fast = make_network((3, 5, 2), output=output, loss=loss).astype(dtype)
+    plain = make_network((3, 5, 2), output=output, loss=loss).astype(dtype)
     loss_function = plain.loss_function
     plain.loss_function = lambda YTrue, YPredict: loss_function(YTrue, YPredict)
     h_fast = fast.train(X, Y, epochs=4, learning_rate=0.5, batch_size=7, seed=0)
@@ -366,8 +367,9 @@ def test_gradients_and_mini_batches_in_row_blocks_agree_with_one_call(rng, monke
     want_loss, want = whole.gradients(X, Y, 0.01)
     want_history = whole.train(X, Y, epochs=3, learning_rate=0.5, batch_size=9, seed=0)
     blocked = make_network((4, 6, 3), output="softmax", loss="cross_entropy")
-    for layer in blocked.layers:   # both layers, at full and at mini-batch size
-        assert len(tiny_row_blocks(monkeypatch).row_blocks(9, *layer.weights.shape)) > 1
+    products = tiny_row_blocks(monkeypatch)
+    for layer in blocked.layers:   # both layers, at mini-batch size and so at full size too
+        assert len(products.row_blocks(9, *layer.weights.shape)) > 1
     loss, grads = blocked.gradients(X, Y, 0.01)
     assert loss == pytest.approx(want_loss, rel=1e-14)
     for (dW, db), (want_dW, want_db) in zip(grads, want):

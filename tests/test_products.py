@@ -54,7 +54,10 @@ def test_blocks_cover_the_rows_in_order_each_within_the_small_path(blas_core):
     ((100, 2, 4), "too small to matter"),
     ((1437, 64, 10), "already within the small path"),
     ((898, 64, 256), "blocks would be too thin"),
-    ((60000, 784, 256), "large enough for several BLAS threads"),
+    ((60000, 784, 256), "blocks would be too thin"),
+    ((8, 1024, 1024), "a single row is beyond the small path"),
+    ((1797, 64, 1), "NumPy multiplies by gemv"),
+    ((1797, 1, 64), "NumPy multiplies by gemv"),
 ])
 def test_products_left_whole(blas_core, shape, why):
     blas_core(("openblas", "SkylakeX"))
@@ -73,3 +76,26 @@ def test_blocked_products_equal_one_call(rng):
     scratch, out = np.empty((7, 3)), np.empty((7, 3))
     assert _products.matmul_tn(A, D, out=out, blocks=blocks, scratch=scratch) is out
     np.testing.assert_allclose(out, A.T @ D, rtol=0, atol=1e-13)
+
+
+def test_a_step_with_a_product_for_several_threads_keeps_all_its_products_whole(blas_core):
+    blas_core(("openblas", "SkylakeX"))
+    assert _products.layer_blocks(1797, [(64, 64), (64, 10)])[0] is not None
+    assert _products.layer_blocks(1000, [(784, 256), (256, 10)]) == [None, None]
+
+
+def test_numpy_s_own_blas_decides_whatever_else_is_loaded():
+    import os
+
+    numpy_libs = os.path.dirname(np.__file__) + ".libs"
+
+    def blas(api, core, where):
+        return {"user_api": "blas", "internal_api": api, "architecture": core,
+                "filepath": os.path.join(where, f"lib{api}.so")}
+
+    numpy_skylake = blas("openblas", "SkylakeX", numpy_libs)
+    elsewhere = os.path.join(os.sep, "opt", "lib")
+    assert _products._decide_small_path([numpy_skylake, blas("mkl", None, elsewhere)])
+    assert _products._decide_small_path([blas("mkl", None, elsewhere), numpy_skylake])
+    assert not _products._decide_small_path([blas("openblas", "Haswell", numpy_libs),
+                                             blas("openblas", "SkylakeX", elsewhere)])

@@ -1,10 +1,12 @@
 """In-place kernels of the built-in activations and losses, shared by `functions` and training.
 
 Each ``*_into(z, out)`` writes f(z) into `out`; each ``*_gradient_from_output(a, out)`` writes
-f'(z) computed from the activation a = f(z); each ``*_loss_into(YTrue, YPredict, scratch)``
-returns the loss, using `scratch` for its temporaries. The public functions in `functions` are
-built from these same kernels, so the training loop (which writes into preallocated buffers and
-reuses the forward pass's outputs) and the plain functions give identical bits.
+f'(z) computed from the activation a = f(z). The public activations in `functions` are built
+from these same kernels, so the training loop (which writes into preallocated buffers and
+reuses the forward pass's outputs) and the plain functions give identical bits. Each
+``*_loss_into(YTrue, YPredict, scratch)`` returns a loss with the arithmetic of the public
+function of that name, its temporaries in `scratch` (YPredict's shape and dtype; YTrue of the
+same dtype, as the training step has them).
 
 Callers silence overflow: sigmoid's exp(-z) overflows to inf for z < -709, harmlessly, since
 1 / (1 + inf) is exactly 0, the correct limit.
@@ -86,7 +88,7 @@ def softmax_into(z, out):
 
 
 def l2_loss_into(YTrue, YPredict, scratch):
-    """1/2 * sum((YTrue - YPredict)^2), the squares in `scratch`."""
+    """1/2 * sum((YTrue - YPredict)^2), the squares in `scratch`; all of shape (N, n_out)."""
     np.subtract(YTrue, YPredict, out=scratch)
     np.multiply(scratch, scratch, out=scratch)
     return 0.5 * float(np.add.reduce(scratch, axis=None))
@@ -94,7 +96,7 @@ def l2_loss_into(YTrue, YPredict, scratch):
 
 def cross_entropy_loss_into(YTrue, YPredict, scratch):
     """-sum(YTrue * log(YPredict)), with YPredict clipped below at its dtype's smallest positive
-    float, the terms in `scratch`."""
+    float, the terms in `scratch`; all of shape (N, n_out)."""
     np.maximum(YPredict, np.finfo(YPredict.dtype).tiny, out=scratch)
     np.log(scratch, out=scratch)
     np.multiply(YTrue, scratch, out=scratch)

@@ -15,17 +15,24 @@ microseconds:
     1437 x 10 @ (64 x 10).T          75         53   (one block, through the copy)
     898 x 256 @ 256 x 10            233        107   (3 blocks of 300 rows)
 
+float32 products gain too, 10-50% (`--dtype float32`).
+
 So where OpenBLAS reports such a core, a product of a step is computed block by block, each
 block of rows under the limit, when that gives blocks of at least `MIN_BLOCK_ROWS` rows (wide
-layers would need blocks too thin to pay). The products above `_threads.SMALL_PRODUCT` are left
-whole: those steps keep several BLAS threads, and the small path runs on one. With the
+layers would need blocks too thin to pay). A step whose largest product reaches
+`_threads.SMALL_PRODUCT` keeps every product whole: such steps keep several BLAS threads, and
+the small path runs on one. With the
 general kernels only (OPENBLAS_CORETYPE=Haswell on the same machine) blocks gain nothing and
 cost up to 10%, so other cores and other BLAS libraries take every product in one call.
 
-A sum over samples (the weight gradient A.T @ delta) adds the blocks' partial products, which
-rounds differently from one call at the 1e-16 level. The blocks depend only on the shapes and
-the BLAS core, so the same seed still gives the same bits on a given machine.
+Blocks round differently from one call at the 1e-16 level: a sum over samples (the weight
+gradient A.T @ delta) adds the blocks' partial products, and the small path accumulates in its
+own order. The blocks depend only on the shapes, on the step's largest product and on the core
+of NumPy's own BLAS, so the same seed still gives the same bits on a given machine. The public
+`Network.forward`, `predict` and `gradients` use the same blocks as training.
 """
+
+import os
 
 import numpy as np
 
@@ -37,20 +44,29 @@ SMALL_PATH_CORES = {"skylakex", "cooperlake", "sapphirerapids"}
 # Thinner blocks cost more in calls than the small path saves.
 MIN_BLOCK_ROWS = 128
 
-_small_path = None   # whether the BLAS has the small path; looked up on first use
+_small_path = None   # whether NumPy's BLAS has the small path; looked up on first use
 
 
 def has_small_path():
+    """Whether NumPy's BLAS is an OpenBLAS whose core has the small-matrix kernels."""
     global _small_path
     if _small_path is None:
         from threadpoolctl import threadpool_info
-        # NumPy's BLAS and, once SciPy is loaded, SciPy's: on one CPU every OpenBLAS picks the
-        # same core, so require that of all of them rather than guess which one is NumPy's.
-        blas = [info for info in threadpool_info() if info.get("user_api") == "blas"]
-        _small_path = bool(blas) and all(
-            info.get("internal_api") == "openblas"
-            and str(info.get("architecture")).lower() in SMALL_PATH_CORES for info in blas)
+        _small_path = _decide_small_path(threadpool_info())
     return _small_path
+
+
+def _decide_small_path(infos):
+    blas = [info for info in infos if info.get("user_api") == "blas"]
+    # NumPy's own BLAS, found by where its wheel keeps it (numpy.libs, or numpy/.dylibs):
+    # other libraries loaded before the first step (SciPy's OpenBLAS, a framework's MKL)
+    # must not change the blocks, or the bits would depend on the order of imports.
+    numpy_dir = os.path.dirname(np.__file__)
+    own = [info for info in blas if str(info.get("filepath", "")).startswith(
+        (numpy_dir + os.sep, numpy_dir + ".libs" + os.sep))]
+    return bool(blas) and all(info.get("internal_api") == "openblas"
+                              and str(info.get("architecture")).lower() in SMALL_PATH_CORES
+                              for info in own or blas)
 
 
 def row_blocks(n_rows, n_inner, n_cols):
@@ -60,15 +76,27 @@ def row_blocks(n_rows, n_inner, n_cols):
     small-matrix path (a single slice when the whole product already is).
     """
     size = n_rows * n_inner * n_cols
-    if size < UNTHREADED_PRODUCT or size >= SMALL_PRODUCT or not has_small_path():
+    if (size < UNTHREADED_PRODUCT
+            or n_inner == 1 or n_cols == 1          # NumPy multiplies these by gemv, not gemm
+            or not has_small_path()):
         return None
-    n_blocks = -(-size // SMALL_PATH_LIMIT)
-    while -(-n_rows // n_blocks) * n_inner * n_cols > SMALL_PATH_LIMIT:
-        n_blocks += 1
-    rows = -(-n_rows // n_blocks)   # blocks of equal size, but for the last
-    if n_blocks > 1 and rows < MIN_BLOCK_ROWS:
+    most_rows = SMALL_PATH_LIMIT // (n_inner * n_cols)   # the most rows a block can have
+    if n_rows <= most_rows:
+        return (slice(0, n_rows),)
+    if most_rows < MIN_BLOCK_ROWS:
         return None
+    n_blocks = -(-n_rows // most_rows)
+    rows = -(-n_rows // n_blocks)   # blocks of equal size, but for the last; <= most_rows
     return tuple(slice(start, min(start + rows, n_rows)) for start in range(0, n_rows, rows))
+
+
+def layer_blocks(n_rows, shapes):
+    """Per layer, given its weights' shapes (n_in, n_out), the row blocks of its products on
+    `n_rows` rows (see `row_blocks`); all None if the step's largest product keeps several
+    BLAS threads."""
+    if max(n_rows * n_in * n_out for n_in, n_out in shapes) >= SMALL_PRODUCT:
+        return [None] * len(shapes)
+    return [row_blocks(n_rows, n_in, n_out) for n_in, n_out in shapes]
 
 
 def matmul(A, B, out=None, blocks=None):

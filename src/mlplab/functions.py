@@ -31,14 +31,6 @@ def _apply(kernel, x):
     return out[()] if out.ndim == 0 else out
 
 
-def _loss(kernel, YTrue, YPredict):
-    """kernel(YTrue, YPredict, scratch) with a new scratch array of their common shape and dtype."""
-    YTrue, YPredict = np.asarray(YTrue), _as_float_array(YPredict)
-    scratch = np.empty(np.broadcast_shapes(YTrue.shape, YPredict.shape),
-                       np.result_type(YTrue, YPredict))
-    return kernel(YTrue, YPredict, scratch)
-
-
 def identity(x):
     """Identity activation, f(x) = x."""
     return _as_float_array(x)
@@ -99,7 +91,8 @@ def l2_loss(YTrue, YPredict):
     Returns the **sum** over samples and output units (a float); ``Network.fit`` divides by
     ``n_samples``.
     """
-    return _loss(_kernels.l2_loss_into, YTrue, YPredict)
+    diff = np.asarray(YTrue) - np.asarray(YPredict)
+    return 0.5 * float(np.sum(diff * diff))
 
 
 def d_l2_loss(YTrue, YPredict):
@@ -114,7 +107,9 @@ def cross_entropy_loss(YTrue, YPredict):
     ``n_samples``. A predicted probability of exactly 0 is clipped to the smallest positive
     float of its dtype, so the loss stays finite (about 708 per such term in float64).
     """
-    return _loss(_kernels.cross_entropy_loss_into, YTrue, YPredict)
+    YPredict = _as_float_array(YPredict)
+    tiny = np.finfo(YPredict.dtype).tiny
+    return -float(np.sum(np.asarray(YTrue) * np.log(np.maximum(YPredict, tiny))))
 
 
 def d_cross_entropy_softmax(YTrue, YPredict):
@@ -191,8 +186,9 @@ TRAINING_KERNELS = {
     softmax: (None, _kernels.softmax_into, None),
 }
 
-# For the training loop: loss -> its kernel, which takes a scratch array of the prediction's
-# shape instead of allocating temporaries (the same bits as the loss above).
+# For the training loop: loss -> its in-place kernel, which writes its temporaries into a
+# scratch array of the prediction's shape. For C-ordered targets and predictions of one dtype
+# it gives the same bits as the loss above.
 LOSS_KERNELS = {
     l2_loss: _kernels.l2_loss_into,
     cross_entropy_loss: _kernels.cross_entropy_loss_into,

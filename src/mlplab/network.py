@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ._products import matmul, matmul_tn, row_blocks
+from ._products import layer_blocks, matmul, matmul_tn
 from ._threads import blas_threads_for
 from ._validation import all_finite, check_data, check_number
 from .functions import LOSS_KERNELS, TRAINING_KERNELS, d_cross_entropy_softmax, d_l2_loss
@@ -165,16 +165,16 @@ class Network:
     # the built-in activations as in-place kernels and reuses each layer's output for its
     # derivative: same numbers, no allocation per batch.
 
-    def _row_blocks(self, n_samples, plan):
-        """Per layer, the row blocks its products are computed in (see `_products`)."""
+    def _product_blocks(self, n_samples, plan):
+        """Per layer, None or the row blocks its products are computed in (see `_products`)."""
         if plan is not None:
-            return plan.row_blocks(n_samples)
-        return [row_blocks(n_samples, *layer.weights.shape) for layer in self.layers]
+            return plan.product_blocks(n_samples)
+        return layer_blocks(n_samples, [layer.weights.shape for layer in self.layers])
 
     def _forward(self, X, plan=None):
         """Pre-activations ``zs`` and activations (``activations[0]`` is X) of every layer."""
         zs, activations = [], [X]
-        blocks = self._row_blocks(len(X), plan)
+        blocks = self._product_blocks(len(X), plan)
         for l, (layer, f) in enumerate(zip(self.layers, self.activation_list)):
             Z = matmul(activations[-1], layer.weights, blocks=blocks[l],
                        out=None if plan is None else plan.Z[l][:len(X)])   # (N, n_out)
@@ -228,7 +228,7 @@ class Network:
         else:
             delta *= coefficient
         grads = []
-        blocks = self._row_blocks(n_samples, plan)
+        blocks = self._product_blocks(n_samples, plan)
         for l in range(last, -1, -1):
             W, b = self.layers[l].weights, self.layers[l].biases
             dW, db = (None, None) if plan is None else plan.gradient[l]
@@ -555,10 +555,11 @@ class _Plan:
         self.Z, self.A, self.delta, self.scratch = ([np.empty_like(r) for r in rows]
                                                     for _ in range(4))
         self.ones = np.ones(capacity, dtype)
-        # For products in row blocks: each layer's gradient partial sums and W.T as a matrix.
-        self.scratch_gradient = [np.empty(shape, dtype) for shape in shapes]
-        self.weights_T = [np.empty(shape[::-1], dtype) for shape in shapes]
-        self._row_blocks = {}
+        # For products in row blocks, made when a layer first needs them: its weight
+        # gradient's partial sums, and W.T as a matrix of its own.
+        self.scratch_gradient = [None] * len(shapes)
+        self.weights_T = [None] * len(shapes)
+        self._blocks_by_rows = {}
         self.activate_into, self.derivative_from_output = [], []
         for f, d_f in zip(network.activation_list, network.d_activation_list):
             paired_derivative, into, from_output = TRAINING_KERNELS.get(f, (_GENERIC,) * 3)
@@ -593,11 +594,15 @@ class _Plan:
                     *network.activation_list, *network.d_activation_list,
                     network.loss_function, network.d_loss_function))))
 
-    def row_blocks(self, n_samples):
-        blocks = self._row_blocks.get(n_samples)
+    def product_blocks(self, n_samples):
+        """`_products.layer_blocks` for batches of `n_samples` rows, worked out once per size."""
+        blocks = self._blocks_by_rows.get(n_samples)
         if blocks is None:
-            blocks = self._row_blocks[n_samples] = [row_blocks(n_samples, n_in, n_out)
-                                                    for n_in, n_out in self.shapes]
+            blocks = self._blocks_by_rows[n_samples] = layer_blocks(n_samples, self.shapes)
+            for l, rows in enumerate(blocks):
+                if rows is not None and self.weights_T[l] is None:
+                    self.scratch_gradient[l] = np.empty(self.shapes[l], self.dtype)
+                    self.weights_T[l] = np.empty(self.shapes[l][::-1], self.dtype)
         return blocks
 
     def transposed_weights(self, l, W):
