@@ -13,7 +13,9 @@ A second thread buys little on small products and can cost a lot as soon as anyt
 the cores (OpenBLAS threads spin-wait for each other). So a step whose largest matrix product is
 below `SMALL_PRODUCT` multiply-adds runs on one BLAS thread; larger steps keep the BLAS default.
 Products too small for BLAS to thread at all are left alone, which also skips the cost of the
-limit itself (about 8 microseconds).
+limit itself (about 8 microseconds). (Since products are cut into row blocks for OpenBLAS's
+small-matrix path where it has one, see `_products`, most of W1's products run on one thread
+whatever the limit; the rule still decides for the products that stay whole.)
 """
 
 import contextlib
