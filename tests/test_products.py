@@ -1,17 +1,30 @@
+import os
+
 import numpy as np
 import pytest
 
 from mlplab import _products
 
 
+def blas_info(api, core, where):
+    """A threadpoolctl report of one BLAS library kept in folder `where`."""
+    return {"user_api": "blas", "internal_api": api, "architecture": core,
+            "filepath": os.path.join(where, f"lib{api}.so")}
+
+
+NUMPY_LIBS = os.path.realpath(os.path.dirname(np.__file__)) + ".libs"   # where wheels keep it
+ELSEWHERE = os.path.join(os.sep, "opt", "lib")
+
+
 @pytest.fixture
 def blas_core(monkeypatch):
-    """Pretend threadpoolctl reports the given BLAS libraries: ``blas_core(("openblas", "SkylakeX"), ...)``."""
+    """Pretend threadpoolctl reports these BLAS libraries, the first NumPy's own:
+    ``blas_core(("openblas", "SkylakeX"), ("mkl", None))``."""
     import threadpoolctl
 
     def pretend(*libraries):
-        infos = [{"user_api": "blas", "internal_api": api, "architecture": core}
-                 for api, core in libraries]
+        infos = [blas_info(api, core, NUMPY_LIBS if i == 0 else ELSEWHERE)
+                 for i, (api, core) in enumerate(libraries)]
         infos.append({"user_api": "openmp", "internal_api": "openmp"})
         monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: infos)
         monkeypatch.setattr(_products, "_small_path", None)
@@ -27,7 +40,8 @@ def blas_core(monkeypatch):
     ([("openblas", "Haswell")], False),
     ([("openblas", "Zen")], False),
     ([("mkl", None)], False),
-    ([("openblas", "SkylakeX"), ("mkl", None)], False),
+    ([("openblas", "SkylakeX"), ("mkl", None)], True),   # what else is loaded does not count
+    ([("mkl", None), ("openblas", "SkylakeX")], False),
     ([], False),
 ])
 def test_row_blocks_only_where_openblas_has_its_small_matrix_path(blas_core, libraries, expected):
@@ -52,17 +66,23 @@ def test_blocks_cover_the_rows_in_order_each_within_the_small_path(blas_core):
 
 @pytest.mark.parametrize("shape, why", [
     ((100, 2, 4), "too small to matter"),
-    ((1437, 64, 10), "already within the small path"),
     ((898, 64, 256), "blocks would be too thin"),
     ((60000, 784, 256), "blocks would be too thin"),
     ((8, 1024, 1024), "a single row is beyond the small path"),
+    ((1, 256, 256), "one row: NumPy multiplies by gemv"),
+    ((100, 256, 256), "a batch thinner than a block is worth"),
     ((1797, 64, 1), "NumPy multiplies by gemv"),
     ((1797, 1, 64), "NumPy multiplies by gemv"),
 ])
-def test_products_left_whole(blas_core, shape, why):
+def test_products_left_as_they_come(blas_core, shape, why):
     blas_core(("openblas", "SkylakeX"))
-    blocks = _products.row_blocks(*shape)
-    assert blocks is None or len(blocks) == 1, why
+    assert _products.row_blocks(*shape) is None, why
+
+
+def test_a_product_already_within_the_small_path_is_one_block(blas_core):
+    # One block, not None: delta @ W.T still goes through the contiguous copy of W.T.
+    blas_core(("openblas", "SkylakeX"))
+    assert _products.row_blocks(1437, 64, 10) == (slice(0, 1437),)
 
 
 def test_blocked_products_equal_one_call(rng):
@@ -84,18 +104,9 @@ def test_a_step_with_a_product_for_several_threads_keeps_all_its_products_whole(
     assert _products.layer_blocks(1000, [(784, 256), (256, 10)]) == [None, None]
 
 
-def test_numpy_s_own_blas_decides_whatever_else_is_loaded():
-    import os
-
-    numpy_libs = os.path.dirname(np.__file__) + ".libs"
-
-    def blas(api, core, where):
-        return {"user_api": "blas", "internal_api": api, "architecture": core,
-                "filepath": os.path.join(where, f"lib{api}.so")}
-
-    numpy_skylake = blas("openblas", "SkylakeX", numpy_libs)
-    elsewhere = os.path.join(os.sep, "opt", "lib")
-    assert _products._decide_small_path([numpy_skylake, blas("mkl", None, elsewhere)])
-    assert _products._decide_small_path([blas("mkl", None, elsewhere), numpy_skylake])
-    assert not _products._decide_small_path([blas("openblas", "Haswell", numpy_libs),
-                                             blas("openblas", "SkylakeX", elsewhere)])
+def test_without_numpy_s_own_library_in_sight_there_are_no_blocks():
+    # A distribution's NumPy linked to a system BLAS: rather no blocks than blocks that depend
+    # on whatever else happens to be loaded first.
+    assert not _products._decide_small_path([blas_info("openblas", "SkylakeX", ELSEWHERE)])
+    assert _products._decide_small_path([blas_info("openblas", "SkylakeX", ELSEWHERE),
+                                         blas_info("openblas", "SkylakeX", NUMPY_LIBS)])

@@ -18,8 +18,8 @@ microseconds:
 float32 products gain too, 10-50% (`--dtype float32`).
 
 So where OpenBLAS reports such a core, a product of a step is computed block by block, each
-block of rows under the limit, when that gives blocks of at least `MIN_BLOCK_ROWS` rows (wide
-layers would need blocks too thin to pay). A step whose largest product reaches
+block of rows under the limit, when a block may hold at least `MIN_BLOCK_ROWS` rows (wide
+layers would need blocks too thin to pay) and the batch has that many. A step whose largest product reaches
 `_threads.SMALL_PRODUCT` keeps every product whole: such steps keep several BLAS threads, and
 the small path runs on one. With the
 general kernels only (OPENBLAS_CORETYPE=Haswell on the same machine) blocks gain nothing and
@@ -61,12 +61,14 @@ def _decide_small_path(infos):
     # NumPy's own BLAS, found by where its wheel keeps it (numpy.libs, or numpy/.dylibs):
     # other libraries loaded before the first step (SciPy's OpenBLAS, a framework's MKL)
     # must not change the blocks, or the bits would depend on the order of imports.
-    numpy_dir = os.path.dirname(np.__file__)
-    own = [info for info in blas if str(info.get("filepath", "")).startswith(
+    # Where NumPy's library cannot be told apart (a distribution's or conda's NumPy, linked to
+    # a system BLAS), no blocks: slower there, but never dependent on import order.
+    numpy_dir = os.path.realpath(os.path.dirname(np.__file__))
+    own = [info for info in blas if os.path.realpath(str(info.get("filepath", ""))).startswith(
         (numpy_dir + os.sep, numpy_dir + ".libs" + os.sep))]
-    return bool(blas) and all(info.get("internal_api") == "openblas"
-                              and str(info.get("architecture")).lower() in SMALL_PATH_CORES
-                              for info in own or blas)
+    return bool(own) and all(info.get("internal_api") == "openblas"
+                             and str(info.get("architecture")).lower() in SMALL_PATH_CORES
+                             for info in own)
 
 
 def row_blocks(n_rows, n_inner, n_cols):
@@ -76,7 +78,7 @@ def row_blocks(n_rows, n_inner, n_cols):
     small-matrix path (a single slice when the whole product already is).
     """
     size = n_rows * n_inner * n_cols
-    if (size < UNTHREADED_PRODUCT
+    if (size < UNTHREADED_PRODUCT or n_rows < MIN_BLOCK_ROWS
             or n_inner == 1 or n_cols == 1          # NumPy multiplies these by gemv, not gemm
             or not has_small_path()):
         return None
@@ -103,6 +105,7 @@ def matmul(A, B, out=None, blocks=None):
     """A @ B, (m, k) @ (k, n) -> (m, n), computed in the row blocks of `row_blocks`."""
     if blocks is None or len(blocks) == 1:
         return np.dot(A, B, out=out)
+    A = np.asarray(A)   # a user's activation may return a list
     if out is None:
         out = np.empty((len(A), B.shape[1]), np.result_type(A, B))
     for rows in blocks:

@@ -600,9 +600,10 @@ class _Plan:
         if blocks is None:
             blocks = self._blocks_by_rows[n_samples] = layer_blocks(n_samples, self.shapes)
             for l, rows in enumerate(blocks):
-                if rows is not None and self.weights_T[l] is None:
+                if rows is not None and self.scratch_gradient[l] is None:
                     self.scratch_gradient[l] = np.empty(self.shapes[l], self.dtype)
-                    self.weights_T[l] = np.empty(self.shapes[l][::-1], self.dtype)
+                    if l > 0:   # the first layer's delta @ W.T is never computed
+                        self.weights_T[l] = np.empty(self.shapes[l][::-1], self.dtype)
         return blocks
 
     def transposed_weights(self, l, W):
