@@ -50,7 +50,7 @@ def main():
             A = rng.normal(size=(n_rows, n_in)).astype(args.dtype)
             W = rng.normal(size=(n_in, n_out)).astype(args.dtype)
             delta = rng.normal(size=(n_rows, n_out)).astype(args.dtype)
-            W_T = np.ascontiguousarray(W.T)
+            W_T = np.empty((n_out, n_in), args.dtype)   # matmul_nt copies W.T into it
             Z, delta_in = np.empty((n_rows, n_out), args.dtype), np.empty((n_rows, n_in), args.dtype)
             dW, scratch = np.empty((n_in, n_out), args.dtype), np.empty((n_in, n_out), args.dtype)
             cases = {
@@ -63,7 +63,7 @@ def main():
                                                 scratch=scratch)),
                 f"{n_rows} x {n_out} @ ({n_in} x {n_out}).T": (
                     lambda: np.dot(delta, W.T, out=delta_in),
-                    lambda: _products.matmul(delta, W_T, out=delta_in, blocks=blocks)),
+                    lambda: _products.matmul_nt(delta, W, out=delta_in, blocks=blocks, W_T=W_T)),
             }
             for name, (one_call, in_blocks) in cases.items():
                 if blocks is None:

@@ -88,7 +88,8 @@ def test_a_product_already_within_the_small_path_is_one_block(blas_core):
 def test_blocked_products_equal_one_call(rng):
     A, B, D = rng.normal(size=(50, 7)), rng.normal(size=(7, 3)), rng.normal(size=(50, 3))
     blocks = (slice(0, 20), slice(20, 40), slice(40, 50))
-    np.testing.assert_array_equal(_products.matmul(A, B, blocks=blocks), A @ B)
+    # Blocks may round differently from one call (another BLAS path), so to 1e-13.
+    np.testing.assert_allclose(_products.matmul(A, B, blocks=blocks), A @ B, rtol=0, atol=1e-13)
     out = np.empty((50, 3))
     assert _products.matmul(A, B, out=out, blocks=blocks) is out
     np.testing.assert_allclose(_products.matmul_tn(A, D, blocks=blocks), A.T @ D,
@@ -96,6 +97,13 @@ def test_blocked_products_equal_one_call(rng):
     scratch, out = np.empty((7, 3)), np.empty((7, 3))
     assert _products.matmul_tn(A, D, out=out, blocks=blocks, scratch=scratch) is out
     np.testing.assert_allclose(out, A.T @ D, rtol=0, atol=1e-13)
+    W = rng.normal(size=(7, 3))   # as a layer's weights: D @ W.T maps back to 7 inputs
+    np.testing.assert_allclose(_products.matmul_nt(D, W, blocks=blocks), D @ W.T,
+                               rtol=0, atol=1e-13)
+    W_T, out = np.empty((3, 7)), np.empty((50, 7))
+    assert _products.matmul_nt(D, W, out=out, blocks=blocks, W_T=W_T) is out
+    np.testing.assert_allclose(out, D @ W.T, rtol=0, atol=1e-13)
+    np.testing.assert_array_equal(W_T, W.T)
 
 
 def test_a_step_with_a_product_for_several_threads_keeps_all_its_products_whole(blas_core):

@@ -113,6 +113,21 @@ def matmul(A, B, out=None, blocks=None):
     return out
 
 
+def matmul_nt(D, W, out=None, blocks=None, W_T=None):
+    """D @ W.T, (m, n) @ (k, n).T -> (m, k), computed in the row blocks of `row_blocks`.
+
+    With blocks, W.T is first copied into a matrix of its own (into `W_T`, of shape (n, k),
+    if given): the small-matrix path is taken for it, not for a transposed view.
+    """
+    if blocks is None:
+        return np.dot(D, W.T, out=out)
+    if W_T is None:
+        W_T = np.ascontiguousarray(W.T)
+    else:
+        np.copyto(W_T, W.T)
+    return matmul(D, W_T, out=out, blocks=blocks)
+
+
 def matmul_tn(A, D, out=None, blocks=None, scratch=None):
     """A.T @ D, (m, k).T @ (m, n) -> (k, n): a sum over the m rows, added up block by block.
 

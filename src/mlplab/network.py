@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ._products import layer_blocks, matmul, matmul_tn
+from ._products import layer_blocks, matmul, matmul_nt, matmul_tn
 from ._threads import blas_threads_for
 from ._validation import all_finite, check_data, check_number
 from .functions import LOSS_KERNELS, TRAINING_KERNELS, d_cross_entropy_softmax, d_l2_loss
@@ -243,14 +243,9 @@ class Network:
                 db = np.dot(ones, delta, out=db)   # (n_out,)
             grads.append((dW, db))
             if l > 0:
-                out = None if plan is None else plan.delta[l - 1][:n_samples]   # (N, n_in)
-                if blocks[l] is None:
-                    delta = np.dot(delta, W.T, out=out)
-                else:
-                    # The small-matrix path wants W.T as a matrix of its own, not a view.
-                    W_T = (np.ascontiguousarray(W.T) if plan is None
-                           else plan.transposed_weights(l, W))
-                    delta = matmul(delta, W_T, out=out, blocks=blocks[l])
+                delta = matmul_nt(delta, W, blocks=blocks[l],
+                                  out=None if plan is None else plan.delta[l - 1][:n_samples],
+                                  W_T=None if plan is None else plan.weights_T[l])   # (N, n_in)
                 delta = self._times_derivative(delta, l - 1, zs, activations, plan)
         grads.reverse()
         return grads
@@ -605,11 +600,6 @@ class _Plan:
                     if l > 0:   # the first layer's delta @ W.T is never computed
                         self.weights_T[l] = np.empty(self.shapes[l][::-1], self.dtype)
         return blocks
-
-    def transposed_weights(self, l, W):
-        """W.T as a C-contiguous matrix of its own (shape (n_out, n_in)), in a plan buffer."""
-        np.copyto(self.weights_T[l], W.T)
-        return self.weights_T[l]
 
     def activate(self, l, Z):
         into = self.activate_into[l]
