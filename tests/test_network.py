@@ -114,6 +114,24 @@ def test_forward_returns_every_layers_activations(rng):
     np.testing.assert_allclose(activations[-1].sum(axis=1), 1.0)
 
 
+def test_what_forward_and_gradients_return_stays_the_callers(rng):
+    # Training reuses its buffers at every step; the public calls must not hand those out.
+    net = make_network((3, 5, 2), output="softmax", loss="cross_entropy")
+    X, Y = data_for(net, rng)
+    activations = net.forward(X)
+    _, grads = net.gradients(X, Y)
+    kept_activations = [a.copy() for a in activations]
+    kept_grads = [(dW.copy(), db.copy()) for dW, db in grads]
+    net.train(X, Y, epochs=2, learning_rate=0.5, batch_size=4, seed=0)
+    net.forward(2 * X)
+    net.gradients(2 * X, Y)
+    for a, kept in zip(activations, kept_activations):
+        np.testing.assert_array_equal(a, kept)
+    for (dW, db), (kept_dW, kept_db) in zip(grads, kept_grads):
+        np.testing.assert_array_equal(dW, kept_dW)
+        np.testing.assert_array_equal(db, kept_db)
+
+
 def test_predict_thresholds_one_output_unit(rng):
     net = make_network((2, 3, 1))
     X = rng.normal(size=(20, 2))

@@ -11,6 +11,8 @@ stacked as rows, so the same equations read Z = A_prev @ W + b. Readable first; 
 batch (no Python loop over samples); no autograd.
 """
 
+import copy
+import functools
 import math
 
 import numpy as np
@@ -159,101 +161,80 @@ class Network:
         return X, Y
 
     # ----- the math ---------------------------------------------------------------------------
-    # One code path serves both uses. With `plan=None` every array is newly allocated and the
-    # user's functions are called as given (public `forward` and `gradients`, whose results the
-    # caller keeps). With a `_Plan` the training step writes into preallocated buffers, runs
-    # the built-in activations as in-place kernels and reuses each layer's output for its
-    # derivative: same numbers, no allocation per batch.
+    # One code path serves every use: a forward and a backward pass write into a `_Workspace`.
+    # The public `forward`, `predict` and `gradients` make a new one per call, so the arrays
+    # they return are the caller's; training keeps one in its `_Plan` and reuses it at every
+    # step, with no allocation per batch. Built-in activations run as in-place kernels and give
+    # their derivative from their output, with the same bits as the public functions; a user's
+    # functions are called as given.
 
-    def _product_blocks(self, n_samples, plan):
-        """Per layer, None or the row blocks its products are computed in (see `_products`)."""
-        if plan is not None:
-            return plan.product_blocks(n_samples)
-        return layer_blocks(n_samples, [layer.weights.shape for layer in self.layers])
+    def _forward(self, X, work):
+        """The forward pass on X (N rows) into `work`; returns the output a^(L), (N, n_output).
 
-    def _forward(self, X, plan=None):
-        """Pre-activations ``zs`` and activations (``activations[0]`` is X) of every layer."""
-        zs, activations = [], [X]
-        blocks = self._product_blocks(len(X), plan)
-        for l, (layer, f) in enumerate(zip(self.layers, self.activation_list)):
-            Z = matmul(activations[-1], layer.weights, blocks=blocks[l],
-                       out=None if plan is None else plan.Z[l][:len(X)])   # (N, n_out)
+        Afterwards ``work.Z[l]`` holds z^(l+1) and ``work.activations`` is [X, a^(1), ..., a^(L)].
+        """
+        activations, activate = work.activations, work.kernels.activate
+        a = activations[0] = X
+        for l, layer in enumerate(self.layers):
+            Z = matmul(a, layer.weights, out=work.Z[l], blocks=work.blocks[l])   # (N, n_out)
             if layer.biases is not None:
                 Z += layer.biases
-            zs.append(Z)
-            activations.append(f(Z) if plan is None else plan.activate(l, Z))
-        return zs, activations
+            a = activations[l + 1] = activate[l](Z, work.A[l])
+        return a
 
-    def _times_derivative(self, delta, l, zs, activations, plan):
-        """delta * f_l'(z^(l)) (l counts layers from 0)."""
-        if plan is not None and plan.derivative_from_output[l] is not _GENERIC:
-            from_output = plan.derivative_from_output[l]
-            if from_output is None:           # f' = 1
-                return delta
-            gradient = from_output(activations[l + 1], plan.scratch[l][:len(delta)])
-            return np.multiply(delta, gradient, out=delta)
-        gradient = self.d_activation_list[l](zs[l])
-        if plan is None:
-            return delta * gradient
-        # delta is the plan's own buffer here; keep it in the network's dtype.
-        return np.multiply(delta, gradient, out=delta, casting="same_kind")
+    def _times_derivative(self, delta, l, work):
+        """delta *= f_l'(z^(l)), in place (l counts layers from 0)."""
+        from_output = work.kernels.derivative_from_output[l]
+        if from_output is None:   # f' = 1
+            return
+        if from_output is _GENERIC:
+            # delta is the workspace's own buffer: keep it in the network's dtype.
+            np.multiply(delta, self.d_activation_list[l](work.Z[l]), out=delta,
+                        casting="same_kind")
+        else:
+            np.multiply(delta, from_output(work.activations[l + 1], work.scratch[l]), out=delta)
 
-    def _backward(self, zs, activations, Y, reg_lambda, scale=1.0, plan=None):
-        """``scale`` times the gradients ``[(dW, db), ...]`` of the objective J.
+    def _backward(self, Y, work, scale):
+        """`scale` times the gradients of the mean data loss, into ``work.gradient``.
 
-        J is defined in the class docstring. ``db`` is None for a layer without biases. The
-        training step passes ``scale=learning_rate``, so the step costs no extra pass.
+        Needs the forward pass of the same rows in `work`. Returns ``work.gradient``,
+        ``[(dW, db), ...]`` with dW of the shape of W and db None for a layer without biases.
+        The training step passes ``scale=learning_rate``, so the step costs no extra pass.
         """
         n_samples = len(Y)
+        activations = work.activations
         last = len(self.layers) - 1
         # Output delta = dL/dz^(L). With d_f None the loss derivative is already dL/dz
         # (softmax + cross-entropy: YPredict - YTrue); otherwise chain through f'(z).
-        if plan is not None and plan.output_delta_is_difference:
-            delta = np.subtract(activations[-1], Y, out=plan.delta[last][:n_samples])
+        delta = work.delta[last]   # (N, n_out)
+        if work.kernels.output_delta_is_difference:
+            np.subtract(activations[-1], Y, out=delta)
         else:
-            delta = self.d_loss_function(Y, activations[-1])   # (N, n_out)
-            if plan is not None:
-                # Into our buffer: the in-place steps below must not write into an array that
-                # the caller's function returned.
-                buffer = plan.delta[last][:n_samples]
-                np.copyto(buffer, delta)
-                delta = buffer
+            # Copied: the in-place steps below must not write into the caller's array.
+            np.copyto(delta, self.d_loss_function(Y, activations[-1]))
         if self.d_activation_list[last] is not None:
-            delta = self._times_derivative(delta, last, zs, activations, plan)
+            self._times_derivative(delta, last, work)
         # Scale the output delta by scale / N once: everything below is linear in delta, so
         # every gradient comes out scaled and averaged without a pass over the parameters.
-        coefficient = scale / n_samples
-        if plan is None:
-            delta = delta * coefficient
-        else:
-            delta *= coefficient
-        grads = []
-        blocks = self._product_blocks(n_samples, plan)
+        delta *= scale / n_samples
         for l in range(last, -1, -1):
-            W, b = self.layers[l].weights, self.layers[l].biases
-            dW, db = (None, None) if plan is None else plan.gradient[l]
-            dW = matmul_tn(activations[l], delta, out=dW, blocks=blocks[l],
-                           scratch=None if plan is None else plan.scratch_gradient[l])
-            # dW: (n_in, n_out), the shape of W
-            if reg_lambda:
-                dW += (scale * reg_lambda) * W
-            if b is not None:
+            dW, db = work.gradient[l]
+            matmul_tn(activations[l], delta, out=dW, blocks=work.blocks[l],
+                      scratch=work.scratch_gradient[l])   # (n_in, n_out)
+            if db is not None:
                 # Column sums as ones @ delta: BLAS, several times faster than sum(axis=0).
-                ones = np.ones(n_samples, delta.dtype) if plan is None else plan.ones[:n_samples]
-                db = np.dot(ones, delta, out=db)   # (n_out,)
-            grads.append((dW, db))
+                np.dot(work.ones, delta, out=db)   # (n_out,)
             if l > 0:
-                delta = matmul_nt(delta, W, blocks=blocks[l],
-                                  out=None if plan is None else plan.delta[l - 1][:n_samples],
-                                  W_T=None if plan is None else plan.weights_T[l])   # (N, n_in)
-                delta = self._times_derivative(delta, l - 1, zs, activations, plan)
-        grads.reverse()
-        return grads
+                delta = matmul_nt(delta, self.layers[l].weights, out=work.delta[l - 1],
+                                  blocks=work.blocks[l], W_T=work.weights_T[l])   # (N, n_in)
+                self._times_derivative(delta, l - 1, work)
+        return work.gradient
 
-    def _loss_and_gradients(self, X, Y, reg_lambda):
-        zs, activations = self._forward(X)
-        loss = self.loss_function(Y, activations[-1]) / len(X)
-        return loss, self._backward(zs, activations, Y, reg_lambda)
+    def _forward_pass(self, X):
+        """A forward pass on X into a new workspace, returned (see `_forward`)."""
+        work = _Workspace(self, len(X), backward=False)
+        self._forward(X, work)
+        return work
 
     def _plan_for(self, n_samples):
         """The training plan for batches of `n_samples` rows, rebuilt if anything changed."""
@@ -275,15 +256,20 @@ class Network:
         they are all known to be finite, so a diverging step changes nothing. Call it under
         np.errstate(over="ignore", invalid="ignore"): non-finite values are checked here.
         """
-        zs, activations = self._forward(X, plan)
-        loss = plan.loss(Y, activations[-1]) / len(X)
+        work = plan.workspace.rows(len(X))
+        output = self._forward(X, work)
+        loss_into = work.kernels.loss_into
+        if loss_into is None:
+            loss = self.loss_function(Y, output) / len(X)
+        else:   # the last layer's scratch is free until the backward pass
+            loss = loss_into(Y, output, work.scratch[-1]) / len(X)
         if not math.isfinite(loss):
             raise DivergenceError(
                 f"loss became non-finite ({loss}) at this step; the weights were left "
                 f"unchanged. Try a lower learning_rate (got {learning_rate!r}).")
         # The gradient buffer receives learning_rate * (mean data gradient); the L2 term is
         # applied by the update itself, as a decay of the weights.
-        self._backward(zs, activations, Y, 0.0, learning_rate, plan)
+        self._backward(Y, work, learning_rate)
         if not plan.prepare_update(learning_rate * reg_lambda):
             raise DivergenceError(
                 "weights became non-finite at this step; they were left unchanged. "
@@ -301,7 +287,7 @@ class Network:
         list of ndarray
             ``[X, a^(1), ..., a^(L)]``; ``a^(l)`` has shape (n_samples, layers[l-1].n_output).
         """
-        return self._forward(self._check_X(X))[1]
+        return list(self._forward_pass(self._check_X(X)).activations)
 
     def gradients(self, X, Y, reg_lambda=0.0):
         """Mean data loss and the gradients of the regularised objective J, without updating.
@@ -316,7 +302,13 @@ class Network:
         """
         X, Y = self._check_XY(X, Y)
         check_number(reg_lambda, "reg_lambda", low=0)
-        return self._loss_and_gradients(X, Y, reg_lambda)
+        work = _Workspace(self, len(X))
+        loss = self.loss_function(Y, self._forward(X, work)) / len(X)
+        grads = self._backward(Y, work, 1.0)
+        if reg_lambda:
+            for (dW, _), layer in zip(grads, self.layers):
+                dW += reg_lambda * layer.weights
+        return loss, grads
 
     def fit(self, X, Y, learning_rate, reg_lambda):
         """Take one full-batch gradient-descent step and return the average loss.
@@ -453,7 +445,7 @@ class Network:
         return loss / n_samples
 
     def _mean_loss(self, X, Y):
-        return self.loss_function(Y, self._forward(X)[1][-1]) / len(X)
+        return self.loss_function(Y, self._forward_pass(X).activations[-1]) / len(X)
 
     def predict(self, X, threshold = None):
         """Predicted labels for the samples in X, as a NumPy array of shape (n_samples,).
@@ -465,7 +457,7 @@ class Network:
         if threshold is not None and self.n_output != 1:
             raise ValueError(f"threshold is only used with one output unit; this network has "
                              f"{self.n_output}, and predicts the index of the largest output")
-        output = self._forward(self._check_X(X))[1][-1]
+        output = self._forward_pass(self._check_X(X)).activations[-1]
         if self.n_output == 1:
             threshold = 0.5 if threshold is None else check_number(threshold, "threshold")
             return (output[:, 0] > threshold).astype(int)
@@ -502,7 +494,104 @@ class Network:
         return f"Network({'-'.join(map(str, sizes))})"
 
 
-_GENERIC = object()   # marks a layer whose activation is not a built-in kernel pair
+_GENERIC = object()   # marks a user's function, called as given
+
+
+def _identity_into(Z, out):
+    return Z
+
+
+class _Kernels:
+    """How a network's layers and loss are computed into a workspace's buffers.
+
+    - ``activate[l]``: ``(Z, out) -> a``, the built-in activation's in-place kernel
+      (`TRAINING_KERNELS`), or a call of the user's function, its result in the network's dtype.
+    - ``derivative_from_output[l]``: ``(a, out) -> f'(z)`` for a built-in pair, None where
+      f' = 1 (identity, and softmax under its paired loss), `_GENERIC` for a user's derivative.
+    - ``loss_into``: the loss's kernel (`LOSS_KERNELS`) or None.
+    - ``output_delta_is_difference``: the loss derivative is YPredict - YTrue.
+    """
+
+    def __init__(self, network):
+        dtype = network.dtype
+        self.activate, self.derivative_from_output = [], []
+        for f, d_f in zip(network.activation_list, network.d_activation_list):
+            paired_derivative, into, from_output = TRAINING_KERNELS.get(f, (_GENERIC,) * 3)
+            if paired_derivative is not d_f:   # a user's function, or an unusual pairing
+                into = functools.partial(_call_activation, f, dtype)
+                from_output = _GENERIC
+            self.activate.append(_identity_into if into is None else into)
+            self.derivative_from_output.append(from_output)
+        self.loss_into = LOSS_KERNELS.get(network.loss_function)
+        self.output_delta_is_difference = network.d_loss_function in (d_cross_entropy_softmax,
+                                                                      d_l2_loss)
+
+
+def _call_activation(f, dtype, Z, out):
+    # A user's function may compute in another dtype: keep the network's own.
+    return np.asarray(f(Z), dtype=dtype)
+
+
+class _Workspace:
+    """The arrays a forward and backward pass on `n_rows` rows write into.
+
+    Per layer l of n_in -> n_out units:
+    - ``Z[l]``, ``A[l]``, ``delta[l]``, ``scratch[l]``: (n_rows, n_out); the last two None for a
+      forward-only workspace (``backward=False``);
+    - ``gradient[l]``: (dW, db), dW (n_in, n_out) and db (n_out,), or None without biases;
+    - ``blocks[l]``: the row blocks of its products (`_products.layer_blocks`), with
+      ``scratch_gradient[l]`` (n_in, n_out) for the blocks' partial weight gradients and
+      ``weights_T[l]`` (n_out, n_in) for W.T, where blocks are used.
+    ``activations`` is [X, a^(1), ..., a^(L)] of the last forward pass, ``ones`` (n_rows,).
+    `rows(n)` gives the workspace for batches of fewer rows, as views of these arrays.
+    """
+
+    def __init__(self, network, n_rows, backward=True, gradient=None):
+        dtype = network.dtype
+        self.shapes = [layer.weights.shape for layer in network.layers]
+        self.n_rows = n_rows
+        self.kernels = _Kernels(network)
+        self.Z, self.A = ([np.empty((n_rows, n_out), dtype) for _, n_out in self.shapes]
+                          for _ in range(2))
+        self.activations = [None] * (len(self.shapes) + 1)
+        self.delta = self.scratch = self.gradient = None
+        if backward:
+            self.delta, self.scratch = ([np.empty((n_rows, n_out), dtype)
+                                         for _, n_out in self.shapes] for _ in range(2))
+            self.gradient = gradient if gradient is not None else [
+                (np.empty(shape, dtype), np.empty(shape[1], dtype) if layer.biases is not None
+                 else None) for shape, layer in zip(self.shapes, network.layers)]
+        self.ones = np.ones(n_rows, dtype)
+        # Shared with the views of `rows`, made when a layer first computes in blocks.
+        self.scratch_gradient = [None] * len(self.shapes)
+        self.weights_T = [None] * len(self.shapes)
+        self._set_blocks(n_rows)
+        self._by_rows = {n_rows: self}
+
+    def _set_blocks(self, n_rows):
+        self.blocks = layer_blocks(n_rows, self.shapes)
+        if self.delta is None:
+            return
+        for l, (rows, shape) in enumerate(zip(self.blocks, self.shapes)):
+            if rows is not None and self.scratch_gradient[l] is None:
+                self.scratch_gradient[l] = np.empty(shape, self.ones.dtype)
+                if l > 0:   # the first layer's delta @ W.T is never computed
+                    self.weights_T[l] = np.empty(shape[::-1], self.ones.dtype)
+
+    def rows(self, n_rows):
+        """This workspace for batches of `n_rows` <= self.n_rows rows, made once per size."""
+        work = self._by_rows.get(n_rows)
+        if work is None:
+            work = copy.copy(self)
+            for name in ("Z", "A", "delta", "scratch"):
+                arrays = getattr(self, name)
+                if arrays is not None:
+                    setattr(work, name, [array[:n_rows] for array in arrays])
+            work.ones = self.ones[:n_rows]
+            work.activations = [None] * len(self.activations)
+            work._set_blocks(n_rows)
+            self._by_rows[n_rows] = work
+        return work
 
 
 class _Plan:
@@ -511,13 +600,10 @@ class _Plan:
     - The parameters of all layers live in one flat buffer, with each layer's ``weights`` and
       ``biases`` a view into it; a second, spare buffer receives W - learning_rate * grad, and
       after a finite step the two swap (so the update is one subtraction, its finiteness check
-      one sum, and nothing is copied). Training therefore replaces each layer's ``weights`` and
-      ``biases`` with new arrays: read them from the layer, do not keep old references.
-    - Per layer: buffers ``Z``, ``A``, ``delta``, ``scratch`` of shape (capacity, n_out) (a
-      batch of n rows uses the first n), the gradient views, and the activation's in-place
-      kernel and derivative-from-output when it is a built-in pair (`TRAINING_KERNELS`).
-    - The row blocks of each layer's products per batch size (`_products`), with a buffer for
-      the blocks' partial weight gradients and one for W.T as a matrix of its own.
+      one product, and nothing is copied). Training therefore replaces each layer's ``weights``
+      and ``biases`` with new arrays: read them from the layer, do not keep old references.
+    - ``workspace``: a `_Workspace` of `capacity` rows whose gradients are views into one flat
+      buffer too; a batch of n rows uses ``workspace.rows(n)``.
     """
 
     def __init__(self, network, capacity):
@@ -532,8 +618,8 @@ class _Plan:
                     for (n_in, n_out), bias in zip(shapes, self.has_bias))
         self.buffers = [np.empty(total, dtype), np.empty(total, dtype)]
         self.gradient_buffer = np.empty(total, dtype)
-        self.params, self.spare, self.gradient = (self._views(buffer, shapes) for buffer in
-                                                  (*self.buffers, self.gradient_buffer))
+        self.params, self.spare, gradient = (self._views(buffer, shapes) for buffer in
+                                             (*self.buffers, self.gradient_buffer))
         for layer, (W, b) in zip(layers, self.params):
             W[...] = layer.weights
             if b is not None:
@@ -545,27 +631,7 @@ class _Plan:
             if b is not None:
                 b[...] = False
         self.decay, self.decay_factors = 0.0, None
-
-        rows = [np.empty((capacity, n_out), dtype) for _, n_out in shapes]
-        self.Z, self.A, self.delta, self.scratch = ([np.empty_like(r) for r in rows]
-                                                    for _ in range(4))
-        self.ones = np.ones(capacity, dtype)
-        # For products in row blocks, made when a layer first needs them: its weight
-        # gradient's partial sums, and W.T as a matrix of its own.
-        self.scratch_gradient = [None] * len(shapes)
-        self.weights_T = [None] * len(shapes)
-        self._blocks_by_rows = {}
-        self.activate_into, self.derivative_from_output = [], []
-        for f, d_f in zip(network.activation_list, network.d_activation_list):
-            paired_derivative, into, from_output = TRAINING_KERNELS.get(f, (_GENERIC,) * 3)
-            if paired_derivative is not d_f:
-                into = from_output = _GENERIC   # a user's function, or an unusual pairing
-            self.activate_into.append(into)
-            self.derivative_from_output.append(from_output)
-        self.loss_function = network.loss_function
-        self.loss_into = LOSS_KERNELS.get(network.loss_function)
-        self.output_delta_is_difference = network.d_loss_function in (d_cross_entropy_softmax,
-                                                                      d_l2_loss)
+        self.workspace = _Workspace(network, capacity, gradient=gradient)
 
     def _views(self, buffer, shapes):
         views, start = [], 0
@@ -588,34 +654,6 @@ class _Plan:
                 and all(a is b for a, b in zip(self.functions, (
                     *network.activation_list, *network.d_activation_list,
                     network.loss_function, network.d_loss_function))))
-
-    def product_blocks(self, n_samples):
-        """`_products.layer_blocks` for batches of `n_samples` rows, worked out once per size."""
-        blocks = self._blocks_by_rows.get(n_samples)
-        if blocks is None:
-            blocks = self._blocks_by_rows[n_samples] = layer_blocks(n_samples, self.shapes)
-            for l, rows in enumerate(blocks):
-                if rows is not None and self.scratch_gradient[l] is None:
-                    self.scratch_gradient[l] = np.empty(self.shapes[l], self.dtype)
-                    if l > 0:   # the first layer's delta @ W.T is never computed
-                        self.weights_T[l] = np.empty(self.shapes[l][::-1], self.dtype)
-        return blocks
-
-    def activate(self, l, Z):
-        into = self.activate_into[l]
-        if into is None:                      # identity
-            return Z
-        if into is _GENERIC:
-            # A user's function may compute in another dtype: train in the network's own.
-            return np.asarray(self.functions[l](Z), dtype=self.dtype)
-        return into(Z, self.A[l][:len(Z)])
-
-    def loss(self, Y, output):
-        """The loss function's value (the sum over the batch), without temporaries if built in."""
-        if self.loss_into is None:
-            return self.loss_function(Y, output)
-        # The last layer's scratch is free until the backward pass.
-        return self.loss_into(Y, output, self.scratch[-1][:len(Y)])
 
     def prepare_update(self, decay):
         """spare = params - gradient, with the weights (not the biases) first scaled by

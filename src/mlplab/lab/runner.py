@@ -144,7 +144,8 @@ def run_q1():
     net = q1_network()
     a0 = np.array([[1.0, 1.0]])
     y_true = np.array([[1.0]])
-    zs, activations = net._forward(a0)
+    forward = net._forward_pass(a0)
+    zs, activations = forward.Z, forward.activations
     _, grads = net.gradients(a0, y_true)
     formula = q1_formula_gradients(y_true[0, 0])
     difference = max(float(np.max(np.abs(np.ravel(grads[l][k]) - np.ravel(formula[name]))))
