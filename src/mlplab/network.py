@@ -182,18 +182,6 @@ class Network:
             a = activations[l + 1] = activate[l](Z, work.A[l])
         return a
 
-    def _times_derivative(self, delta, l, work):
-        """delta *= f_l'(z^(l)), in place (l counts layers from 0)."""
-        from_output = work.kernels.derivative_from_output[l]
-        if from_output is None:   # f' = 1
-            return
-        if from_output is _GENERIC:
-            # delta is the workspace's own buffer: keep it in the network's dtype.
-            np.multiply(delta, self.d_activation_list[l](work.Z[l]), out=delta,
-                        casting="same_kind")
-        else:
-            np.multiply(delta, from_output(work.activations[l + 1], work.scratch[l]), out=delta)
-
     def _backward(self, Y, work, scale):
         """`scale` times the gradients of the mean data loss, into ``work.gradient``.
 
@@ -201,23 +189,28 @@ class Network:
         ``[(dW, db), ...]`` with dW of the shape of W and db None for a layer without biases.
         The training step passes ``scale=learning_rate``, so the step costs no extra pass.
         """
-        n_samples = len(Y)
-        activations = work.activations
+        activations, derivative_from_output = work.activations, work.kernels.derivative_from_output
         last = len(self.layers) - 1
-        # Output delta = dL/dz^(L). With d_f None the loss derivative is already dL/dz
-        # (softmax + cross-entropy: YPredict - YTrue); otherwise chain through f'(z).
+        # delta starts as dL/da^(L), scaled by scale / N: everything below is linear in it, so
+        # every gradient comes out scaled and averaged without a pass over the parameters.
+        # (With d_f None the loss derivative is already dL/dz^(L), as YPredict - YTrue is for
+        # softmax + cross-entropy, and the output layer's derivative is skipped.)
         delta = work.delta[last]   # (N, n_out)
         if work.kernels.output_delta_is_difference:
             np.subtract(activations[-1], Y, out=delta)
         else:
             # Copied: the in-place steps below must not write into the caller's array.
             np.copyto(delta, self.d_loss_function(Y, activations[-1]))
-        if self.d_activation_list[last] is not None:
-            self._times_derivative(delta, last, work)
-        # Scale the output delta by scale / N once: everything below is linear in delta, so
-        # every gradient comes out scaled and averaged without a pass over the parameters.
-        delta *= scale / n_samples
+        delta *= scale / len(Y)
         for l in range(last, -1, -1):
+            # delta = dL/da^(l+1) -> dL/dz^(l+1) = delta * f'(z^(l+1)), in place
+            from_output = derivative_from_output[l]
+            if from_output is _GENERIC:
+                # delta is the workspace's own buffer: keep it in the network's dtype.
+                np.multiply(delta, self.d_activation_list[l](work.Z[l]), out=delta,
+                            casting="same_kind")
+            elif from_output is not None:   # None: f' = 1
+                np.multiply(delta, from_output(activations[l + 1], work.scratch[l]), out=delta)
             dW, db = work.gradient[l]
             matmul_tn(activations[l], delta, out=dW, blocks=work.blocks[l],
                       scratch=work.scratch_gradient[l])   # (n_in, n_out)
@@ -227,7 +220,6 @@ class Network:
             if l > 0:
                 delta = matmul_nt(delta, self.layers[l].weights, out=work.delta[l - 1],
                                   blocks=work.blocks[l], W_T=work.weights_T[l])   # (N, n_in)
-                self._times_derivative(delta, l - 1, work)
         return work.gradient
 
     def _forward_pass(self, X):
@@ -507,7 +499,8 @@ class _Kernels:
     - ``activate[l]``: ``(Z, out) -> a``, the built-in activation's in-place kernel
       (`TRAINING_KERNELS`), or a call of the user's function, its result in the network's dtype.
     - ``derivative_from_output[l]``: ``(a, out) -> f'(z)`` for a built-in pair, None where
-      f' = 1 (identity, and softmax under its paired loss), `_GENERIC` for a user's derivative.
+      there is nothing to multiply by (identity's f' = 1; an output layer given d_f None, whose
+      loss derivative is dL/dz already), `_GENERIC` for a user's derivative.
     - ``loss_into``: the loss's kernel (`LOSS_KERNELS`) or None.
     - ``output_delta_is_difference``: the loss derivative is YPredict - YTrue.
     """
@@ -519,7 +512,7 @@ class _Kernels:
             paired_derivative, into, from_output = TRAINING_KERNELS.get(f, (_GENERIC,) * 3)
             if paired_derivative is not d_f:   # a user's function, or an unusual pairing
                 into = functools.partial(_call_activation, f, dtype)
-                from_output = _GENERIC
+                from_output = _GENERIC if d_f is not None else None
             self.activate.append(_identity_into if into is None else into)
             self.derivative_from_output.append(from_output)
         self.loss_into = LOSS_KERNELS.get(network.loss_function)
