@@ -21,8 +21,8 @@ import numpy as np
 def _constant(value, dtype):
     """`value` as a read-only 0-d array of `dtype`.
 
-    NumPy takes a Python float operand through its slower scalar-promotion path, about a
-    quarter of a microsecond per call, which adds up on small batches; a 0-d array of the
+    NumPy takes a Python float operand through its slower scalar-promotion path, about half a
+    microsecond per call, which adds up on small batches; a 0-d array of the
     operand array's own dtype gives the same bits without it.
     """
     constant = np.full((), value, dtype)

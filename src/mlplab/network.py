@@ -201,7 +201,7 @@ class Network:
         else:
             # Copied: the in-place steps below must not write into the caller's array.
             np.copyto(delta, self.d_loss_function(Y, activations[-1]))
-        delta *= scale / len(Y)
+        delta *= np.array(scale / len(Y), delta.dtype)   # 0-d: see _kernels._constant
         for l in range(last, -1, -1):
             # delta = dL/da^(l+1) -> dL/dz^(l+1) = delta * f'(z^(l+1)), in place
             from_output = derivative_from_output[l]
@@ -386,7 +386,10 @@ class Network:
             X_val, Y_val = self._check_XY(*validation_data)
         if not (seed is None or isinstance(seed, np.random.Generator)):
             check_number(seed, "seed", low=0, integer=True)
-        rng = np.random.default_rng(seed)
+        batch_size = min(batch_size, n_samples)
+        # The generator only orders the mini-batches: none is made (about 10 us from the OS's
+        # entropy when seed is None) where there are none to shuffle.
+        rng = np.random.default_rng(seed) if shuffle and batch_size < n_samples else None
 
         history = {"loss": np.empty(epochs)}
         if validation_data is not None:
@@ -395,7 +398,6 @@ class Network:
         if verbose:
             from tqdm.auto import tqdm
             epoch_range = tqdm(epoch_range, desc="training", unit="epoch")
-        batch_size = min(batch_size, n_samples)
         plan = self._plan_for(batch_size)
         try:
             # Set up once for the whole loop: the plan (checked here, not per step), the BLAS
@@ -404,7 +406,7 @@ class Network:
                     np.errstate(over="ignore", invalid="ignore"):
                 for epoch in epoch_range:
                     history["loss"][epoch] = self._train_epoch(
-                        plan, X, Y, learning_rate, reg_lambda, batch_size, shuffle, rng)
+                        plan, X, Y, learning_rate, reg_lambda, batch_size, rng)
                     if validation_data is not None:
                         history["val_loss"][epoch] = self._mean_loss(X_val, Y_val)
                     if verbose:
@@ -420,13 +422,14 @@ class Network:
                 epoch_range.close()
         return history
 
-    def _train_epoch(self, plan, X, Y, learning_rate, reg_lambda, batch_size, shuffle, rng):
-        """One pass over (X, Y) in batches of `batch_size`; returns the mean training loss."""
+    def _train_epoch(self, plan, X, Y, learning_rate, reg_lambda, batch_size, rng):
+        """One pass over (X, Y) in batches of `batch_size`, in an order drawn from `rng` (or in
+        order, if None); returns the mean training loss."""
         n_samples = len(X)
         if batch_size >= n_samples:
             return self._plan_step(plan, X, Y, learning_rate, reg_lambda)
         # Without shuffling the batches are slices (views); with it, each batch is gathered.
-        order = rng.permutation(n_samples) if shuffle else None
+        order = None if rng is None else rng.permutation(n_samples)
         loss = 0.0
         for start in range(0, n_samples, batch_size):
             batch = slice(start, start + batch_size) if order is None else \
