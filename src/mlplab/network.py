@@ -622,11 +622,6 @@ class _Plan:
                 b[...] = layer.biases
         self.current = 0
         self.swap(layers, advance=False)
-        self.is_weight = np.ones(total, bool)
-        for _, b in self._views(self.is_weight, shapes):
-            if b is not None:
-                b[...] = False
-        self.decay, self.decay_factors = 0.0, None
         self.workspace = _Workspace(network, capacity, gradient=gradient)
 
     def _views(self, buffer, shapes):
@@ -655,15 +650,16 @@ class _Plan:
         """spare = params - gradient, with the weights (not the biases) first scaled by
         (1 - decay); the gradient buffer already holds learning_rate * mean gradient.
         Returns True if every new parameter is finite."""
-        params, new = self.buffers[self.current], self.buffers[1 - self.current]
+        new = self.buffers[1 - self.current]
         if decay:
-            if self.decay != decay:
-                self.decay = decay
-                self.decay_factors = np.where(self.is_weight, 1.0 - decay, 1.0).astype(self.dtype)
-            np.multiply(params, self.decay_factors, out=new)
+            keep = np.array(1.0 - decay, self.dtype)
+            for (W, b), (W_new, b_new) in zip(self.params, self.spare):
+                np.multiply(W, keep, out=W_new)
+                if b is not None:
+                    np.copyto(b_new, b)
             new -= self.gradient_buffer
         else:
-            np.subtract(params, self.gradient_buffer, out=new)
+            np.subtract(self.buffers[self.current], self.gradient_buffer, out=new)
         return all_finite(new, quiet=True)   # under the step's np.errstate
 
     def swap(self, layers, advance=True):
