@@ -337,7 +337,8 @@ def test_float32_network_with_custom_float64_functions_trains(rng):
 
 
 def test_large_finite_weights_are_not_mistaken_for_divergence():
-    # The finiteness check sums the parameters first; a sum that overflows must be rechecked.
+    # The finiteness check sums the squared parameters first; a sum that overflows must be
+    # rechecked.
     net = ml.Network([ml.Layer(3, 1)], [ml.identity], [ml.d_identity], ml.l2_loss,
                      ml.d_l2_loss).astype(np.float32)
     net.layers[0].weights = np.full((3, 1), 2e38, np.float32)
@@ -397,3 +398,63 @@ def test_gradients_and_mini_batches_in_row_blocks_agree_with_one_call(rng, monke
     np.testing.assert_allclose(history["loss"], want_history["loss"], rtol=1e-13)
     for a, b in zip(blocked.layers, whole.layers):
         np.testing.assert_allclose(a.weights, b.weights, rtol=0, atol=1e-13)
+
+
+def test_public_calls_free_their_arrays_and_training_does_not_keep_the_data(rng):
+    # Without the cycle collector: a workspace that referred to itself would stay allocated
+    # (with its N-row buffers) until the next collection.
+    import gc
+    import weakref
+    net = make_network((3, 5, 2), output="softmax", loss="cross_entropy")
+    X, Y = data_for(net, rng)
+    gc.disable()
+    try:
+        work = weakref.ref(net._forward_pass(X))
+        assert work() is None
+        for train in (lambda X: net.train(X, Y, epochs=2, learning_rate=0.1, batch_size=5),
+                      lambda X: net.fit(X, Y, 0.1, 0.0)):
+            data = X.copy()
+            kept = weakref.ref(data)
+            train(data)
+            del data
+            assert kept() is None
+    finally:
+        gc.enable()
+
+
+def test_public_calls_do_not_warn_where_the_activations_do_not(rng):
+    # sigmoid(-1000): exp(1000) overflows to inf and 1 / (1 + inf) is exactly 0, silently, as
+    # ml.sigmoid itself computes it.
+    import warnings
+    net = make_network((1, 1))
+    net.layers[0].weights[...] = 1.0
+    net.layers[0].biases[...] = 0.0
+    X, Y = np.array([[-1000.0]]), np.array([[0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert net.forward(X)[-1][0, 0] == 0.0 == ml.sigmoid(-1000.0)
+        assert net.predict(X)[0] == 0
+        net.gradients(X, Y)
+
+
+def test_unhashable_callables_work_as_functions(rng):
+    class Scaled:   # defines __eq__ without __hash__: instances are unhashable
+        def __init__(self, factor):
+            self.factor = factor
+
+        def __eq__(self, other):
+            return isinstance(other, Scaled) and other.factor == self.factor
+
+        def __call__(self, z):
+            return self.factor * np.tanh(z)
+
+    class DScaled(Scaled):
+        def __call__(self, z):
+            return self.factor * (1 - np.tanh(z) ** 2)
+
+    net = ml.Network([ml.Layer(3, 4), ml.Layer(4, 1)], [Scaled(2.0), ml.sigmoid],
+                     [DScaled(2.0), ml.d_sigmoid], ml.l2_loss, ml.d_l2_loss)
+    X, Y = rng.normal(size=(8, 3)), rng.uniform(size=(8, 1))
+    assert net.forward(X)[1].shape == (8, 4)
+    history = net.train(X, Y, epochs=3, learning_rate=0.1)
+    assert np.all(np.isfinite(history["loss"]))

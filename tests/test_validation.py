@@ -147,3 +147,18 @@ def test_values_too_large_for_float32_are_named(net):
     net.astype(np.float32)
     with pytest.raises(ValueError, match="too large for float32"):
         net.predict(np.full((2, 2), 1e300))
+
+
+@pytest.mark.parametrize("array, finite", [
+    (np.ones((3, 2)), True),
+    (np.array([1.0, np.nan]), False),
+    (np.array([np.inf, -np.inf]), False),
+    (np.array([-np.inf, 1.0], np.float32), False),
+    (np.array([1e200, -1e200]), True),               # the squares overflow, the values do not
+    (np.array([3e38, 1.0], np.float32), True),
+    (np.ones((4, 3))[:, ::2], True),                 # strided: summed without a copy
+    (np.array([[1.0, 2.0], [np.nan, 4.0]]).T, False),
+])
+def test_all_finite(array, finite):
+    from mlplab._validation import all_finite
+    assert all_finite(array) is finite

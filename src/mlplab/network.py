@@ -222,10 +222,15 @@ class Network:
                                   blocks=work.blocks[l], W_T=work.weights_T[l])   # (N, n_in)
         return work.gradient
 
-    def _forward_pass(self, X):
-        """A forward pass on X into a new workspace, returned (see `_forward`)."""
-        work = _Workspace(self, len(X), backward=False)
-        self._forward(X, work)
+    def _forward_pass(self, X, backward=False):
+        """A forward pass on X into a new workspace, returned (see `_forward`).
+
+        Overflow is silenced as the public activations silence it (sigmoid's exp(-z) for
+        z < -709 gives exactly 0, the right limit).
+        """
+        work = _Workspace(self, len(X), backward=backward)
+        with np.errstate(over="ignore"):
+            self._forward(X, work)
         return work
 
     def _plan_for(self, n_samples):
@@ -238,8 +243,11 @@ class Network:
     def _step(self, X, Y, learning_rate, reg_lambda):
         """One gradient-descent step on (X, Y) on its own (as `fit` takes it)."""
         plan = self._plan_for(len(X))
-        with blas_threads_for(self, len(X)), np.errstate(over="ignore", invalid="ignore"):
-            return self._plan_step(plan, X, Y, learning_rate, reg_lambda)
+        try:
+            with blas_threads_for(self, len(X)), np.errstate(over="ignore", invalid="ignore"):
+                return self._plan_step(plan, X, Y, learning_rate, reg_lambda)
+        finally:
+            plan.workspace.forget_inputs()
 
     def _plan_step(self, plan, X, Y, learning_rate, reg_lambda):
         """One step with a plan known to serve; all or nothing; returns the mean data loss.
@@ -294,8 +302,8 @@ class Network:
         """
         X, Y = self._check_XY(X, Y)
         check_number(reg_lambda, "reg_lambda", low=0)
-        work = _Workspace(self, len(X))
-        loss = self.loss_function(Y, self._forward(X, work)) / len(X)
+        work = self._forward_pass(X, backward=True)
+        loss = self.loss_function(Y, work.activations[-1]) / len(X)
         grads = self._backward(Y, work, 1.0)
         if reg_lambda:
             for (dW, _), layer in zip(grads, self.layers):
@@ -418,6 +426,7 @@ class Network:
             exc.history = {key: values[:epoch] for key, values in history.items()}
             raise
         finally:
+            plan.workspace.forget_inputs()
             if verbose:
                 epoch_range.close()
         return history
@@ -512,15 +521,24 @@ class _Kernels:
         dtype = network.dtype
         self.activate, self.derivative_from_output = [], []
         for f, d_f in zip(network.activation_list, network.d_activation_list):
-            paired_derivative, into, from_output = TRAINING_KERNELS.get(f, (_GENERIC,) * 3)
+            paired_derivative, into, from_output = _registered(TRAINING_KERNELS, f,
+                                                               (_GENERIC,) * 3)
             if paired_derivative is not d_f:   # a user's function, or an unusual pairing
                 into = functools.partial(_call_activation, f, dtype)
                 from_output = _GENERIC if d_f is not None else None
             self.activate.append(_identity_into if into is None else into)
             self.derivative_from_output.append(from_output)
-        self.loss_into = LOSS_KERNELS.get(network.loss_function)
+        self.loss_into = _registered(LOSS_KERNELS, network.loss_function)
         self.output_delta_is_difference = network.d_loss_function in (d_cross_entropy_softmax,
                                                                       d_l2_loss)
+
+
+def _registered(table, function, default=None):
+    """table[function], or `default` for a function not in it (an unhashable one cannot be)."""
+    try:
+        return table.get(function, default)
+    except TypeError:
+        return default
 
 
 def _call_activation(f, dtype, Z, out):
@@ -534,7 +552,8 @@ class _Workspace:
     Per layer l of n_in -> n_out units:
     - ``Z[l]``, ``A[l]``, ``delta[l]``, ``scratch[l]``: (n_rows, n_out); the last two None for a
       forward-only workspace (``backward=False``);
-    - ``gradient[l]``: (dW, db), dW (n_in, n_out) and db (n_out,), or None without biases;
+    - ``gradient[l]``: (dW, db), dW (n_in, n_out) and db (n_out,), or None without biases
+      (``gradient`` itself None for a forward-only workspace);
     - ``blocks[l]``: the row blocks of its products (`_products.layer_blocks`), with
       ``scratch_gradient[l]`` (n_in, n_out) for the blocks' partial weight gradients and
       ``weights_T[l]`` (n_out, n_in) for W.T, where blocks are used.
@@ -562,7 +581,7 @@ class _Workspace:
         self.scratch_gradient = [None] * len(self.shapes)
         self.weights_T = [None] * len(self.shapes)
         self._set_blocks(n_rows)
-        self._by_rows = {n_rows: self}
+        self._by_rows = {}   # the views of `rows`; none refers back, so nothing waits for the gc
 
     def _set_blocks(self, n_rows):
         self.blocks = layer_blocks(n_rows, self.shapes)
@@ -576,9 +595,12 @@ class _Workspace:
 
     def rows(self, n_rows):
         """This workspace for batches of `n_rows` <= self.n_rows rows, made once per size."""
+        if n_rows == self.n_rows:
+            return self
         work = self._by_rows.get(n_rows)
         if work is None:
             work = copy.copy(self)
+            work.n_rows, work._by_rows = n_rows, None
             for name in ("Z", "A", "delta", "scratch"):
                 arrays = getattr(self, name)
                 if arrays is not None:
@@ -588,6 +610,12 @@ class _Workspace:
             work._set_blocks(n_rows)
             self._by_rows[n_rows] = work
         return work
+
+    def forget_inputs(self):
+        """Drop the last pass's activations (X among them: the caller's data) here and in
+        every view, so that a finished training does not keep the data alive."""
+        for work in (self, *self._by_rows.values()):
+            work.activations[:] = [None] * len(work.activations)
 
 
 class _Plan:
