@@ -156,9 +156,25 @@ def test_values_too_large_for_float32_are_named(net):
     (np.array([-np.inf, 1.0], np.float32), False),
     (np.array([1e200, -1e200]), True),               # the squares overflow, the values do not
     (np.array([3e38, 1.0], np.float32), True),
-    (np.ones((4, 3))[:, ::2], True),                 # strided: summed without a copy
+    (np.ones((4, 3))[:, ::2], True),                 # strided
     (np.array([[1.0, 2.0], [np.nan, 4.0]]).T, False),
 ])
 def test_all_finite(array, finite):
     from mlplab._validation import all_finite
     assert all_finite(array) is finite
+
+
+def test_input_checks_stay_off_the_blas(monkeypatch):
+    # Input checks run outside the training step's BLAS thread limit: a threaded BLAS call
+    # there (a dot product for the finiteness test) made W1 epochs 4x slower beside busy
+    # processes. They must use NumPy's own loops only.
+    from mlplab._validation import check_data
+
+    def no_blas(*args, **kwargs):
+        raise AssertionError("an input check called into the BLAS")
+
+    for name in ("dot", "vdot", "matmul", "inner"):
+        monkeypatch.setattr(np, name, no_blas)
+    check_data(np.ones((2000, 64)), "X")
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        check_data(np.full((2000, 64), np.inf), "X")

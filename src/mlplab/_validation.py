@@ -1,8 +1,8 @@
 """Input checks that raise ``ValueError`` with a message naming the problem.
 
 Each rule is written once, here. The checks are cheap (microseconds) because ``Network.fit``
-runs them on every call: a finiteness test takes the array's sum of squares first and only
-scans it elementwise when that is not finite.
+runs them on every call: a finiteness test sums the array first and only scans it elementwise
+when the sum is not finite.
 """
 
 import math
@@ -12,7 +12,7 @@ import numpy as np
 
 
 def all_finite(array, quiet=False):
-    """Whether every element is finite; one product first, elementwise only if it is not.
+    """Whether every element is finite; a sum first, elementwise only if the sum is not.
 
     `quiet`: the caller already runs under ``np.errstate(over="ignore", invalid="ignore")``,
     as the training step does; entering it again would cost a few microseconds per step.
@@ -20,15 +20,9 @@ def all_finite(array, quiet=False):
     if not quiet:
         with np.errstate(over="ignore", invalid="ignore"):
             return all_finite(array, quiet=True)
-    # A sum of finite numbers can still overflow to inf, so confirm elementwise before
-    # complaining. On a contiguous array the sum is the BLAS dot product with itself (finite
-    # unless an element beyond about 1e154 in float64 overflows when squared): a third less
-    # than np.sum on small arrays, half on large ones. Its rounding does not matter, only
-    # whether it is finite. (np.vdot would copy a strided array first.)
-    if array.flags.c_contiguous:
-        total = np.vdot(array, array)
-    else:
-        total = np.add.reduce(array, axis=None)
+    # The sum of finite numbers can still overflow to inf, so confirm before complaining.
+    # math.isfinite on the NumPy scalar: a tenth of the cost of np.isfinite on it.
+    total = np.add.reduce(array, axis=None)
     return math.isfinite(total) or bool(np.isfinite(array).all())
 
 
