@@ -95,6 +95,9 @@ def test_same_seed_gives_the_same_results_bit_for_bit(quick_run, tmp_path):
     assert main(["run", "--out", str(again), "--quick", "--no-progress", "--seed", "3",
                  "--jobs", "2"]) == 0
     assert (again / "results.json").read_bytes() == (out / "results.json").read_bytes()
+    # The report too: with --jobs its formulas are drawn in the worker processes.
+    for name in ("report.md", "report.html"):
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
 
 
 def test_markdown_table_and_formula_rendering():

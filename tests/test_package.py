@@ -20,6 +20,13 @@ def test_import_mlplab_does_not_import_plotting_or_the_lab():
     assert "matplotlib" not in modules
 
 
+def test_the_lab_loads_matplotlib_only_to_draw():
+    # `mlplab run --jobs N` draws figures and formulas in its workers: its main process, which
+    # imports these modules at start-up, must not pay for matplotlib (about 0.6 s).
+    modules = imported_after("from mlplab.lab import runner, plots, report")
+    assert "matplotlib" not in modules
+
+
 def test_no_neural_network_framework_is_ever_imported():
     modules = imported_after("import mlplab, mlplab.datasets, mlplab.cli; "
                              "from mlplab.lab import runner, plots, report")

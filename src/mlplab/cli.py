@@ -79,7 +79,7 @@ def _run(args):
         (staging / "results.json").write_text(
             json.dumps(_finite_or_null(results), indent=1, allow_nan=False), encoding="utf-8")
         figures = plots.make_all(results, data, staging / "figures", jobs=args.jobs)
-        report.write_report(results, figures, staging)
+        report.write_report(results, figures, staging, jobs=args.jobs)
         out.mkdir(exist_ok=True)
         for name in OUTPUTS:
             target = out / name

@@ -14,6 +14,7 @@ import pathlib
 import numpy as np
 
 from .configs import METRICS
+from .tasks import run_task_groups
 
 
 # ----- blocks and their two renderings ---------------------------------------------------
@@ -99,7 +100,23 @@ figure { margin: 1rem 0; } figcaption { font-style: italic; color: #555; }
 """
 
 
-def to_html(blocks, figures_dir, title):
+def formula_images(blocks, jobs=1):
+    """{latex: PNG bytes or None} for the formulas among `blocks`, drawn by matplotlib.
+
+    With ``jobs > 1`` they are drawn in the worker processes (`tasks.run_task_groups`), which
+    load matplotlib for the figures anyway: the main process then never loads it.
+    """
+    latex = sorted({block[1] for block in blocks if block[0] == "formula"})
+    [images] = run_task_groups([("formulas", [(_formula_png, (text,)) for text in latex])],
+                               jobs=jobs)
+    return dict(zip(latex, images))
+
+
+def to_html(blocks, figures_dir, title, formulas=None):
+    """One HTML file with every figure and formula embedded; `formulas` as `formula_images`
+    returns (drawn here if None)."""
+    if formulas is None:
+        formulas = formula_images(blocks)
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
              f"</title><style>{HTML_STYLE}</style></head><body>"]
     for block in blocks:
@@ -119,7 +136,7 @@ def to_html(blocks, figures_dir, title):
             parts.append(f"<figure><img src='{_data_uri(png)}' alt='{html.escape(block[2])}'>"
                          f"<figcaption>{html.escape(block[2])}</figcaption></figure>")
         elif kind == "formula":
-            png = _formula_png(block[1])
+            png = formulas[block[1]]
             if png is None:
                 parts.append(f"<pre class='formula'>{html.escape(block[1])}</pre>")
             else:
@@ -431,10 +448,12 @@ def build(results, figures):
             + q5_blocks(results))
 
 
-def write_report(results, figures, out_dir, figures_subdir="figures"):
-    """Write report.md and report.html into `out_dir` (figures already in its subfolder)."""
+def write_report(results, figures, out_dir, figures_subdir="figures", jobs=1):
+    """Write report.md and report.html into `out_dir` (figures already in its subfolder);
+    `jobs` as for `formula_images`."""
     out_dir = pathlib.Path(out_dir)
     blocks = build(results, figures)
     (out_dir / "report.md").write_text(to_markdown(blocks, f"{figures_subdir}/"), encoding="utf-8")
     (out_dir / "report.html").write_text(
-        to_html(blocks, out_dir / figures_subdir, "CS640 Homework 2 report"), encoding="utf-8")
+        to_html(blocks, out_dir / figures_subdir, "CS640 Homework 2 report",
+                formula_images(blocks, jobs)), encoding="utf-8")

@@ -26,7 +26,7 @@ def _ready():
     # Loads what the run's tasks need (the trainings: NumPy and mlplab, already loaded with
     # this module; the figures after them: matplotlib) while the main process is busy, and is
     # held a moment, so that each of `start_workers`'s tasks lands on a worker of its own.
-    from . import plots  # noqa: F401
+    import matplotlib.figure  # noqa: F401  (plots imports it with its first figure)
     time.sleep(0.1)
     return os.getpid()
 
