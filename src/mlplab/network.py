@@ -223,7 +223,8 @@ class Network:
         return work.gradient
 
     def _forward_pass(self, X, backward=False):
-        """A forward pass on X into a new workspace, returned (see `_forward`).
+        """A forward pass on X into a new workspace, returned (see `_forward`); with
+        `backward`, the workspace also has the buffers of a backward pass.
 
         Overflow is silenced as the public activations silence it (sigmoid's exp(-z) for
         z < -709 gives exactly 0, the right limit).
@@ -550,33 +551,33 @@ class _Workspace:
     """The arrays a forward and backward pass on `n_rows` rows write into.
 
     Per layer l of n_in -> n_out units:
-    - ``Z[l]``, ``A[l]``, ``delta[l]``, ``scratch[l]``: (n_rows, n_out); the last two None for a
-      forward-only workspace (``backward=False``);
-    - ``gradient[l]``: (dW, db), dW (n_in, n_out) and db (n_out,), or None without biases
-      (``gradient`` itself None for a forward-only workspace);
+    - ``Z[l]``, ``A[l]``, ``delta[l]``, ``scratch[l]``: (n_rows, n_out);
+    - ``gradient[l]``: (dW, db), dW (n_in, n_out) and db (n_out,), or None without biases;
     - ``blocks[l]``: the row blocks of its products (`_products.layer_blocks`), with
       ``scratch_gradient[l]`` (n_in, n_out) for the blocks' partial weight gradients and
       ``weights_T[l]`` (n_out, n_in) for W.T, where blocks are used.
-    ``activations`` is [X, a^(1), ..., a^(L)] of the last forward pass, ``ones`` (n_rows,).
-    `rows(n)` gives the workspace for batches of fewer rows, as views of these arrays.
+    ``activations`` is [X, a^(1), ..., a^(L)] of the last forward pass, ``ones`` (n_rows,). A
+    forward-only workspace (``backward=False``) has None for ``delta``, ``scratch``,
+    ``gradient`` and ``ones``. `rows(n)` gives the workspace for batches of fewer rows, as
+    views of these arrays.
     """
 
     def __init__(self, network, n_rows, backward=True, gradient=None):
-        dtype = network.dtype
+        self.dtype = dtype = network.dtype
         self.shapes = [layer.weights.shape for layer in network.layers]
         self.n_rows = n_rows
         self.kernels = _Kernels(network)
         self.Z, self.A = ([np.empty((n_rows, n_out), dtype) for _, n_out in self.shapes]
                           for _ in range(2))
         self.activations = [None] * (len(self.shapes) + 1)
-        self.delta = self.scratch = self.gradient = None
+        self.delta = self.scratch = self.gradient = self.ones = None
         if backward:
             self.delta, self.scratch = ([np.empty((n_rows, n_out), dtype)
                                          for _, n_out in self.shapes] for _ in range(2))
             self.gradient = gradient if gradient is not None else [
                 (np.empty(shape, dtype), np.empty(shape[1], dtype) if layer.biases is not None
                  else None) for shape, layer in zip(self.shapes, network.layers)]
-        self.ones = np.ones(n_rows, dtype)
+            self.ones = np.ones(n_rows, dtype)
         # Shared with the views of `rows`, made when a layer first computes in blocks.
         self.scratch_gradient = [None] * len(self.shapes)
         self.weights_T = [None] * len(self.shapes)
@@ -589,9 +590,9 @@ class _Workspace:
             return
         for l, (rows, shape) in enumerate(zip(self.blocks, self.shapes)):
             if rows is not None and self.scratch_gradient[l] is None:
-                self.scratch_gradient[l] = np.empty(shape, self.ones.dtype)
+                self.scratch_gradient[l] = np.empty(shape, self.dtype)
                 if l > 0:   # the first layer's delta @ W.T is never computed
-                    self.weights_T[l] = np.empty(shape[::-1], self.ones.dtype)
+                    self.weights_T[l] = np.empty(shape[::-1], self.dtype)
 
     def rows(self, n_rows):
         """This workspace for batches of `n_rows` <= self.n_rows rows, made once per size."""
@@ -605,7 +606,8 @@ class _Workspace:
                 arrays = getattr(self, name)
                 if arrays is not None:
                     setattr(work, name, [array[:n_rows] for array in arrays])
-            work.ones = self.ones[:n_rows]
+            if self.ones is not None:
+                work.ones = self.ones[:n_rows]
             work.activations = [None] * len(self.activations)
             work._set_blocks(n_rows)
             self._by_rows[n_rows] = work
