@@ -639,7 +639,7 @@ class _Plan:
         self.dtype = dtype = layers[0].weights.dtype
         self.functions = (*network.activation_list, *network.d_activation_list,
                           network.loss_function, network.d_loss_function)
-        self.shapes = shapes = [layer.weights.shape for layer in layers]
+        shapes = [layer.weights.shape for layer in layers]
         self.has_bias = [layer.biases is not None for layer in layers]
         total = sum(n_in * n_out + (n_out if bias else 0)
                     for (n_in, n_out), bias in zip(shapes, self.has_bias))
