@@ -11,15 +11,13 @@ def rng():
     return np.random.default_rng(12345)
 
 
-def make_network(sizes, hidden="sigmoid", output="sigmoid", loss="l2", bias=True):
-    """A Network of the given layer sizes, e.g. (2, 4, 1), with activations by registry name."""
-    layers = [ml.Layer(n_in, n_out, bias=bias) for n_in, n_out in zip(sizes, sizes[1:])]
-    names = [hidden] * (len(layers) - 1) + [output]
-    if isinstance(hidden, (list, tuple)):
-        names = list(hidden) + [output]
-    fs = [ml.ACTIVATIONS[n][0] for n in names]
-    d_fs = [ml.ACTIVATIONS[n][1] for n in names]
-    return ml.Network(layers, fs, d_fs, *ml.LOSSES[loss])
+def make_network(sizes, hidden="sigmoid", output="sigmoid", loss=None, bias=True, **options):
+    """`mlplab.build_network` of the given layer sizes, e.g. (2, 4, 1); `hidden` is one name or
+    one per hidden layer. `loss`, if given, must be the one `OUTPUTS` pairs with `output`."""
+    if loss is not None:
+        assert ml.OUTPUTS[output][1] == loss, (output, loss)
+    return ml.build_network(sizes, list(hidden) if isinstance(hidden, (list, tuple)) else hidden,
+                            output, bias=bias, **options)
 
 
 def iris_q25():

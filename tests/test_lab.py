@@ -12,6 +12,7 @@ import pytest
 import mlplab as ml
 from mlplab.cli import main
 from mlplab.lab import configs, report, runner
+from mlplab.lab import training as training_module
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +243,7 @@ def test_label_smoothing_trains_and_scores_on_smoothed_targets():
     X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 3
     training = configs.Training(hidden=(4,), epochs=5, label_smoothing=0.3, batch_size=8)
     record = runner.train_and_score(training, X[:30], y[:30], X[30:], y[30:], seed=1)
-    net = runner.build_network(training, 3, 3)
+    net = training_module.network_for(training, 3, 3)
     Y_train, Y_test = (ml.smooth_labels(np.eye(3)[labels], 0.3) for labels in (y[:30], y[30:]))
     history = net.train(X[:30], Y_train, epochs=5, learning_rate=0.5, batch_size=8, seed=1,
                         validation_data=(X[30:], Y_test))

@@ -1,5 +1,7 @@
 """The package's shape: what `import mlplab` pulls in, and what it never does."""
 
+import pathlib
+import re
 import subprocess
 import sys
 
@@ -42,3 +44,36 @@ def test_the_assignments_names_are_exported_at_the_top_level():
 def test_import_mlplab_leaves_scikit_learn_until_the_estimator_is_asked_for():
     assert "sklearn" not in imported_after("import mlplab")
     assert "sklearn" in imported_after("from mlplab import MLPClassifier")
+
+
+SOURCE = pathlib.Path(mlplab.__file__).parent
+
+
+def test_network_py_is_a_textbook_page():
+    # The reference students read: under 350 lines, plain NumPy, no engine internals (buffers,
+    # kernels, BLAS threads, floating-point state); only the engine's entry point.
+    text = (SOURCE / "network.py").read_text()
+    assert len(text.splitlines()) < 350
+    imports = [line for line in text.splitlines() if line.startswith(("import ", "from "))]
+    assert imports == ["import contextlib", "import math", "import warnings",
+                       "import numpy as np", "from . import _engine",
+                       "from ._validation import (all_finite, check_inputs, check_network, "
+                       "check_number,", "from .errors import DivergenceError, step_failure"]
+    assert set(re.findall(r"\b_engine\.(\w+)", text)) == {"Trainer"}
+    for word in ("threadpool", "errstate", "kernels", "Workspace", "out="):
+        assert word not in text, word
+
+
+def test_nothing_outside_the_core_uses_a_private_name_of_network_py():
+    # The lab, the estimator, gradcheck and the rest go through Network's public API.
+    network_private = {name for name in vars(mlplab.Network) if name.startswith("_")
+                       and not name.startswith("__")}
+    core = {SOURCE / "network.py", *(SOURCE / "_engine").glob("*.py")}
+    for path in sorted(SOURCE.rglob("*.py")):
+        if path in core:
+            continue
+        text = path.read_text()
+        used = {name for name in network_private if re.search(rf"\.{name}\b", text)
+                and f"def {name}(" not in text}   # not a method of the module's own
+        assert not used, f"{path.relative_to(SOURCE)} uses {sorted(used)}"
+        assert not re.search(r"from \.+network import .*\b_", text), path

@@ -110,14 +110,25 @@ def test_bad_threshold(net):
         net.predict(GOOD_X, threshold="high")
 
 
-def test_bad_blas_threads(net):
-    with pytest.raises(ValueError, match="blas_threads must be >= 1"):
-        net.train(GOOD_X, GOOD_Y, epochs=1, learning_rate=0.1, blas_threads=0)
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_bad_blas_thread_setting_is_named(value, monkeypatch, rng):
+    # MLPLAB_BLAS_THREADS is read for steps whose products BLAS could thread.
+    monkeypatch.setenv("MLPLAB_BLAS_THREADS", value)
+    net = make_network((64, 64, 2))
+    X, Y = rng.normal(size=(512, 64)), rng.uniform(size=(512, 2))
+    with pytest.raises(ValueError, match=f"MLPLAB_BLAS_THREADS must be a whole number >= 1, "
+                                         f"got '{value}'"):
+        net.fit(X, Y, 0.1, 0.0)
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda layer: setattr(layer, "weights", layer.weights.astype(int)), "must be a 2-D float"),
-    (lambda layer: setattr(layer, "biases", np.zeros(1)), r"biases must be an array of shape \(3,\)"),
+    (lambda layer: setattr(layer, "weights", np.array([["a"] * 3] * 2)), "must be numeric"),
+    (lambda layer: setattr(layer, "weights", np.zeros(6)), r"layers\[0\].weights must have "
+                                                           r"shape \(2, 3\), got shape \(6,\)"),
+    (lambda layer: setattr(layer, "biases", np.zeros(1)), r"layers\[0\].biases must have shape "
+                                                          r"\(3,\), got shape \(1,\)"),
+    (lambda layer: setattr(layer, "biases", np.zeros((2, 3))), r"biases must have shape \(3,\), "
+                                                               r"got shape \(2, 3\)"),
     (lambda layer: setattr(layer, "weights", layer.weights.astype(np.float32)), "use Network.astype"),
 ])
 def test_parameters_set_by_hand_are_checked(net, change, message):
@@ -126,6 +137,12 @@ def test_parameters_set_by_hand_are_checked(net, change, message):
         net.fit(GOOD_X, GOOD_Y, 0.1, 0.0)
     with pytest.raises(ValueError, match=message):
         net.predict(GOOD_X)
+
+
+def test_transposed_weights_are_named_as_such(net):
+    net.layers[0].weights = net.layers[0].weights.T.astype(int)
+    with pytest.raises(ValueError, match=r"got shape \(3, 2\); transpose it"):
+        net.fit(GOOD_X, GOOD_Y, 0.1, 0.0)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -28,6 +28,23 @@ def test_q1_1_forward_pass_matches_written_answer():
     assert round(float(output[0, 0]), 4) == 0.8221
 
 
+@pytest.mark.parametrize("set_by_hand", [
+    lambda layer, W, b: (setattr(layer, "weights", W), setattr(layer, "bias", b)),
+    lambda layer, W, b: (setattr(layer, "weights", W.astype(float).tolist()),
+                         setattr(layer, "biases", np.reshape(b, (1, -1)))),
+    lambda layer, W, b: (setattr(layer, "weights", W), setattr(layer, "biases", b.tolist())),
+], ids=["bias = array", "weights as lists, biases as a (1, n) row", "biases as a list"])
+def test_q1_1_set_up_the_ways_students_write_it_gives_the_written_answer(set_by_hand):
+    # The skeleton keeps `bias` as the on/off flag, so `layer.bias = [1, 1, 1]` is a natural
+    # way to set Q1.1's biases; Q1.1's numbers are small integers and tenths.
+    layers = [ml.Layer(2, 3), ml.Layer(3, 1)]
+    set_by_hand(layers[0], np.array([[4, 6, 2], [3, 9, 5]]) / 10, np.array([1, 1, 1]))
+    set_by_hand(layers[1], np.array([[2], [2], [8]]) / 10, np.array([0.5]))
+    net = ml.Network(layers, [ml.sigmoid, ml.sigmoid], [ml.d_sigmoid, ml.d_sigmoid],
+                     ml.l2_loss, ml.d_l2_loss)
+    assert round(float(net.forward([[1, 1]])[-1][0, 0]), 4) == 0.8221
+
+
 @pytest.mark.parametrize("y_true", [0.0, 1.0])
 def test_q1_2_closed_form_gradients_equal_the_networks(y_true):
     # The assignment's matrix formulas, in its column orientation (a^(0) a column vector).

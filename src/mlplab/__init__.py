@@ -1,12 +1,14 @@
 """mlplab: the neural network of CS640 Homework 2, from scratch in NumPy.
 
 A notebook needs only ``from mlplab import Layer, Network, sigmoid, d_sigmoid, softmax, l2_loss,
-d_l2_loss, cross_entropy_loss, d_cross_entropy_softmax``.
+d_l2_loss, cross_entropy_loss, d_cross_entropy_softmax``; ``build_network`` makes a network from
+names.
 """
 
 from .functions import (
     ACTIVATIONS,
     LOSSES,
+    OUTPUTS,
     cross_entropy_loss,
     d_cross_entropy_softmax,
     d_identity,
@@ -22,9 +24,11 @@ from .functions import (
     softmax,
     tanh,
 )
+from .build import build_network
+from .errors import DivergenceError
 from .gradcheck import gradcheck
 from .layer import Layer
-from .network import DivergenceError, Network
+from .network import Network
 
 __version__ = "0.1.0"
 
@@ -43,6 +47,8 @@ __all__ = [
     "Layer",
     "MLPClassifier",
     "Network",
+    "OUTPUTS",
+    "build_network",
     "cross_entropy_loss",
     "d_cross_entropy_softmax",
     "d_identity",

@@ -4,7 +4,8 @@ Layout (format version 1):
     header   uint8 array: UTF-8 JSON {"format": "mlplab-model", "version": 1, "kind": ...,
              "layer_sizes": [n_0, ..., n_L], "bias": [bool per layer],
              "activations": [registry name per layer], "loss": registry name,
-             "dtype": "float32" | "float64", "extra": {...}}
+             "dtype": "float32" | "float64", "reg_convention": "mean" | "sum" (optional,
+             "mean" if absent), "extra": {...}}
     W0, W1, ...  weights, shape (layer_sizes[l], layer_sizes[l + 1])
     b0, b1, ...  biases, shape (layer_sizes[l + 1],), for layers with bias
     plus any extra arrays the caller stores (the estimator keeps ``classes`` there).
@@ -43,7 +44,7 @@ def save_network(network, path, kind="Network", extra=None, arrays=None):
         "layer_sizes": [network.n_input] + [layer.weights.shape[1] for layer in network.layers],
         "bias": [layer.biases is not None for layer in network.layers],
         "activations": names, "loss": loss, "dtype": str(network.dtype),
-        "extra": extra or {},
+        "reg_convention": network.reg_convention, "extra": extra or {},
     }
     contents = {"header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)}
     for l, layer in enumerate(network.layers):
@@ -96,6 +97,7 @@ def load_network(path, kind="Network"):
         bias, names, loss = list(header["bias"]), list(header["activations"]), header["loss"]
         dtype = np.dtype(header["dtype"])
         extra = header["extra"]
+        reg_convention = header.get("reg_convention", "mean")
     except (KeyError, TypeError, ValueError) as exc:
         _fail(path, f"the header is incomplete or malformed ({exc!r})")
     n_layers = len(sizes) - 1
@@ -103,6 +105,8 @@ def load_network(path, kind="Network"):
         _fail(path, "layer_sizes, bias and activations do not agree")
     if dtype not in (np.float32, np.float64):
         _fail(path, f"dtype {dtype} is not float32 or float64")
+    if reg_convention not in ("mean", "sum"):
+        _fail(path, f"reg_convention {reg_convention!r} is not 'mean' or 'sum'")
     unknown = [n for n in names if n not in ACTIVATIONS] + ([loss] if loss not in LOSSES else [])
     if unknown:
         _fail(path, f"unknown function name(s) {unknown}")
@@ -115,7 +119,10 @@ def load_network(path, kind="Network"):
             layer.biases = _take(contents, f"b{l}", (sizes[l + 1],), dtype, path)
         layers.append(layer)
     network = Network(layers, [ACTIVATIONS[n][0] for n in names],
-                      [ACTIVATIONS[n][1] for n in names], *LOSSES[loss])
+                      [ACTIVATIONS[n][1] for n in names], *LOSSES[loss],
+                      reg_convention=reg_convention)
+    if kind == "Network" and contents:
+        _fail(path, f"unexpected arrays {sorted(contents)}")
     return network, extra, contents
 
 

@@ -1,8 +1,8 @@
 """Input checks that raise ``ValueError`` with a message naming the problem.
 
 Each rule is written once, here. The checks are cheap (microseconds) because ``Network.fit``
-runs them on every call: a finiteness test sums the array first and only scans it elementwise
-when the sum is not finite.
+runs them on every call: an array already of the right kind passes without a copy, and a
+finiteness test sums the array first and only scans it elementwise when the sum is not finite.
 """
 
 import math
@@ -26,8 +26,8 @@ def all_finite(array, quiet=False):
     return math.isfinite(total) or bool(np.isfinite(array).all())
 
 
-def check_data(array, name, ndim=(2,), dtype=None):
-    """Return `array` as a finite, non-empty float array of one of the allowed dimensions.
+def check_data(array, name, ndim=(2,), dtype=None, finite=True):
+    """Return `array` as a non-empty float array of one of the allowed dimensions.
 
     Parameters
     ----------
@@ -38,7 +38,19 @@ def check_data(array, name, ndim=(2,), dtype=None):
         Allowed numbers of dimensions.
     dtype : numpy float dtype or None
         Convert to it; None keeps a float array's dtype and makes anything else float64.
+    finite : bool
+        Also check that every value is finite. `Network.fit` leaves this to the step, which
+        looks for non-finite data only when its loss or weights come out non-finite.
     """
+    if not (type(array) is np.ndarray and array.dtype == dtype and array.ndim in ndim
+            and array.size):
+        array = _converted(array, name, ndim, dtype)
+    if finite and not all_finite(array):
+        raise ValueError(non_finite_message(name, array.dtype))
+    return array
+
+
+def _converted(array, name, ndim, dtype):
     try:
         array = np.asarray(array)
     except Exception as exc:  # ragged nested lists and the like
@@ -52,16 +64,20 @@ def check_data(array, name, ndim=(2,), dtype=None):
         raise ValueError(f"{name} is empty (shape {array.shape}); at least one sample is needed")
     if dtype is None:
         dtype = array.dtype if array.dtype.kind == "f" else np.float64
-    with np.errstate(over="ignore"):   # values beyond float32's range become inf, caught next
-        array = np.asarray(array, dtype=dtype)
-    if not all_finite(array):
-        raise ValueError(f"{name} contains NaN or infinity (or values too large for "
-                         f"{array.dtype}); clean or impute the data first")
-    return array
+    with np.errstate(over="ignore"):   # values beyond float32's range become inf, caught later
+        return np.asarray(array, dtype=dtype)
+
+
+def non_finite_message(name, dtype):
+    return (f"{name} contains NaN or infinity (or values too large for {dtype}); clean or "
+            "impute the data first")
 
 
 def check_number(value, name, low=None, low_inclusive=True, integer=False):
     """Return `value` if it is a finite real number (an integer if asked) above `low`."""
+    if (type(value) is float or type(value) is int) and low == 0 and not integer and (
+            0 < value < math.inf or (value == 0 and low_inclusive)):
+        return value   # the common case, cheap: `fit` checks two such numbers per call
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
         what = "an integer" if integer else "a finite number"
@@ -70,3 +86,155 @@ def check_number(value, name, low=None, low_inclusive=True, integer=False):
         rule = ">=" if low_inclusive else ">"
         raise ValueError(f"{name} must be {rule} {low}, got {value!r}")
     return value
+
+
+def loss_total(value, loss_function):
+    """A loss function's return value as a float: an array is summed (losses are sums over
+    samples and units, so the assignment's elementwise 1/2 (y - y_hat)^2 works as written)."""
+    if type(value) is float:
+        return value
+    try:
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"dtype {array.dtype}")
+        return float(np.sum(array))
+    except (TypeError, ValueError):
+        name = getattr(loss_function, "__name__", repr(loss_function))
+        raise ValueError(f"loss_function {name} returned {value!r} ({type(value).__name__}); "
+                         "a loss must return a number, or an array of numbers to be "
+                         "summed") from None
+
+
+def check_network(network):
+    """A Network's structure: a list of layers, one activation and derivative per layer (only
+    the output layer's derivative may be None), callable functions, and `check_parameters`."""
+    layers = network.layers
+    if not isinstance(layers, (list, tuple)):
+        raise ValueError(f"layers must be a list of Layer objects, got {type(layers).__name__}")
+    if len(layers) == 0:
+        raise ValueError("layers is empty; a network needs at least one Layer")
+    for name in ("activation_list", "d_activation_list"):
+        if len(getattr(network, name)) != len(layers):
+            raise ValueError(f"{name} has {len(getattr(network, name))} entries but there are "
+                             f"{len(layers)} layers; give one per layer")
+    for l, (f, d_f) in enumerate(zip(network.activation_list, network.d_activation_list)):
+        if not callable(f):
+            raise ValueError(f"activation_list[{l}] must be callable, got {f!r}")
+        if d_f is None and l != len(layers) - 1:
+            raise ValueError(f"d_activation_list[{l}] is None; only the output layer's "
+                             "derivative may be None (when the loss derivative is dL/dz)")
+        if d_f is not None and not callable(d_f):
+            raise ValueError(f"d_activation_list[{l}] must be callable or None, got {d_f!r}")
+    for name in ("loss_function", "d_loss_function"):
+        if not callable(getattr(network, name)):
+            raise ValueError(f"{name} must be callable, got {getattr(network, name)!r}")
+    check_parameters(layers)
+
+
+def check_parameters(layers):
+    """Every layer's weights (and biases) are arrays of one float dtype, and the layers chain.
+
+    Where it is safe, what a user assigned is converted and assigned back: ints become floats
+    (of the first layer's dtype), a bias given as a (1, n) row or (n, 1) column a vector.
+    Checked before every use that could follow a change: users replace layers and arrays.
+    """
+    dtype = None
+    for l, layer in enumerate(layers):
+        W = layer.weights
+        shape = (getattr(layer, "n_input", None), getattr(layer, "n_output", None))
+        shape = None if None in shape else shape   # a layer of another class may not say
+        if not (type(W) is np.ndarray and W.ndim == 2 and W.dtype.char in "fd"
+                and W.shape == (shape or W.shape)):
+            W = layer.weights = as_parameter(W, shape, f"layers[{l}].weights", dtype)
+        dtype = dtype or W.dtype
+        b = layer.biases
+        if b is not None and not (type(b) is np.ndarray and b.shape == (W.shape[1],)
+                                  and b.dtype.char in "fd"):
+            b = layer.biases = as_parameter(b, (W.shape[1],), f"layers[{l}].biases", W.dtype)
+        if W.dtype != dtype or (b is not None and b.dtype != dtype):
+            raise ValueError(f"layers[{l}] is {W.dtype}/{None if b is None else b.dtype} but "
+                             f"layers[0] is {dtype}; use Network.astype to give every layer "
+                             "one dtype")
+        if l and W.shape[0] != layers[l - 1].weights.shape[1]:
+            raise ValueError(f"layers {l - 1} and {l} do not chain: layer {l - 1} has "
+                             f"{layers[l - 1].weights.shape[1]} outputs but layer {l} has "
+                             f"{W.shape[0]} inputs")
+
+
+def check_inputs(network, X, Y=None, finite=True):
+    """X, or (X, Y), as float arrays of the network's dtype and widths; a 1-D Y (one output
+    unit) becomes a column. `finite` as in `check_data`."""
+    first, last = network.layers[0].weights, network.layers[-1].weights
+    if (not finite and type(X) is np.ndarray and type(Y) is np.ndarray and X.ndim == 2
+            and Y.ndim == 2 and X.dtype is first.dtype and Y.dtype is first.dtype
+            and X.shape[1] == first.shape[0] and Y.shape[1] == last.shape[1]
+            and len(X) == len(Y) and len(X)):
+        return X, Y   # what `fit` is given in a loop, passed cheaply
+    X = check_data(X, "X", dtype=first.dtype, finite=finite)
+    if X.shape[1] != first.shape[0]:
+        raise ValueError(f"X has {X.shape[1]} features but the first layer expects "
+                         f"{first.shape[0]}")
+    if Y is None:
+        return X
+    Y = check_data(Y, "Y", ndim=(1, 2), dtype=X.dtype, finite=finite)
+    n_output = last.shape[1]
+    if len(Y) != len(X):
+        raise ValueError(f"X and Y have different numbers of samples: {len(X)} and {len(Y)}")
+    if Y.ndim == 1:
+        if n_output != 1:
+            raise ValueError(f"Y is 1-D but the network has {n_output} output units; give Y "
+                             "of shape (n_samples, n_output), e.g. one-hot rows")
+        Y = Y.reshape(-1, 1)
+    elif Y.shape[1] != n_output:
+        raise ValueError(f"Y has {Y.shape[1]} columns but the network has {n_output} output "
+                         "units")
+    return X, Y
+
+
+def check_training(network, n_samples, epochs, learning_rate, reg_lambda, batch_size, seed,
+                   validation_data):
+    """`Network.train`'s settings; returns the batch size (at most `n_samples`; None is the
+    full batch) and the checked validation pair, or None."""
+    check_number(epochs, "epochs", low=1, integer=True)
+    check_number(learning_rate, "learning_rate", low=0, low_inclusive=False)
+    check_number(reg_lambda, "reg_lambda", low=0)
+    batch_size = n_samples if batch_size is None else batch_size
+    batch_size = min(check_number(batch_size, "batch_size", low=1, integer=True), n_samples)
+    if not (seed is None or isinstance(seed, np.random.Generator)):
+        check_number(seed, "seed", low=0, integer=True)
+    if validation_data is None:
+        return batch_size, None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise ValueError("validation_data must be a pair (X_val, Y_val), got "
+                         f"{type(validation_data).__name__}")
+    return batch_size, check_inputs(network, *validation_data)
+
+
+def as_parameter(value, shape, what, dtype=None):
+    """`value` as a float array of `shape` (None: any 2-D shape), or a ValueError naming `what`
+    and both shapes.
+
+    Integers become `dtype` (float64 if None); other floats than float32 and float64 become
+    float64. A vector may be given as a (1, n) row or (n, 1) column, as much student code stores
+    biases, and a single weight column 1-D. Nothing is copied that need not be.
+    """
+    try:
+        array = np.asarray(value)
+    except Exception as exc:  # ragged nested lists and the like
+        raise ValueError(f"{what} must be a numeric array, could not convert it: {exc}") from None
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{what} must be numeric, got an array of dtype {array.dtype}")
+    if array.dtype.char not in "fd":
+        array = array.astype(dtype if array.dtype.kind in "biu" and dtype else np.float64)
+    if shape is None:
+        if array.ndim != 2:
+            raise ValueError(f"{what} must be a 2-D array, got shape {array.shape}")
+        return array
+    if (array.shape != shape and array.size == int(np.prod(shape))
+            and sum(n != 1 for n in array.shape) <= 1 and sum(n != 1 for n in shape) <= 1):
+        array = array.reshape(shape)   # a row, a column or a vector of the right length
+    if array.shape != shape:
+        raise ValueError(f"{what} must have shape {shape}, got shape {array.shape}"
+                         + ("; transpose it (w_ij connects input i to output j)"
+                            if array.shape == shape[::-1] else ""))
+    return array

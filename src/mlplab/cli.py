@@ -153,11 +153,11 @@ def _demo(args):
     """Train the assignment's Q2.5 network on iris and print its falling loss."""
     from . import datasets
     from .lab import configs
-    from .lab.runner import build_network
+    from .lab.training import network_for
 
     X, y = datasets.load_q25()
     training = configs.Q2_5
-    model = build_network(training, 2, 1)
+    model = network_for(training, 2, 1)
     losses = model.train(X, y.astype(float), epochs=args.epochs,
                          learning_rate=training.learning_rate)["loss"]
     print(f"Q2.5: 2-4-1 sigmoid network, L2 loss, iris (100 rows, 2 features), "

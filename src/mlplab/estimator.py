@@ -22,14 +22,14 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._model_file import load_network, save_network
-from .functions import ACTIVATIONS, LOSSES, smooth_labels, softmax
-from .layer import Layer, glorot_uniform
-from .network import DivergenceError, Network
+from .build import build_network
+from .functions import ACTIVATIONS, LOSSES, OUTPUTS, smooth_labels, softmax
+from .errors import DivergenceError
 
 # The hidden activations that have a name (and so can be saved); any other is a pair of callables.
 HIDDEN_ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
-# output -> (its activation, the loss it is trained with), names of the registries.
-OUTPUTS = {"softmax": ("softmax", "cross_entropy"), "sigmoid": ("sigmoid", "l2")}
+# The output kinds of `functions.OUTPUTS` that make a classifier.
+CLASSIFIER_OUTPUTS = ("softmax", "sigmoid")
 _KIND = "MLPClassifier"   # the model file's "kind"
 
 
@@ -128,7 +128,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), tuple],
-        "output": [StrOptions(set(OUTPUTS))],
+        "output": [StrOptions(set(CLASSIFIER_OUTPUTS))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "reg_lambda": [Interval(Real, 0, None, closed="left")],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
@@ -187,22 +187,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _build_network(self, n_features, n_classes, rng):
         """A new Network for `n_features` inputs and `n_classes` classes, weights from `rng`."""
-        hidden = self._hidden_sizes()
-        f, d_f = self._activation_pair()
-        output_name, loss_name = OUTPUTS[self.output]
         n_output = 1 if self.output == "sigmoid" and n_classes == 2 else n_classes
-        sizes = [n_features, *hidden, n_output]
-        layers = []
-        for n_in, n_out in zip(sizes, sizes[1:]):
-            layer = Layer(n_in, n_out)
-            # Redraw Layer's fixed default_rng(2) values with the same Glorot-uniform scheme
-            # from random_state's generator, so that random_state controls initialisation.
-            layer.weights, layer.biases = glorot_uniform(rng, n_in, n_out)
-            layers.append(layer)
-        output_f, output_d_f = ACTIVATIONS[output_name]
-        network = Network(layers, [f] * len(hidden) + [output_f],
-                          [d_f] * len(hidden) + [output_d_f], *LOSSES[loss_name])
-        return network.astype(self.dtype)
+        return build_network([n_features, *self._hidden_sizes(), n_output],
+                             self._activation_pair(), self.output, rng=rng).astype(self.dtype)
 
     def _targets(self, y_index):
         """Network targets for class indices: a 0/1 column for one output unit, else one-hot

@@ -13,22 +13,13 @@ Conventions that the network relies on:
 
 import numpy as np
 
-from . import _kernels
 from ._validation import check_number
 
 
 def _as_float_array(x):
-    # Integer input would make exp/log return float anyway, but in-place kernels would not.
+    # Integer input gives float output, as it would for exp or log.
     x = np.asarray(x)
     return x if x.dtype.kind == "f" else x.astype(np.float64)
-
-
-def _apply(kernel, x):
-    """kernel(x, out) on a new output array; a scalar in gives a scalar out."""
-    x = _as_float_array(x)
-    with np.errstate(over="ignore"):
-        out = kernel(x, np.empty_like(x))
-    return out[()] if out.ndim == 0 else out
 
 
 def identity(x):
@@ -48,32 +39,37 @@ def sigmoid(x):
     the correct limit, so that overflow is expected and silenced; sigmoid(-1000) == 0.0 and
     sigmoid(1000) == 1.0 without a warning, and the tail keeps full relative precision.
     """
-    return _apply(_kernels.sigmoid_into, x)
+    x = _as_float_array(x)
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
 
 
 def d_sigmoid(x):
     """Derivative of `sigmoid` at the pre-activation `x`: sigma(x) * (1 - sigma(x))."""
-    return _apply(_kernels.sigmoid_gradient_from_output, sigmoid(x))
+    s = sigmoid(x)
+    return s * (1.0 - s)
 
 
 def tanh(x):
     """Hyperbolic tangent, elementwise."""
-    return _apply(_kernels.tanh_into, x)
+    return np.tanh(_as_float_array(x))
 
 
 def d_tanh(x):
     """Derivative of `tanh` at the pre-activation `x`: 1 - tanh(x)^2."""
-    return _apply(_kernels.tanh_gradient_from_output, tanh(x))
+    t = tanh(x)
+    return 1.0 - t * t
 
 
 def relu(x):
     """Rectified linear unit, max(x, 0), elementwise."""
-    return _apply(_kernels.relu_into, x)
+    return np.maximum(_as_float_array(x), 0.0)
 
 
 def d_relu(x):
     """Derivative of `relu` at the pre-activation `x`: 1 where x > 0, else 0 (0 at the kink)."""
-    return _apply(_kernels.relu_gradient_from_output, relu(x))
+    x = _as_float_array(x)
+    return (x > 0).astype(x.dtype)
 
 
 def softmax(x):
@@ -82,7 +78,9 @@ def softmax(x):
     The row maximum is subtracted first, so no exp overflows; every row sums to 1.
     There is no ``d_softmax``: see `d_cross_entropy_softmax`.
     """
-    return _apply(_kernels.softmax_into, x)
+    x = _as_float_array(x)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def l2_loss(YTrue, YPredict):
@@ -172,24 +170,10 @@ LOSSES = {
     "cross_entropy": (cross_entropy_loss, d_cross_entropy_softmax),
 }
 
-
-# For the training loop: activation -> (the derivative it must be paired with, its in-place
-# kernel, its derivative computed from its output). With these the network writes into
-# preallocated buffers and reuses the forward pass's outputs in the backward pass, with the same
-# bits as calling the pair above. None as a kernel means "nothing to do": identity's output is
-# its input, and its derivative multiplies by 1 (as does softmax's None, see above).
-TRAINING_KERNELS = {
-    identity: (d_identity, None, None),
-    sigmoid: (d_sigmoid, _kernels.sigmoid_into, _kernels.sigmoid_gradient_from_output),
-    tanh: (d_tanh, _kernels.tanh_into, _kernels.tanh_gradient_from_output),
-    relu: (d_relu, _kernels.relu_into, _kernels.relu_gradient_from_output),
-    softmax: (None, _kernels.softmax_into, None),
-}
-
-# For the training loop: loss -> its in-place kernel, which writes its temporaries into a
-# scratch array of the prediction's shape. For C-ordered targets and predictions of one dtype
-# it gives the same bits as the loss above.
-LOSS_KERNELS = {
-    l2_loss: _kernels.l2_loss_into,
-    cross_entropy_loss: _kernels.cross_entropy_loss_into,
+# output kind -> (output activation, loss), names of the two registries above: the last layer
+# of a network built by name (`Network.build`, the estimator, the lab).
+OUTPUTS = {
+    "softmax": ("softmax", "cross_entropy"),   # one unit per class, one-hot targets
+    "sigmoid": ("sigmoid", "l2"),              # the assignment's: a unit per 0/1 target
+    "identity": ("identity", "l2"),            # real-valued targets (regression)
 }

@@ -4,6 +4,8 @@ Used by the tests and open to users: after changing an activation or a loss, ``g
 whether backpropagation still computes the gradient of the objective it claims to.
 """
 
+import copy
+
 import numpy as np
 
 
@@ -18,18 +20,13 @@ def relative_error(analytic, numeric):
     return 0.0 if scale == 0 else float(np.linalg.norm(analytic - numeric) / scale)
 
 
-def objective(network, X, Y, reg_lambda=0.0):
-    """The regularised objective J = mean data loss + reg_lambda / 2 * sum ||W||^2."""
-    return network._mean_loss(X, Y) + 0.5 * reg_lambda * sum(float(np.sum(layer.weights ** 2))
-                                         for layer in network.layers)
-
-
 def gradcheck(network, X, Y, reg_lambda=0.0, eps=1e-6):
     """Worst relative error between backpropagation and central differences.
 
-    Every weight and bias is nudged by +-eps in turn (and restored), and
-    (J(p + eps) - J(p - eps)) / (2 eps) is compared with the network's gradient of J, one
-    parameter array at a time with `relative_error`.
+    Every weight and bias is nudged by +-eps in turn, and (J(p + eps) - J(p - eps)) / (2 eps)
+    is compared with the network's gradient of J (`Network.gradients`, J as `Network.loss`), one
+    parameter array at a time with `relative_error`. The nudges are made on a copy: `network`
+    itself is never changed.
 
     Parameters
     ----------
@@ -47,9 +44,9 @@ def gradcheck(network, X, Y, reg_lambda=0.0, eps=1e-6):
         float64 implementation on smooth activations).
     """
     _, grads = network.gradients(X, Y, reg_lambda)
-    X, Y = network._check_XY(X, Y)
+    probe = copy.deepcopy(network)
     worst = 0.0
-    for layer, (dW, db) in zip(network.layers, grads):
+    for layer, (dW, db) in zip(probe.layers, grads):
         for param, analytic in ((layer.weights, dW), (layer.biases, db)):
             if param is None:
                 continue
@@ -57,9 +54,9 @@ def gradcheck(network, X, Y, reg_lambda=0.0, eps=1e-6):
             for index in np.ndindex(param.shape):
                 original = param[index]
                 param[index] = original + eps
-                plus = objective(network, X, Y, reg_lambda)
+                plus = probe.loss(X, Y, reg_lambda)
                 param[index] = original - eps
-                minus = objective(network, X, Y, reg_lambda)
+                minus = probe.loss(X, Y, reg_lambda)
                 param[index] = original
                 numeric[index] = (plus - minus) / (2 * eps)
             worst = max(worst, relative_error(analytic, numeric))

@@ -25,6 +25,7 @@ class Training:
     batch_size: int | None = None  # None: full batch, one step per epoch, as the assignment
     standardize: bool = False      # fit a StandardScaler on the training rows (never the test)
     label_smoothing: float = 0.0   # train towards functions.smooth_labels(targets, this)
+    reg_convention: str = "mean"   # Network's: the step adds reg_lambda * W ("sum": / batch size)
 
 
 @dataclass(frozen=True)

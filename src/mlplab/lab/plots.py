@@ -14,7 +14,7 @@ import numpy as np
 from . import configs
 from .configs import METRICS
 from .tasks import run_task_groups
-from .training import build_network
+from .training import network_for
 
 
 def _figure(figsize):
@@ -47,7 +47,7 @@ def fold_losses(result, title, path):
 
 def rebuild(model, training, n_input, n_output):
     """The Network of a record's ``model`` (`runner.score_training`), ready to predict."""
-    net = build_network(training, n_input, n_output)
+    net = network_for(training, n_input, n_output)
     for layer, W, b in zip(net.layers, model["weights"], model["biases"]):
         layer.weights, layer.biases = np.array(W), np.array(b)
     return net

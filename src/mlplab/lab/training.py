@@ -6,20 +6,14 @@ scikit-learn (about 1.3 s). Preparing the inputs and targets, and scoring the pr
 happen in `runner`, in the main process.
 """
 
-from .. import Layer, Network
-from ..functions import ACTIVATIONS, LOSSES
-from ..network import DivergenceError
+from ..build import build_network
+from ..errors import DivergenceError
 
 
-def build_network(training, n_input, n_output):
+def network_for(training, n_input, n_output):
     """A fresh Network for `training` (a configs.Training) with the given input/output widths."""
-    sizes = (n_input, *training.hidden, n_output)
-    layers = [Layer(n_in, n_out) for n_in, n_out in zip(sizes, sizes[1:])]
-    hidden_f, hidden_d = ACTIVATIONS[training.activation]
-    out_f, out_d = ACTIVATIONS[training.output]
-    loss = LOSSES["cross_entropy" if training.output == "softmax" else "l2"]
-    return Network(layers, [hidden_f] * (len(layers) - 1) + [out_f],
-                   [hidden_d] * (len(layers) - 1) + [out_d], *loss)
+    return build_network((n_input, *training.hidden, n_output), training.activation,
+                         training.output, reg_convention=training.reg_convention)
 
 
 def train_network(training, X_train, Y_train, X_test, Y_test, seed, keep_model=False):
@@ -44,7 +38,7 @@ def train_network(training, X_train, Y_train, X_test, Y_test, seed, keep_model=F
         and with `keep_model` the trained ``weights`` and ``biases`` as lists.
     """
     n_output = 1 if Y_train.ndim == 1 else Y_train.shape[1]
-    net = build_network(training, X_train.shape[1], n_output)
+    net = network_for(training, X_train.shape[1], n_output)
     diverged_at = None
     try:
         history = net.train(X_train, Y_train, epochs=training.epochs,

@@ -13,12 +13,14 @@ A second thread buys little on small products and can cost a lot as soon as anyt
 the cores (OpenBLAS threads spin-wait for each other). So a step whose largest matrix product is
 below `SMALL_PRODUCT` multiply-adds runs on one BLAS thread; larger steps keep the BLAS default.
 Products too small for BLAS to thread at all are left alone, which also skips the cost of the
-limit itself (about 8 microseconds). (Since products are cut into row blocks for OpenBLAS's
-small-matrix path where it has one, see `_products`, most of W1's products run on one thread
-whatever the limit; the rule still decides for the products that stay whole.)
+limit itself (about 8 microseconds).
+
+For experts, the environment variable MLPLAB_BLAS_THREADS=N runs every step that BLAS could
+thread on N threads instead (read when a training starts).
 """
 
 import contextlib
+import os
 
 # Largest product (m * n * k multiply-adds) that still runs on one thread: W1's 5.9e6 does,
 # W2's 2.6e7 does not.
@@ -29,27 +31,39 @@ UNTHREADED_PRODUCT = 2 ** 16
 _blas_libraries = None
 
 
-def largest_product(network, n_samples):
-    """The multiply-adds of the largest matrix product in a step on `n_samples` rows."""
-    return max(n_samples * layer.weights.shape[0] * layer.weights.shape[1]
-               for layer in network.layers)
+def largest_product(shapes, n_rows):
+    """The multiply-adds of the largest matrix product in a step on `n_rows` rows, given the
+    layers' weight shapes (n_in, n_out)."""
+    return max(n_rows * n_in * n_out for n_in, n_out in shapes)
 
 
-def blas_threads_for(network, n_samples, blas_threads=None):
-    """A context manager limiting BLAS to the threads a step on `n_samples` rows should use.
+def threads_for(shapes, n_rows):
+    """The BLAS threads a step on `n_rows` rows should run on, or None to leave BLAS as it is."""
+    product = largest_product(shapes, n_rows)
+    if product < UNTHREADED_PRODUCT:
+        return None
+    threads = _threads_from_environment()
+    if threads is None and product < SMALL_PRODUCT:
+        threads = 1
+    return threads
 
-    `blas_threads` overrides the rule (an int); None applies it.
-    """
+
+def limited(threads):
+    """A context manager running BLAS on `threads` threads, restoring the setting after."""
     global _blas_libraries
-    if blas_threads is None:
-        product = largest_product(network, n_samples)
-        if product < UNTHREADED_PRODUCT or product >= SMALL_PRODUCT:
-            return contextlib.nullcontext()
-        blas_threads = 1
     if _blas_libraries is None:
         from threadpoolctl import ThreadpoolController
         _blas_libraries = ThreadpoolController().select(user_api="blas").lib_controllers
-    return _limited(_blas_libraries, blas_threads)
+    return _limited(_blas_libraries, threads)
+
+
+def _threads_from_environment():
+    value = os.environ.get("MLPLAB_BLAS_THREADS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"MLPLAB_BLAS_THREADS must be a whole number >= 1, got {value!r}")
+    return int(value)
 
 
 @contextlib.contextmanager

@@ -1,20 +1,24 @@
-"""In-place kernels of the built-in activations and losses, shared by `functions` and training.
+"""In-place kernels of the built-in activations and losses, for the engine's training step.
 
-Each ``*_into(z, out)`` writes f(z) into `out`; each ``*_gradient_from_output(a, out)`` writes
-f'(z) computed from the activation a = f(z). The public activations in `functions` are built
-from these same kernels, so the training loop (which writes into preallocated buffers and
-reuses the forward pass's outputs) and the plain functions give identical bits. Each
-``*_loss_into(YTrue, YPredict, scratch)`` returns a loss with the arithmetic of the public
-function of that name, its temporaries in `scratch` (YPredict's shape and dtype; YTrue of the
-same dtype, as the training step has them).
+Each ``*_into(z, out)`` writes f(z) into `out` with the arithmetic of the function of that name
+in `mlplab.functions`. Each ``*_gradient_from_output(a, out)`` writes the derivative f'(z) from
+the activation a = f(z) that the forward pass already holds, with the arithmetic of the
+derivative ``d_f(z)`` (which computes f(z) first, then the same expression): the derivative
+still is one of z, only its f(z) is not computed twice. Each ``*_loss_into(YTrue, YPredict,
+scratch)`` returns the loss of that name, its temporaries in `scratch` (YPredict's shape and
+dtype). Two depart from the public functions in the last bits: softmax (its row sums are one
+product with ones) and sigmoid (see `sigmoid_into`).
 
-Callers silence overflow: sigmoid's exp(-z) overflows to inf for z < -709, harmlessly, since
-1 / (1 + inf) is exactly 0, the correct limit.
+`ACTIVATION_KERNELS` and `LOSS_KERNELS` say which kernels stand for which public function.
+None of them warns on finite input: sigmoid caps exp's argument, and softmax subtracts the row
+maximum first.
 """
 
 import functools
 
 import numpy as np
+
+from .. import functions
 
 
 @functools.cache
@@ -30,14 +34,19 @@ def _constant(value, dtype):
     return constant
 
 
+# Where sigmoid's e^z is capped: e^708 (e^87 in float32) is finite and 1 + e^z rounds to e^z.
+_SIGMOID_EXP_CAP = {np.dtype(np.float64): 708.0, np.dtype(np.float32): 87.0}
+
+
 def sigmoid_into(z, out):
-    np.negative(z, out=out)
+    """sigma(z) = e / (1 + e) with e = exp(min(z, cap)): the same value as 1 / (1 + exp(-z)) to
+    an ulp or two, and exp never overflows, so no step needs np.errstate (which costs 2-3 us
+    per `fit` call). Overwrites z with 1 + e: a built-in activation's derivative is taken from
+    its output, so z is not needed again."""
+    np.minimum(z, _constant(_SIGMOID_EXP_CAP[out.dtype], out.dtype), out=out)
     np.exp(out, out=out)
-    one = _constant(1.0, out.dtype)
-    out += one
-    # 1 / x by division: the same correctly rounded result as np.reciprocal, about twice as
-    # fast (NumPy vectorises division, not reciprocal).
-    return np.divide(one, out, out=out)
+    np.add(out, _constant(1.0, out.dtype), out=z)
+    return np.divide(out, z, out=out)
 
 
 def sigmoid_gradient_from_output(a, out):
@@ -101,3 +110,23 @@ def cross_entropy_loss_into(YTrue, YPredict, scratch):
     np.log(scratch, out=scratch)
     np.multiply(YTrue, scratch, out=scratch)
     return -float(np.add.reduce(scratch, axis=None))
+
+
+# activation -> (the derivative it must be paired with, its kernel, the derivative from its
+# output). None as a kernel means nothing to do: identity's output is its input, and its
+# derivative (like softmax's None, see `functions.ACTIVATIONS`) multiplies by 1.
+ACTIVATION_KERNELS = {
+    functions.identity: (functions.d_identity, None, None),
+    functions.sigmoid: (functions.d_sigmoid, sigmoid_into, sigmoid_gradient_from_output),
+    functions.tanh: (functions.d_tanh, tanh_into, tanh_gradient_from_output),
+    functions.relu: (functions.d_relu, relu_into, relu_gradient_from_output),
+    functions.softmax: (None, softmax_into, None),
+}
+
+LOSS_KERNELS = {
+    functions.l2_loss: l2_loss_into,
+    functions.cross_entropy_loss: cross_entropy_loss_into,
+}
+
+# Loss derivatives that are YPredict - YTrue, formed in place.
+DIFFERENCE_DERIVATIVES = (functions.d_l2_loss, functions.d_cross_entropy_softmax)

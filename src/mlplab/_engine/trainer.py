@@ -1,0 +1,195 @@
+"""Training steps, fast: what `Network.fit` and `Network.train` run unless ``engine=False``.
+
+A `Trainer` holds what a step needs, made once per network: a `Workspace` for its batches, the
+gradient in one flat buffer (each layer's dW and db a view into it), and the BLAS thread
+setting per batch size. Its steps equal `Network._step`'s (tests/test_engine.py), under the same
+contract:
+- the update W <- W - learning_rate * (mean_grad + l2 * W) is all or nothing: a step whose loss
+  or new parameters are not finite raises `errors.step_failure` and changes nothing;
+- every step binds new arrays to the layers and never writes into one a layer held, so a user
+  who keeps ``layer.weights`` keeps that step's values, as ``W = W - lr * dW`` would give.
+The new parameters of a step are one flat buffer, so the update is one subtraction (and one
+multiply per layer for the L2 term) and its finiteness check one dot product. The buffer is the
+one of two steps ago when nothing outside the trainer still refers to it or to a view of it
+(the reference counts say so, as NumPy's own elision of temporaries does), else a new one: a
+kept array is never reused, and the common loop allocates nothing.
+"""
+
+import contextlib
+import math
+import operator
+import sys
+
+import numpy as np
+
+from .._validation import all_finite
+from ..errors import step_failure
+from .threads import limited, threads_for
+from .workspace import Workspace, backward, data_loss, forward
+
+
+class Trainer:
+    """The engine's training steps on `network`, whose parameters it must find unchanged
+    (`serves`) between steps; ``with trainer.running(n_rows): trainer.step(...)``."""
+
+    def __init__(self, network):
+        self.network = network
+        self.dtype = network.dtype
+        self.shapes = [layer.weights.shape for layer in network.layers]
+        self.has_bias = [layer.biases is not None for layer in network.layers]
+        self.size = sum(n_in * n_out + (n_out if bias else 0)
+                        for (n_in, n_out), bias in zip(self.shapes, self.has_bias))
+        self.gradient_buffer = np.empty(self.size, self.dtype)
+        self.gradient = self._views(self.gradient_buffer)
+        self.workspace = self.validation = None
+        self.contexts = {}   # batch rows -> the context of `running`
+        self.spare = None
+        self.functions = _functions(network)
+        current = self._new_slot()
+        for layer, (W, b) in zip(network.layers, current.views):
+            W[...] = layer.weights
+            if b is not None:
+                b[...] = layer.biases
+        self._bind(current)
+
+    def _views(self, buffer):
+        """[(W, b), ...]: each layer's weights (n_in, n_out) and biases (n_out,) or None, as
+        views into the flat `buffer`."""
+        views, start = [], 0
+        for (n_in, n_out), bias in zip(self.shapes, self.has_bias):
+            W = buffer[start:start + n_in * n_out].reshape(n_in, n_out)
+            start += n_in * n_out
+            b = None
+            if bias:
+                b = buffer[start:start + n_out]
+                start += n_out
+            views.append((W, b))
+        return views
+
+    def _new_slot(self):
+        buffer = np.empty(self.size, self.dtype)
+        slot = _Slot(buffer, self._views(buffer))
+        del buffer
+        slot.state = (*self.functions, *slot.weights, *slot.biases)   # as `_state` will find it
+        slot.unshared = slot.references()
+        return slot
+
+    def _bind(self, slot):
+        """Make the parameters in `slot` the network's."""
+        self.current = slot
+        for layer, (W, b) in zip(self.network.layers, slot.views):
+            layer.weights = W
+            if b is not None:
+                layer.biases = b
+
+    def serves(self, network):
+        """Whether `network` is as this trainer left it: its layers hold the arrays the trainer
+        bound, and its functions are those the trainer's kernels were chosen for."""
+        state, expected = _state(network), self.current.state
+        return len(state) == len(expected) and all(map(operator.is_, state, expected))
+
+    def running(self, n_rows):
+        """A context for steps on batches of up to `n_rows` rows: ``with trainer.running(n):``
+        sets the BLAS threads such steps run on (`threads.threads_for`) and restores them."""
+        if self.workspace is None or n_rows > self.workspace.n_rows:
+            self.workspace = Workspace(self.network, n_rows, gradient=self.gradient)
+        context = self.contexts.get(n_rows)
+        if context is None:
+            threads = threads_for(self.shapes, n_rows)
+            context = self.contexts[n_rows] = (contextlib.nullcontext() if threads is None
+                                               else _Limited(threads))
+        return context
+
+    def step(self, X, Y, learning_rate, l2):
+        """One gradient-descent step on (X, Y), all or nothing, as `Network._step`; returns the
+        mean data loss before it. `l2` is the coefficient of W in dJ/dW's penalty term."""
+        network, work = self.network, self.workspace.rows(len(X))
+        try:
+            output = forward(network, X, work)
+            loss = data_loss(network, Y, output, work) / len(X)
+            if not math.isfinite(loss):
+                raise step_failure(network, X, Y, learning_rate, f"loss ({loss})")
+            backward(network, Y, work, learning_rate)   # learning_rate * the mean data gradient
+        finally:
+            work.activations[0] = None   # the caller's X: the trainer must not keep it alive
+        new = self._updated(learning_rate * l2)
+        if new is None:
+            raise step_failure(network, X, Y, learning_rate, "weights")
+        self.spare = self.current
+        self._bind(new)
+        return loss
+
+    def _updated(self, decay):
+        """The new parameters, in a slot not shared with anyone: W * (1 - decay) - gradient for
+        the weights, b - gradient for the biases; None if any of them is not finite."""
+        new = self.spare
+        if new is None or new.references() != new.unshared:
+            new = self._new_slot()   # someone kept a parameter of that step: it stays theirs
+        if decay:
+            keep = np.array(1.0 - decay, self.dtype)   # 0-d: see kernels._constant
+            for (W, b), (W_new, b_new) in zip(self.current.views, new.views):
+                np.multiply(W, keep, out=W_new)
+                if b is not None:
+                    np.copyto(b_new, b)
+            new.buffer -= self.gradient_buffer
+        else:
+            np.subtract(self.current.buffer, self.gradient_buffer, out=new.buffer)
+        # The sum of squares as one BLAS dot product, inside the step's thread setting; a
+        # square beyond float range (|w| > ~1e154 in float64) is rechecked elementwise.
+        if math.isfinite(np.vdot(new.buffer, new.buffer)) or all_finite(new.buffer):
+            return new
+        self.spare = new
+        return None
+
+    def mean_loss(self, X, Y):
+        """The mean data loss on (X, Y), through a forward-only workspace kept for its size."""
+        work = self.validation
+        if work is None or work.n_rows != len(X):
+            work = self.validation = Workspace(self.network, len(X), backward=False)
+        loss = data_loss(self.network, Y, forward(self.network, X, work), work) / len(X)
+        work.activations[0] = None
+        return loss
+
+
+_WEIGHTS, _BIASES = operator.attrgetter("weights"), operator.attrgetter("biases")
+
+
+def _functions(network):
+    return (*network.activation_list, *network.d_activation_list, network.loss_function,
+            network.d_loss_function)
+
+
+def _state(network):
+    """What a step depends on besides the data: the functions and every layer's arrays."""
+    layers = network.layers
+    return (*network.activation_list, *network.d_activation_list, network.loss_function,
+            network.d_loss_function, *map(_WEIGHTS, layers), *map(_BIASES, layers))
+
+
+class _Slot:
+    """A flat parameter buffer and its per-layer views (`Trainer._views`)."""
+
+    def __init__(self, buffer, views):
+        self.buffer, self.views = buffer, views
+        self.weights, self.biases = [W for W, _ in views], [b for _, b in views]
+        self.arrays = [buffer, *self.weights, *(b for b in self.biases if b is not None)]
+
+    def references(self):
+        """The sum of the reference counts of the buffer and its views. It exceeds its value
+        when the slot was made (`unshared`) as long as anything else refers to one of them: a
+        view holds its buffer, and a user's variable or list holds a view."""
+        return sum(map(sys.getrefcount, self.arrays))
+
+
+class _Limited:
+    """A reusable context running BLAS on `threads` threads (`threads.limited` each time)."""
+
+    def __init__(self, threads):
+        self.threads = threads
+
+    def __enter__(self):
+        self._limit = limited(self.threads)
+        self._limit.__enter__()
+
+    def __exit__(self, *exc_info):
+        self._limit.__exit__(*exc_info)

@@ -1,0 +1,194 @@
+"""The private engine trains exactly as the reference in network.py does.
+
+Two networks with the same initial weights, one trained on the engine and one with
+``engine=False`` (every step by `Network._step`), must agree after several epochs: every
+registered activation and output, with and without biases, batch sizes 1, 7, 32 and full,
+with and without L2 (both conventions), in float64 to 1e-12 and float32 to 1e-5, compared one
+quantity at a time (loss, W1, b1, ...) relative to that quantity's largest magnitude.
+"""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import mlplab as ml
+
+HIDDEN = [name for name, (_, d_f) in ml.ACTIVATIONS.items() if d_f is not None]
+# Every registered activation at the output: softmax with cross-entropy, the others with L2.
+OUTPUTS = {"softmax": ("softmax", "cross_entropy"),
+           **{name: (name, "l2") for name in HIDDEN}}
+TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}
+N_SAMPLES = 40
+
+
+def twins(hidden, output, bias, dtype, reg_convention="mean", sizes=(3, 5, 4)):
+    """The same network twice, engine on and off, with a second hidden layer so that delta
+    passes through a hidden activation's derivative."""
+    output_activation, loss = OUTPUTS[output]
+    n_output = 3 if output == "softmax" else 2
+    nets = []
+    for engine in (True, False):
+        layers = [ml.Layer(n_in, n_out, bias=bias)
+                  for n_in, n_out in zip((*sizes, n_output), (*sizes[1:], n_output))]
+        f, d_f = ml.ACTIVATIONS[hidden]
+        out_f, out_d = ml.ACTIVATIONS[output_activation]
+        net = ml.Network(layers, [f] * (len(layers) - 1) + [out_f],
+                         [d_f] * (len(layers) - 1) + [out_d], *ml.LOSSES[loss],
+                         reg_convention=reg_convention, engine=engine)
+        nets.append(net.astype(dtype))
+    return nets
+
+
+def data(net, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(N_SAMPLES, net.n_input))
+    if net.loss_function is ml.cross_entropy_loss:
+        Y = np.eye(net.n_output)[rng.integers(0, net.n_output, N_SAMPLES)]
+    else:
+        Y = rng.uniform(0, 1, size=(N_SAMPLES, net.n_output))
+    return X, Y
+
+
+def assert_close(label, got, want, tolerance):
+    """|got - want| <= tolerance * max|want|, elementwise, naming the quantity."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    scale = max(float(np.max(np.abs(want))), np.finfo(np.float64).tiny)
+    worst = float(np.max(np.abs(got - want))) / scale
+    assert worst <= tolerance, f"{label}: engine and reference differ by {worst:.3g} (relative)"
+
+
+def assert_same_training(engine_net, reference_net, dtype, histories=None):
+    tolerance = TOLERANCE[dtype]
+    if histories is not None:
+        assert_close("loss history", histories[0]["loss"], histories[1]["loss"], tolerance)
+    for l, (a, b) in enumerate(zip(engine_net.layers, reference_net.layers), start=1):
+        assert a.weights.dtype == b.weights.dtype == dtype
+        assert_close(f"W{l}", a.weights, b.weights, tolerance)
+        assert (a.biases is None) == (b.biases is None)
+        if a.biases is not None:
+            assert_close(f"b{l}", a.biases, b.biases, tolerance)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("reg_lambda", [0.0, 0.01], ids=["no L2", "L2"])
+@pytest.mark.parametrize("batch_size", [1, 7, 32, None], ids=lambda b: f"batch {b or 'full'}")
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no bias"])
+@pytest.mark.parametrize("output", OUTPUTS)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_engine_equals_reference(hidden, output, bias, batch_size, reg_lambda, dtype):
+    engine_net, reference_net = twins(hidden, output, bias, dtype)
+    X, Y = data(engine_net)
+    histories = [net.train(X, Y, epochs=3, learning_rate=0.1, reg_lambda=reg_lambda,
+                           batch_size=batch_size, seed=0, validation_data=(X[:9], Y[:9]))
+                 for net in (engine_net, reference_net)]
+    assert_same_training(engine_net, reference_net, dtype, histories)
+    assert_close("validation loss", histories[0]["val_loss"], histories[1]["val_loss"],
+                 TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("reg_convention", ["mean", "sum"])
+def test_engine_equals_reference_for_fit_and_both_l2_conventions(reg_convention):
+    engine_net, reference_net = twins("tanh", "softmax", True, np.float64, reg_convention)
+    X, Y = data(engine_net)
+    for step in range(5):
+        losses = [net.fit(X, Y, 0.3, 0.05) for net in (engine_net, reference_net)]
+        assert_close(f"loss at step {step}", *losses, 1e-12)
+    assert_same_training(engine_net, reference_net, np.float64)
+
+
+def test_engine_equals_reference_with_a_users_functions():
+    # Functions that are not mlplab's own take the engine's general path: called as given,
+    # derivatives of z, a loss whose return is summed.
+    def my_sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    def my_d_sigmoid(z):
+        return my_sigmoid(z) * (1 - my_sigmoid(z))
+
+    def elementwise_l2(YTrue, YPredict):
+        return 0.5 * (YTrue - YPredict) ** 2   # an array: the network sums it
+
+    def my_d_l2(YTrue, YPredict):
+        return YPredict - YTrue
+
+    nets = [ml.Network([ml.Layer(3, 5), ml.Layer(5, 2)], [my_sigmoid, my_sigmoid],
+                       [my_d_sigmoid, my_d_sigmoid], elementwise_l2, my_d_l2, engine=engine)
+            for engine in (True, False)]
+    X, Y = data(nets[0])
+    histories = [net.train(X, Y, epochs=4, learning_rate=0.5, batch_size=7, seed=1)
+                 for net in nets]
+    assert_same_training(*nets, np.float64, histories)
+
+
+def test_the_reference_path_is_the_one_documented_switch():
+    # engine=False: fit and train step through Network._step, nothing of the engine.
+    net = ml.build_network((2, 4, 1), "sigmoid", "sigmoid", engine=False)
+    calls = []
+    step = net._step
+    net._step = lambda *args: calls.append(1) or step(*args)
+    X, Y = data(net)
+    net.fit(X, Y, 0.1, 0.0)
+    net.train(X, Y, epochs=2, learning_rate=0.1)
+    assert len(calls) == 3 and net._trainer.__class__.__name__ == "_ReferenceTrainer"
+
+
+@pytest.mark.parametrize("engine", [True, False], ids=["engine", "reference"])
+@pytest.mark.parametrize("how", ["fit", "train", "mini-batches"])
+def test_weights_kept_across_steps_are_those_of_their_step(how, engine):
+    # As W = W - lr * dW in a student's own loop: what a user holds never changes.
+    kept, copies = [], []
+    net = ml.build_network((3, 5, 2), "tanh", "softmax", engine=engine)
+    X, Y = data(net)
+    for epoch in range(5):
+        if how == "fit":
+            net.fit(X, Y, 0.5, 0.01)
+        else:
+            net.train(X, Y, epochs=1, learning_rate=0.5, reg_lambda=0.01,
+                      batch_size=None if how == "train" else 8, seed=epoch)
+        kept.append((net.layers[0].weights, net.layers[1].biases))
+        copies.append((net.layers[0].weights.copy(), net.layers[1].biases.copy()))
+    for epoch, ((W, b), (W_copy, b_copy)) in enumerate(zip(kept, copies)):
+        np.testing.assert_array_equal(W, W_copy, err_msg=f"W1 kept after epoch {epoch}")
+        np.testing.assert_array_equal(b, b_copy, err_msg=f"b2 kept after epoch {epoch}")
+    assert len({id(W) for W, _ in kept}) == 5
+    assert not np.array_equal(kept[0][0], kept[-1][0])
+
+
+def test_a_users_array_given_to_a_layer_is_never_written_into():
+    net = ml.build_network((3, 5, 2), "relu", "softmax")
+    mine = np.array(net.layers[0].weights)
+    net.layers[0].weights = mine
+    before = mine.copy()
+    X, Y = data(net)
+    net.train(X, Y, epochs=3, learning_rate=0.5, batch_size=8, seed=0)
+    np.testing.assert_array_equal(mine, before)
+
+
+def test_when_nothing_is_kept_the_engine_reuses_two_buffers():
+    # The parameters of a step go into the buffer of two steps ago when nobody refers to it:
+    # a training loop allocates no parameter arrays.
+    net = ml.build_network((3, 5, 2), "sigmoid", "softmax")
+    X, Y = data(net)
+    gc.collect()
+    buffers = []
+    for _ in range(6):
+        net.fit(X, Y, 0.5, 0.0)
+        buffers.append(weakref.ref(net.layers[0].weights.base))
+    assert all(ref() is not None for ref in buffers)   # none was freed: none was replaced
+    assert len({id(ref()) for ref in buffers}) == 2
+
+
+def test_changes_between_steps_are_seen_by_the_engine():
+    net = ml.build_network((3, 5, 2), "sigmoid", "softmax")
+    twin = ml.build_network((3, 5, 2), "sigmoid", "softmax", engine=False)
+    X, Y = data(net)
+    for model in (net, twin):
+        model.fit(X, Y, 0.5, 0.0)
+        model.layers[0].weights = np.full((3, 5), 0.1)        # a new array
+        model.layers[1].biases[...] = 0.2                     # the same array, new values
+        model.activation_list[0] = ml.tanh                    # a new function
+        model.d_activation_list[0] = ml.d_tanh
+        model.fit(X, Y, 0.5, 0.0)
+    assert_same_training(net, twin, np.float64)
