@@ -48,7 +48,7 @@ class WrittenOut:
         n = len(X)
         self.Z1, self.A1, self.D1, self.S1 = (np.empty((n, 4)) for _ in range(4))
         self.Z2, self.A2, self.D2, self.S2 = (np.empty((n, 1)) for _ in range(4))
-        self.ones, self.one = np.ones(n), np.array(1.0)
+        self.ones, self.one, self.cap = np.ones(n), np.array(1.0), np.array(708.0)
         self.coefficient = np.array(learning_rate / n)
 
     @staticmethod
@@ -57,7 +57,7 @@ class WrittenOut:
         return buffer[:8].reshape(2, 4), buffer[8:12], buffer[12:16].reshape(4, 1), buffer[16:]
 
     def step(self, current):
-        X, Y, one = self.X, self.Y, self.one
+        X, Y, one, cap = self.X, self.Y, self.one, self.cap
         Z1, A1, D1, S1, Z2, A2, D2, S2 = (self.Z1, self.A1, self.D1, self.S1,
                                           self.Z2, self.A2, self.D2, self.S2)
         W1, b1, W2, b2 = self.views(self.params[current])
@@ -65,16 +65,16 @@ class WrittenOut:
         # forward
         np.dot(X, W1, out=Z1)
         Z1 += b1
-        np.negative(Z1, out=A1)
+        np.minimum(Z1, cap, out=A1)   # sigmoid as e / (1 + e), e = exp(min(z, 708))
         np.exp(A1, out=A1)
-        A1 += one
-        np.divide(one, A1, out=A1)
+        np.add(A1, one, out=Z1)
+        np.divide(A1, Z1, out=A1)
         np.dot(A1, W2, out=Z2)
         Z2 += b2
-        np.negative(Z2, out=A2)
+        np.minimum(Z2, cap, out=A2)
         np.exp(A2, out=A2)
-        A2 += one
-        np.divide(one, A2, out=A2)
+        np.add(A2, one, out=Z2)
+        np.divide(A2, Z2, out=A2)
         # loss
         np.subtract(Y, A2, out=S2)
         np.multiply(S2, S2, out=S2)

@@ -57,6 +57,20 @@ def test_results_json_contract(quick_run):
         assert len(S["test_loss"][0]) == len(S["loss"][0])
     structures = results["q4"]["structure"]["values"]
     assert all(s[0] == 64 and s[-1] == 10 for s in structures)
+    # Which L2 convention the lab trains with is part of every config.
+    assert results["q4_baseline"]["reg_convention"] == "mean"
+    assert results["q4"]["reg_lambda"]["config"]["base"]["reg_convention"] == "mean"
+
+
+def test_the_report_says_how_reg_lambda_enters_a_step(quick_run):
+    out, _ = quick_run
+    text = (out / "report.md").read_text()
+    rule = "each step adds reg_lambda * W to the mean gradient"
+    assert rule in text[text.index(" Q4.3"):text.index(" Q4.4")] or rule in text[
+        text.index("## Q4"):text.index(" Q4.1")]
+    assert rule in text[text.index(" Q5.3"):text.index(" Q5.4")]
+    other = {**configs.to_dict(configs.Q4_BASE), "reg_convention": "sum"}
+    assert "reg_lambda / N * W" in report._describe(other, 64, 10)
 
 
 def test_report_holds_every_section_and_the_four_lists(quick_run):

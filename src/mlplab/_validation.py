@@ -107,7 +107,8 @@ def loss_total(value, loss_function):
 
 def check_network(network):
     """A Network's structure: a list of layers, one activation and derivative per layer (only
-    the output layer's derivative may be None), callable functions, and `check_parameters`."""
+    the output layer's derivative may be None), callable functions, a known reg_convention,
+    and `check_parameters`."""
     layers = network.layers
     if not isinstance(layers, (list, tuple)):
         raise ValueError(f"layers must be a list of Layer objects, got {type(layers).__name__}")
@@ -128,6 +129,8 @@ def check_network(network):
     for name in ("loss_function", "d_loss_function"):
         if not callable(getattr(network, name)):
             raise ValueError(f"{name} must be callable, got {getattr(network, name)!r}")
+    if network.reg_convention not in ("mean", "sum"):
+        raise ValueError(f"reg_convention must be 'mean' or 'sum', got {network.reg_convention!r}")
     check_parameters(layers)
 
 

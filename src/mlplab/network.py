@@ -30,6 +30,7 @@ from ._validation import (all_finite, check_inputs, check_network, check_number,
                           check_parameters, check_training, loss_total)
 from .errors import DivergenceError, step_failure
 
+
 class Network:
     """A stack of `Layer` objects, each followed by its activation, and a loss.
 
@@ -66,7 +67,6 @@ class Network:
         self.engine = engine
         self._trainer = None   # the engine's, made on the first step
         check_network(self)
-        self._l2_coefficient(0.0, 1)   # checks reg_convention
 
     # ----- the math: the reference, which the engine must equal ------------------------------
 
@@ -293,10 +293,8 @@ class Network:
         return self._trainer
 
     def astype(self, dtype):
-        """Cast every weight and bias to `dtype` (np.float32 or np.float64) and return self.
-
-        Training and prediction then run in that dtype: inputs are converted to it.
-        """
+        """Cast every weight and bias to `dtype` (np.float32 or np.float64), in which training
+        and prediction then run (inputs are converted to it); returns self."""
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {dtype}")

@@ -278,8 +278,17 @@ def _describe(training, n_input, n_output, varied=None):
         targets = "smoothed labels"
     return (f"network {structure}, {training['activation']} hidden units, softmax output with "
             f"cross-entropy on {targets}, {training['epochs']} epochs, learning rate "
-            f"{training['learning_rate']:g}, reg_lambda {training['reg_lambda']:g}, "
-            f"{_batches(training['batch_size'])}")
+            f"{training['learning_rate']:g}, reg_lambda {training['reg_lambda']:g} "
+            f"({_l2_rule(training)}), {_batches(training['batch_size'])}")
+
+
+def _l2_rule(training):
+    """How reg_lambda enters a step, by the config's `reg_convention` (`Network.fit`)."""
+    if training.get("reg_convention", "mean") == "mean":
+        return ("L2 convention \"mean\": each step adds reg_lambda * W to the mean gradient, "
+                "J = mean loss + reg_lambda / 2 * sum ||W||^2")
+    return ("L2 convention \"sum\": each step adds reg_lambda / N * W to the mean gradient of "
+            "a batch of N, J = (sum of losses + reg_lambda / 2 * sum ||W||^2) / N")
 
 
 def q4_blocks(q4, baseline, figures):
@@ -351,8 +360,9 @@ def q5_blocks(results):
         "Each layer's weight gradient is its input transposed times its delta, the bias "
         "gradient is the sum of delta over the samples, and the delta of the layer before is "
         "delta @ W^T times that layer's activation derivative. The gradients are averaged over "
-        "the samples, the L2 term reg_lambda * W is added, and every weight takes a step of "
-        "-learning_rate times its gradient. In this run the Q1 gradients from "
+        f"the samples, the L2 term is added ({_l2_rule(results['q4_baseline'])}), and every "
+        "weight takes a step of -learning_rate times its gradient. In this run the Q1 gradients "
+        "from "
         "backpropagation match the closed-form Q1.2 formulas to "
         f"{q1['formula_max_abs_difference']:.1e} and central differences to a relative error "
         f"of {q1['gradcheck_relative_error']:.1e}.")]
