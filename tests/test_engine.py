@@ -3,11 +3,12 @@
 Two networks with the same initial weights, one trained on the engine and one with
 ``engine=False`` (every step by `Network._step`), must agree after several epochs: every
 registered activation and output, with and without biases, batch sizes 1, 7, 32 and full,
-with and without L2 (both conventions), in float64 to 1e-12 and float32 to 1e-5, compared one
+without L2 and with each L2 convention, in float64 to 1e-12 and float32 to 1e-5, compared one
 quantity at a time (loss, W1, b1, ...) relative to that quantity's largest magnitude.
 """
 
 import gc
+import re
 import weakref
 
 import numpy as np
@@ -72,13 +73,15 @@ def assert_same_training(engine_net, reference_net, dtype, histories=None):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
-@pytest.mark.parametrize("reg_lambda", [0.0, 0.01], ids=["no L2", "L2"])
+@pytest.mark.parametrize("l2", [(0.0, "mean"), (0.01, "mean"), (0.3, "sum")],
+                         ids=["no L2", "L2 mean", "L2 sum"])
 @pytest.mark.parametrize("batch_size", [1, 7, 32, None], ids=lambda b: f"batch {b or 'full'}")
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no bias"])
 @pytest.mark.parametrize("output", OUTPUTS)
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_engine_equals_reference(hidden, output, bias, batch_size, reg_lambda, dtype):
-    engine_net, reference_net = twins(hidden, output, bias, dtype)
+def test_engine_equals_reference(hidden, output, bias, batch_size, l2, dtype):
+    reg_lambda, reg_convention = l2
+    engine_net, reference_net = twins(hidden, output, bias, dtype, reg_convention)
     X, Y = data(engine_net)
     histories = [net.train(X, Y, epochs=3, learning_rate=0.1, reg_lambda=reg_lambda,
                            batch_size=batch_size, seed=0, validation_data=(X[:9], Y[:9]))
@@ -131,7 +134,16 @@ def test_the_reference_path_is_the_one_documented_switch():
     X, Y = data(net)
     net.fit(X, Y, 0.1, 0.0)
     net.train(X, Y, epochs=2, learning_rate=0.1)
-    assert len(calls) == 3 and net._trainer.__class__.__name__ == "_ReferenceTrainer"
+    assert len(calls) == 3 and net._trainer is None
+    # And back: the engine takes over from the reference's arrays, and off again.
+    twin = ml.build_network((2, 4, 1), "sigmoid", "sigmoid", engine=False)
+    twin.train(X, Y, epochs=3, learning_rate=0.1)
+    for engine in (True, False, True):
+        net.engine = engine
+        net.fit(X, Y, 0.1, 0.0)
+        twin.fit(X, Y, 0.1, 0.0)
+    assert len(calls) == 4
+    assert_same_training(net, twin, np.float64)
 
 
 @pytest.mark.parametrize("engine", [True, False], ids=["engine", "reference"])
@@ -192,3 +204,54 @@ def test_changes_between_steps_are_seen_by_the_engine():
         model.d_activation_list[0] = ml.d_tanh
         model.fit(X, Y, 0.5, 0.0)
     assert_same_training(net, twin, np.float64)
+
+
+def test_a_users_functions_may_keep_or_change_what_they_are_given():
+    # The engine's buffers are reused at every step: a user's function gets a copy, so changing
+    # it in place breaks nothing, and what it keeps stays as it was given.
+    kept = []
+
+    def keeping_loss(YTrue, YPredict):
+        kept.append((YPredict, YPredict.copy()))
+        return ml.l2_loss(YTrue, YPredict)
+
+    def changing_d_loss(YTrue, YPredict):
+        YPredict -= YTrue
+        return YPredict
+
+    def changing_d_sigmoid(z):
+        z[...] = ml.d_sigmoid(z)
+        return z
+
+    nets = [ml.Network([ml.Layer(3, 5), ml.Layer(5, 2)], [ml.sigmoid, ml.sigmoid],
+                       [changing_d_sigmoid, ml.d_sigmoid], keeping_loss, changing_d_loss,
+                       engine=engine) for engine in (True, False)]
+    X, Y = data(nets[0])
+    histories = [nets[0].train(X, Y, epochs=3, learning_rate=0.5, batch_size=16, seed=0)]
+    # (On the reference path the user's own d_loss changes the array their loss kept, as it
+    # would in their own loop; only the engine's arrays are promised.)
+    for step, (given, copy) in enumerate(kept):
+        np.testing.assert_array_equal(given, copy, err_msg=f"kept at step {step}")
+    histories.append(nets[1].train(X, Y, epochs=3, learning_rate=0.5, batch_size=16, seed=0))
+    assert_same_training(*nets, np.float64, histories)
+
+
+@pytest.mark.parametrize("which", ["d_loss_function", "d_activation_list[0]",
+                                   "activation_list[0]"])
+def test_a_users_function_of_the_wrong_shape_is_named(which):
+    # Broadcasting would silently train on a wrong gradient: (n_out,) is not (N, n_out).
+    def column_mean(*args):
+        return np.mean(args[-1], axis=0)
+
+    functions = {"activation_list[0]": ml.sigmoid, "d_activation_list[0]": ml.d_sigmoid,
+                 "d_loss_function": ml.d_l2_loss}
+    functions[which] = column_mean
+    net = ml.Network([ml.Layer(3, 5), ml.Layer(5, 2)],
+                     [functions["activation_list[0]"], ml.sigmoid],
+                     [functions["d_activation_list[0]"], ml.d_sigmoid], ml.l2_loss,
+                     functions["d_loss_function"])
+    X, Y = data(net)
+    with pytest.raises(ValueError, match=rf"{re.escape(which)} returned an array of shape "
+                                         r"\(\d+,\) for one of shape \(40, \d\); it must return "
+                                         "one value per element"):
+        net.fit(X, Y, 0.1, 0.0)

@@ -110,3 +110,13 @@ def test_transposed_weights_assigned_by_hand_are_named_when_the_network_uses_the
     with pytest.raises(ValueError, match=r"layers\[0\].weights must have shape \(2, 3\), got "
                                          r"shape \(3, 2\); transpose it"):
         ml.Network([layer], [ml.sigmoid], [ml.d_sigmoid], ml.l2_loss, ml.d_l2_loss)
+
+
+def test_bias_none_is_no_bias_and_init_may_be_a_list():
+    layer = Layer(2, 3, init=["normal", 0.1])
+    np.testing.assert_array_equal(
+        layer.weights, 0.1 * np.random.default_rng(2).normal(size=(2, 3)))
+    layer.bias = None
+    assert layer.biases is None and layer.bias is False
+    no_bias = Layer(2, 3, bias=False, init=lambda rng, n_in, n_out: (np.ones((n_in, n_out)), None))
+    assert no_bias.biases is None

@@ -11,19 +11,13 @@ import numbers
 import numpy as np
 
 
-def all_finite(array, quiet=False):
-    """Whether every element is finite; a sum first, elementwise only if the sum is not.
-
-    `quiet`: the caller already runs under ``np.errstate(over="ignore", invalid="ignore")``,
-    as the training step does; entering it again would cost a few microseconds per step.
-    """
-    if not quiet:
-        with np.errstate(over="ignore", invalid="ignore"):
-            return all_finite(array, quiet=True)
+def all_finite(array):
+    """Whether every element is finite; a sum first, elementwise only if the sum is not."""
     # The sum of finite numbers can still overflow to inf, so confirm before complaining.
     # math.isfinite on the NumPy scalar: a tenth of the cost of np.isfinite on it.
-    total = np.add.reduce(array, axis=None)
-    return math.isfinite(total) or bool(np.isfinite(array).all())
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(array, axis=None)
+        return math.isfinite(total) or bool(np.isfinite(array).all())
 
 
 def check_data(array, name, ndim=(2,), dtype=None, finite=True):
@@ -138,10 +132,13 @@ def check_parameters(layers):
     """Every layer's weights (and biases) are arrays of one float dtype, and the layers chain.
 
     Where it is safe, what a user assigned is converted and assigned back: ints become floats
-    (of the first layer's dtype), a bias given as a (1, n) row or (n, 1) column a vector.
-    Checked before every use that could follow a change: users replace layers and arrays.
+    (of the dtype of the first float parameter, float64 if there is none), a bias given as a
+    (1, n) row or (n, 1) column a vector. Checked before every use that could follow a change:
+    users replace layers and arrays.
     """
-    dtype = None
+    dtype = next((array.dtype for layer in layers for array in (layer.weights, layer.biases)
+                  if isinstance(array, np.ndarray) and array.dtype.char in "fd"),
+                 np.dtype(np.float64))
     for l, layer in enumerate(layers):
         W = layer.weights
         shape = (getattr(layer, "n_input", None), getattr(layer, "n_output", None))
@@ -149,15 +146,15 @@ def check_parameters(layers):
         if not (type(W) is np.ndarray and W.ndim == 2 and W.dtype.char in "fd"
                 and W.shape == (shape or W.shape)):
             W = layer.weights = as_parameter(W, shape, f"layers[{l}].weights", dtype)
-        dtype = dtype or W.dtype
         b = layer.biases
         if b is not None and not (type(b) is np.ndarray and b.shape == (W.shape[1],)
                                   and b.dtype.char in "fd"):
-            b = layer.biases = as_parameter(b, (W.shape[1],), f"layers[{l}].biases", W.dtype)
-        if W.dtype != dtype or (b is not None and b.dtype != dtype):
-            raise ValueError(f"layers[{l}] is {W.dtype}/{None if b is None else b.dtype} but "
-                             f"layers[0] is {dtype}; use Network.astype to give every layer "
-                             "one dtype")
+            b = layer.biases = as_parameter(b, (W.shape[1],), f"layers[{l}].biases", dtype)
+        for name, array in (("weights", W), ("biases", b)):
+            if array is not None and array.dtype != dtype:
+                raise ValueError(f"layers[{l}].{name} is {array.dtype} but the network's first "
+                                 f"parameters are {dtype}; use Network.astype to give every "
+                                 "layer one dtype")
         if l and W.shape[0] != layers[l - 1].weights.shape[1]:
             raise ValueError(f"layers {l - 1} and {l} do not chain: layer {l - 1} has "
                              f"{layers[l - 1].weights.shape[1]} outputs but layer {l} has "

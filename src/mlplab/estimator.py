@@ -103,9 +103,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     -----
     Initialisation: Glorot/Xavier uniform (Glorot & Bengio, 2010) as `Layer.initialize_weights`,
     every weight and bias drawn from U(-limit, limit), limit = sqrt(6 / (n_in + n_out)), layer
-    by layer, weights before biases. `Layer` itself always draws from ``default_rng(2)`` (the
-    assignment's rule); the estimator redraws from a generator made from `random_state`, so
-    that ``random_state`` decides the initial weights as scikit-learn users expect.
+    by layer, weights before biases. A `Layer` made alone draws from ``default_rng(2)`` (the
+    assignment's rule); the estimator's layers draw from a generator made from `random_state`
+    (`build_network`'s ``rng``), so that ``random_state`` decides the initial weights as
+    scikit-learn users expect.
 
     One generator serves the whole fit: initial weights, then (with early stopping) the
     validation split, then the shuffling of every epoch. `partial_fit` keeps using it, so for

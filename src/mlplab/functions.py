@@ -171,7 +171,7 @@ LOSSES = {
 }
 
 # output kind -> (output activation, loss), names of the two registries above: the last layer
-# of a network built by name (`Network.build`, the estimator, the lab).
+# of a network built by name (`build_network`, the estimator, the lab).
 OUTPUTS = {
     "softmax": ("softmax", "cross_entropy"),   # one unit per class, one-hot targets
     "sigmoid": ("sigmoid", "l2"),              # the assignment's: a unit per 0/1 target

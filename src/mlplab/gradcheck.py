@@ -44,7 +44,12 @@ def gradcheck(network, X, Y, reg_lambda=0.0, eps=1e-6):
         float64 implementation on smooth activations).
     """
     _, grads = network.gradients(X, Y, reg_lambda)
-    probe = copy.deepcopy(network)
+    # The same network with copies of the layers' arrays (not of the user's functions).
+    probe = copy.copy(network)
+    probe.layers = [copy.copy(layer) for layer in network.layers]
+    for layer in probe.layers:
+        layer.weights = layer.weights.copy()
+        layer.biases = None if layer.biases is None else layer.biases.copy()
     worst = 0.0
     for layer, (dW, db) in zip(probe.layers, grads):
         for param, analytic in ((layer.weights, dW), (layer.biases, db)):

@@ -30,10 +30,12 @@ def draw_parameters(rng, n_input, n_output, bias=True, init="glorot_uniform"):
         weights, biases = drawn if isinstance(drawn, tuple) else (drawn, np.zeros(n_output))
         what = f"the weights that init {getattr(init, '__name__', init)!r} returned"
         weights = as_parameter(weights, (n_input, n_output), what)
-        biases = as_parameter(biases, (n_output,), what.replace("weights", "biases"))
-        return weights, biases if bias else None
-    name, scale = init if isinstance(init, tuple) and len(init) == 2 else (init, None)
-    if name not in INITS or (scale is not None and (
+        if not bias:
+            return weights, None
+        return weights, as_parameter(biases, (n_output,), what.replace("weights", "biases"))
+    pair = isinstance(init, (tuple, list)) and len(init) == 2
+    name, scale = init if pair else (init, None)
+    if not isinstance(name, str) or name not in INITS or (scale is not None and (
             name == "glorot_uniform" or isinstance(scale, bool)
             or not isinstance(scale, numbers.Real) or not 0 < scale < np.inf)):
         raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}, a ('normal' or "
@@ -109,6 +111,8 @@ class Layer:
 
     @bias.setter
     def bias(self, value):
+        if value is None:
+            value = False
         if isinstance(value, (bool, np.bool_)):
             if "biases" not in self.__dict__:   # in __init__: the flag initialize_weights reads
                 self._bias_before_weights = bool(value)

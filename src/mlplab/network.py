@@ -123,23 +123,21 @@ class Network:
             new_parameters.append((W, b))
         if not all(all_finite(W) and (b is None or all_finite(b)) for W, b in new_parameters):
             raise step_failure(self, X, Y, learning_rate, "weights")
-        for layer, (W, b) in zip(self.layers, new_parameters):
-            layer.weights, layer.biases = W, b   # new arrays: any the caller kept stay as they were
+        dtype = self.dtype   # kept, even where a user's function computed in float64
+        for layer, (W, b) in zip(self.layers, new_parameters):   # new arrays: kept ones stay
+            layer.weights = W.astype(dtype, copy=False)
+            layer.biases = None if b is None else b.astype(dtype, copy=False)
         return loss
 
     def _data_loss(self, Y, output):
         """The loss summed over samples and units."""
         return loss_total(self.loss_function(Y, output), self.loss_function)
 
-    def _mean_data_loss(self, X, Y):
-        return self._data_loss(Y, self._forward(X)[1][-1]) / len(X)
-
     def _l2_coefficient(self, reg_lambda, n_samples):
         """c of J's penalty (c / 2) sum ||W||^2 on a batch of `n_samples` (see `fit`)."""
-        per = {"mean": 1, "sum": n_samples}.get(self.reg_convention)   # "sum": Ng's lambda / 2m
-        if per is None:
+        if self.reg_convention not in ("mean", "sum"):
             raise ValueError(f"reg_convention must be 'mean' or 'sum', got {self.reg_convention!r}")
-        return reg_lambda / per
+        return reg_lambda if self.reg_convention == "mean" else reg_lambda / n_samples
 
     # ----- public API -------------------------------------------------------------------------
 
@@ -158,7 +156,7 @@ class Network:
         X, Y = check_inputs(self, X, Y)
         c = self._l2_coefficient(check_number(reg_lambda, "reg_lambda", low=0), len(X))
         penalty = sum(float(np.sum(layer.weights ** 2)) for layer in self.layers) if c else 0.0
-        return self._mean_data_loss(X, Y) + 0.5 * c * penalty
+        return self._data_loss(Y, self._forward(X)[1][-1]) / len(X) + 0.5 * c * penalty
 
     def gradients(self, X, Y, reg_lambda=0.0):
         """The mean data loss (no penalty) and the gradients of J, [(dW, db), ...] as
@@ -286,10 +284,12 @@ class Network:
     def _trainer_for(self):
         """What takes the training steps: the engine's trainer, remade whenever the layers,
         their arrays or the functions changed since its last step; with engine off, `_step`."""
-        if self.engine and self._trainer is not None and self._trainer.serves(self):
-            return self._trainer
-        check_parameters(self.layers)
-        self._trainer = _engine.Trainer(self) if self.engine else _ReferenceTrainer(self)
+        if not self.engine:
+            check_parameters(self.layers)
+            return _ReferenceTrainer(self)
+        if self._trainer is None or not self._trainer.serves(self):
+            check_parameters(self.layers)
+            self._trainer = _engine.Trainer(self)
         return self._trainer
 
     def astype(self, dtype):
@@ -342,6 +342,6 @@ class _ReferenceTrainer:
     """What `fit` and `train` step with when ``engine=False``: `Network._step`, nothing else."""
 
     def __init__(self, network):
-        self.step, self.mean_loss = network._step, network._mean_data_loss
+        self.step, self.mean_loss = network._step, network.loss
         self.running = lambda n_rows: contextlib.nullcontext(self)
 

@@ -34,6 +34,14 @@ def _constant(value, dtype):
     return constant
 
 
+@functools.cache
+def _ones(n, dtype):
+    """A read-only vector of `n` ones of `dtype`, made once."""
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
 # Where sigmoid's e^z is capped: e^708 (e^87 in float32) is finite and 1 + e^z rounds to e^z.
 _SIGMOID_EXP_CAP = {np.dtype(np.float64): 708.0, np.dtype(np.float32): 87.0}
 
@@ -76,9 +84,11 @@ def relu_gradient_from_output(a, out):
 
 def _row_max(z):
     """Each row's maximum, shape z.shape[:-1] + (1,)."""
-    if z.ndim == 2 and 1 < z.shape[1] <= 32:
-        # A few elementwise maxima down the columns beat NumPy's row-by-row reduction on
-        # narrow rows (a softmax over classes) by about three times; the result is the same.
+    if z.ndim == 2 and 1 < z.shape[1] <= 32 and z.shape[0] >= 256:
+        # On many narrow rows (a softmax over classes), a few elementwise maxima down the
+        # columns beat NumPy's row-by-row reduction by about three times (17 against 53 us on
+        # 1437 rows of 10); on a mini-batch the reduction wins (2 against 8.5 us on 32 rows).
+        # The result is the same.
         row_max = z[:, :1].copy()
         for j in range(1, z.shape[1]):
             np.maximum(row_max, z[:, j:j + 1], out=row_max)
@@ -91,7 +101,7 @@ def softmax_into(z, out):
     np.subtract(z, _row_max(z), out=out)
     np.exp(out, out=out)
     # Row sums as a product with ones: several times faster than sum(axis=-1) on narrow rows.
-    row_sums = out @ np.ones(out.shape[-1], out.dtype)
+    row_sums = out @ _ones(out.shape[-1], out.dtype)
     out /= row_sums[..., np.newaxis]
     return out
 

@@ -16,7 +16,8 @@ Products too small for BLAS to thread at all are left alone, which also skips th
 limit itself (about 8 microseconds).
 
 For experts, the environment variable MLPLAB_BLAS_THREADS=N runs every step that BLAS could
-thread on N threads instead (read when a training starts).
+thread on N threads instead. It is read when a network's engine first trains on a batch size
+(a copy of the network, or a network whose layers changed, reads it anew).
 """
 
 import contextlib

@@ -60,11 +60,21 @@ def _identity_into(Z, out):
 
 
 def _call_activation(f, l, Z, out):
-    a = np.asarray(f(Z), dtype=out.dtype)   # a user's function may compute in another dtype
-    if a.shape != Z.shape:
-        raise ValueError(f"activation_list[{l}] returned an array of shape {a.shape} for z of "
-                         f"shape {Z.shape}; an activation must return one value per element")
-    return a
+    # A user's function may compute in another dtype, and gets a copy of z to keep or change.
+    return np.asarray(_user_call(f, f"activation_list[{l}]", Z), dtype=out.dtype)
+
+
+def _user_call(function, name, array, *first):
+    """function(*first, a copy of `array`), checked to return one value per element of it.
+
+    A user's function is given a copy: it may keep or change its argument, and the engine's
+    buffers are reused at the next step.
+    """
+    result = np.asarray(function(*first, array.copy()))
+    if result.shape != array.shape:
+        raise ValueError(f"{name} returned an array of shape {result.shape} for one of shape "
+                         f"{array.shape}; it must return one value per element")
+    return result
 
 
 class Workspace:
@@ -115,7 +125,8 @@ class Workspace:
 def forward(network, X, work):
     """`Network._forward` on X (N rows) into `work`; returns the output a^(L), (N, n_output).
 
-    Afterwards ``work.Z[l]`` holds z^(l+1) and ``work.activations`` is [X, a^(1), ..., a^(L)].
+    Afterwards ``work.activations`` is [X, a^(1), ..., a^(L)], and ``work.Z[l]`` holds z^(l+1)
+    where a user's derivative needs it (a built-in kernel may have used it as scratch).
     """
     activations, activate = work.activations, work.kernels.activate
     a = activations[0] = X
@@ -140,14 +151,15 @@ def backward(network, Y, work, scale):
     if work.kernels.output_delta_is_difference:
         np.subtract(activations[-1], Y, out=delta)
     else:
-        # Copied: the in-place steps below must not write into the caller's array.
-        np.copyto(delta, network.d_loss_function(Y, activations[-1]))
+        np.copyto(delta, _user_call(network.d_loss_function, "d_loss_function",
+                                    activations[-1], Y))
     delta *= np.array(scale / len(Y), delta.dtype)   # 0-d: see kernels._constant
     for l in range(last, -1, -1):
         # delta = dL/da^(l+1) -> dL/dz^(l+1) = delta * f'(z^(l+1)), in place
         from_output = derivative_from_output[l]
         if from_output is _USER:
-            np.multiply(delta, network.d_activation_list[l](work.Z[l]), out=delta,
+            np.multiply(delta, _user_call(network.d_activation_list[l],
+                                          f"d_activation_list[{l}]", work.Z[l]), out=delta,
                         casting="same_kind")
         elif from_output is not None:   # None: f' = 1
             np.multiply(delta, from_output(activations[l + 1], work.scratch[l]), out=delta)
@@ -166,4 +178,5 @@ def data_loss(network, Y, output, work):
     layer's scratch, free until the backward pass) or by the user's function."""
     if work.kernels.loss_into is not None:
         return work.kernels.loss_into(Y, output, work.scratch[-1])
-    return loss_total(network.loss_function(Y, output), network.loss_function)
+    # A copy for the user's function, which may keep or change it (see `_user_call`).
+    return loss_total(network.loss_function(Y, output.copy()), network.loss_function)
