@@ -69,9 +69,6 @@ def non_finite_message(name, dtype):
 
 def check_number(value, name, low=None, low_inclusive=True, integer=False):
     """Return `value` if it is a finite real number (an integer if asked) above `low`."""
-    if (type(value) is float or type(value) is int) and low == 0 and not integer and (
-            0 < value < math.inf or (value == 0 and low_inclusive)):
-        return value   # the common case, cheap: `fit` checks two such numbers per call
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
         what = "an integer" if integer else "a finite number"
@@ -165,11 +162,6 @@ def check_inputs(network, X, Y=None, finite=True):
     """X, or (X, Y), as float arrays of the network's dtype and widths; a 1-D Y (one output
     unit) becomes a column. `finite` as in `check_data`."""
     first, last = network.layers[0].weights, network.layers[-1].weights
-    if (not finite and type(X) is np.ndarray and type(Y) is np.ndarray and X.ndim == 2
-            and Y.ndim == 2 and X.dtype is first.dtype and Y.dtype is first.dtype
-            and X.shape[1] == first.shape[0] and Y.shape[1] == last.shape[1]
-            and len(X) == len(Y) and len(X)):
-        return X, Y   # what `fit` is given in a loop, passed cheaply
     X = check_data(X, "X", dtype=first.dtype, finite=finite)
     if X.shape[1] != first.shape[0]:
         raise ValueError(f"X has {X.shape[1]} features but the first layer expects "
@@ -188,6 +180,23 @@ def check_inputs(network, X, Y=None, finite=True):
     elif Y.shape[1] != n_output:
         raise ValueError(f"Y has {Y.shape[1]} columns but the network has {n_output} output "
                          "units")
+    return X, Y
+
+
+def check_step(network, X, Y, learning_rate, reg_lambda):
+    """`Network.fit`'s arguments: (X, Y) as `check_inputs` gives them, but for finiteness (the
+    step looks for non-finite data only when it fails), and the two numbers."""
+    first, last = network.layers[0].weights, network.layers[-1].weights
+    if (type(X) is np.ndarray and type(Y) is np.ndarray and X.ndim == 2 == Y.ndim
+            and X.dtype is first.dtype and Y.dtype is first.dtype
+            and X.shape[1] == first.shape[0] and Y.shape[1] == last.shape[1]
+            and len(X) == len(Y) and len(X)
+            and type(learning_rate) in (float, int) and 0 < learning_rate < math.inf
+            and type(reg_lambda) in (float, int) and 0 <= reg_lambda < math.inf):
+        return X, Y   # what the assignment's loop gives `fit` at every epoch, passed cheaply
+    X, Y = check_inputs(network, X, Y, finite=False)
+    check_number(learning_rate, "learning_rate", low=0, low_inclusive=False)
+    check_number(reg_lambda, "reg_lambda", low=0)
     return X, Y
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import _engine
 from ._validation import (all_finite, check_inputs, check_network, check_number,
-                          check_parameters, check_training, loss_total)
+                          check_parameters, check_step, check_training, loss_total)
 from .errors import DivergenceError, step_failure
 
 
@@ -189,11 +189,8 @@ class Network:
         weights unchanged (a ValueError instead if the cause is non-finite data or parameters).
         """
         trainer = self._trainer_for()
-        X, Y = check_inputs(self, X, Y, finite=False)   # non-finite data is named if the step fails
-        check_number(learning_rate, "learning_rate", low=0, low_inclusive=False)
-        check_number(reg_lambda, "reg_lambda", low=0)
-        with trainer.running(len(X)):
-            return trainer.step(X, Y, learning_rate, self._l2_coefficient(reg_lambda, len(X)))
+        X, Y = check_step(self, X, Y, learning_rate, reg_lambda)
+        return trainer.single_step(X, Y, learning_rate, self._l2_coefficient(reg_lambda, len(X)))
 
     def train(self, X, Y, epochs, learning_rate, reg_lambda=0.0, batch_size=None,
               shuffle=True, seed=None, validation_data=None, verbose=False):
@@ -342,6 +339,7 @@ class _ReferenceTrainer:
     """What `fit` and `train` step with when ``engine=False``: `Network._step`, nothing else."""
 
     def __init__(self, network):
-        self.step, self.mean_loss = network._step, network.loss
+        self.step = self.single_step = network._step
+        self.mean_loss = network.loss
         self.running = lambda n_rows: contextlib.nullcontext(self)
 

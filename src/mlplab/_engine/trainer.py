@@ -70,7 +70,6 @@ class Trainer:
         buffer = np.empty(self.size, self.dtype)
         slot = _Slot(buffer, self._views(buffer))
         del buffer
-        slot.state = (*self.functions, *slot.weights, *slot.biases)   # as `_state` will find it
         slot.unshared = slot.references()
         return slot
 
@@ -85,8 +84,11 @@ class Trainer:
     def serves(self, network):
         """Whether `network` is as this trainer left it: its layers hold the arrays the trainer
         bound, and its functions are those the trainer's kernels were chosen for."""
-        state, expected = _state(network), self.current.state
-        return len(state) == len(expected) and all(map(operator.is_, state, expected))
+        layers, slot = network.layers, self.current
+        return (_functions(network) == self.functions   # identical, or equal by their own __eq__
+                and len(layers) == len(slot.weights)
+                and all(map(operator.is_, map(_WEIGHTS, layers), slot.weights))
+                and all(map(operator.is_, map(_BIASES, layers), slot.biases)))
 
     def running(self, n_rows):
         """A context for steps on batches of up to `n_rows` rows: ``with trainer.running(n):``
@@ -96,9 +98,16 @@ class Trainer:
         context = self.contexts.get(n_rows)
         if context is None:
             threads = threads_for(self.shapes, n_rows)
-            context = self.contexts[n_rows] = (contextlib.nullcontext() if threads is None
-                                               else _Limited(threads))
+            context = self.contexts[n_rows] = _AS_IT_IS if threads is None else _Limited(threads)
         return context
+
+    def single_step(self, X, Y, learning_rate, l2):
+        """`step` on its own, as `Network.fit` takes it: in the thread setting it needs."""
+        context = self.running(len(X))
+        if context is _AS_IT_IS:
+            return self.step(X, Y, learning_rate, l2)
+        with context:
+            return self.step(X, Y, learning_rate, l2)
 
     def step(self, X, Y, learning_rate, l2):
         """One gradient-descent step on (X, Y), all or nothing, as `Network._step`; returns the
@@ -152,18 +161,12 @@ class Trainer:
 
 
 _WEIGHTS, _BIASES = operator.attrgetter("weights"), operator.attrgetter("biases")
+_AS_IT_IS = contextlib.nullcontext()   # the context of steps that leave BLAS's threads alone
 
 
 def _functions(network):
     return (*network.activation_list, *network.d_activation_list, network.loss_function,
             network.d_loss_function)
-
-
-def _state(network):
-    """What a step depends on besides the data: the functions and every layer's arrays."""
-    layers = network.layers
-    return (*network.activation_list, *network.d_activation_list, network.loss_function,
-            network.d_loss_function, *map(_WEIGHTS, layers), *map(_BIASES, layers))
 
 
 class _Slot:
