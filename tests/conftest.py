@@ -20,6 +20,16 @@ def make_network(sizes, hidden="sigmoid", output="sigmoid", loss=None, bias=True
                             output, bias=bias, **options)
 
 
+def data_for(net, rng, n_samples=13):
+    """Random inputs for `net` and targets its loss accepts (one-hot rows for cross-entropy)."""
+    X = rng.normal(size=(n_samples, net.n_input))
+    if net.loss_function is ml.cross_entropy_loss:
+        Y = np.eye(net.n_output)[rng.integers(0, net.n_output, n_samples)]
+    else:
+        Y = rng.uniform(0, 1, size=(n_samples, net.n_output))
+    return X, Y
+
+
 def iris_q25():
     """The assignment's Q2.5 data, exactly as its snippet builds it."""
     from sklearn import datasets

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import mlplab as ml
+from conftest import data_for
 
 HIDDEN = [name for name, (_, d_f) in ml.ACTIVATIONS.items() if d_f is not None]
 # Every registered activation at the output: softmax with cross-entropy, the others with L2.
@@ -43,13 +44,7 @@ def twins(hidden, output, bias, dtype, reg_convention="mean", sizes=(3, 5, 4)):
 
 
 def data(net, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(N_SAMPLES, net.n_input))
-    if net.loss_function is ml.cross_entropy_loss:
-        Y = np.eye(net.n_output)[rng.integers(0, net.n_output, N_SAMPLES)]
-    else:
-        Y = rng.uniform(0, 1, size=(N_SAMPLES, net.n_output))
-    return X, Y
+    return data_for(net, np.random.default_rng(seed), N_SAMPLES)
 
 
 def assert_close(label, got, want, tolerance):

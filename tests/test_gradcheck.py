@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 import mlplab as ml
-from conftest import make_network
-from test_network import CONFIGS, data_for
+from conftest import data_for, make_network
+from test_network import CONFIGS
 
 
 @pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())

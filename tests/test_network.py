@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import mlplab as ml
-from conftest import make_network
+from conftest import data_for, make_network
 from reference import reference_fit
 
 # (sizes, hidden activation(s), output activation, loss, bias, reg_lambda)
@@ -16,15 +16,6 @@ CONFIGS = {
                           "cross_entropy", False, 0.0),
     "2-3-1 identity output": ((2, 3, 1), "tanh", "identity", "l2", True, 0.1),
 }
-
-
-def data_for(net, rng, n_samples=13):
-    X = rng.normal(size=(n_samples, net.n_input))
-    if net.loss_function is ml.cross_entropy_loss:
-        Y = np.eye(net.n_output)[rng.integers(0, net.n_output, n_samples)]
-    else:
-        Y = rng.uniform(0, 1, size=(n_samples, net.n_output))
-    return X, Y
 
 
 @pytest.mark.parametrize("engine", [True, False], ids=["engine", "reference"])

@@ -44,13 +44,19 @@ def check_data(array, name, ndim=(2,), dtype=None, finite=True):
     return array
 
 
-def _converted(array, name, ndim, dtype):
+def _numeric_array(value, name):
+    """`value` as an array of numbers (bool, int or float), or a ValueError naming `name`."""
     try:
-        array = np.asarray(array)
+        array = np.asarray(value)
     except Exception as exc:  # ragged nested lists and the like
         raise ValueError(f"{name} must be a numeric array, could not convert it: {exc}") from None
     if array.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got an array of dtype {array.dtype}")
+    return array
+
+
+def _converted(array, name, ndim, dtype):
+    array = _numeric_array(array, name)
     if array.ndim not in ndim:
         shapes = " or ".join(f"{d}-D" for d in ndim)
         raise ValueError(f"{name} must be {shapes}, got an array of shape {array.shape}")
@@ -227,12 +233,7 @@ def as_parameter(value, shape, what, dtype=None):
     float64. A vector may be given as a (1, n) row or (n, 1) column, as much student code stores
     biases, and a single weight column 1-D. Nothing is copied that need not be.
     """
-    try:
-        array = np.asarray(value)
-    except Exception as exc:  # ragged nested lists and the like
-        raise ValueError(f"{what} must be a numeric array, could not convert it: {exc}") from None
-    if array.dtype.kind not in "biuf":
-        raise ValueError(f"{what} must be numeric, got an array of dtype {array.dtype}")
+    array = _numeric_array(value, what)
     if array.dtype.char not in "fd":
         array = array.astype(dtype if array.dtype.kind in "biu" and dtype else np.float64)
     if shape is None:
