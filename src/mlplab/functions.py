@@ -75,11 +75,14 @@ def d_relu(x):
 def softmax(x):
     """Softmax over the last axis: exp(x_i) / sum_j exp(x_j), row by row for a batch.
 
-    The row maximum is subtracted first, so no exp overflows; every row sums to 1.
+    The row maximum is subtracted first, so no exp overflows; every row sums to 1. (A
+    difference beyond float range, e.g. -1.8e308 - 1e292, becomes -inf, whose exp is exactly
+    0, the right limit: that overflow is silenced, as in `sigmoid`.)
     There is no ``d_softmax``: see `d_cross_entropy_softmax`.
     """
     x = _as_float_array(x)
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    with np.errstate(over="ignore"):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
