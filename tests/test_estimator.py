@@ -178,6 +178,7 @@ def test_input_errors_use_scikit_learns_messages(blobs):
         MLPClassifier(early_stopping=True, validation_fraction=0.9).fit(X[:5], y[:5])
 
 
+@pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")   # NumPy may warn first
 def test_divergence_propagates_with_its_message_and_epoch(blobs):
     X, y = blobs
     clf = MLPClassifier(hidden_layer_sizes=(8,), activation="identity", learning_rate=1e6,

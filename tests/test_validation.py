@@ -31,6 +31,7 @@ GOOD_Y = np.ones(4)
     (np.ones((4, 3)), "X has 3 features but the first layer expects 2"),
     ([[1, 2], [3]], "X must be a numeric array"),
 ])
+@pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")   # NumPy may warn first
 def test_bad_X(net, X, message):
     with pytest.raises(ValueError, match=message):
         net.fit(X, GOOD_Y, 0.1, 0.0)
