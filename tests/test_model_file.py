@@ -106,3 +106,161 @@ def test_an_object_array_is_refused_without_unpickling(trained, tmp_path):
     rewrite(path, arrays_change=lambda c: c.update(W0=np.array([print], dtype=object)))
     with pytest.raises(ValueError, match="not a valid mlplab model file"):
         ml.Network.load(path)
+
+
+# ----- faults and hostile files --------------------------------------------------------------
+
+def test_a_save_cut_short_leaves_the_earlier_file_whole(trained, tmp_path, monkeypatch):
+    # A full disk midway through writing: the earlier model stays, and no temporary is left.
+    import errno
+    import os
+
+    from mlplab import _model_file
+
+    net, X = trained
+    path = tmp_path / "m.npz"
+    net.save(path)
+    before = path.read_bytes()
+    real_fdopen = os.fdopen
+
+    class FillsUp:
+        def __init__(self, file):
+            self.file, self.written = file, 0
+
+        def write(self, data):
+            self.written += len(data)
+            if self.written > 200:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.file.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.file, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+    monkeypatch.setattr(_model_file.os, "fdopen", lambda *a, **k: FillsUp(real_fdopen(*a, **k)))
+    net.train(X, np.eye(3)[np.arange(40) % 3], epochs=3, learning_rate=0.3)
+    with pytest.raises(OSError, match="No space left"):
+        net.save(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda h: h.update(layer_sizes=[4, 2**40, 3]), "layer_sizes must be 2 to"),
+    (lambda h: h.update(layer_sizes=[4, 2**20, 2**20, 3]), "more than the limit"),
+    (lambda h: h.update(layer_sizes=[4, 2**200, 3]), "layer_sizes must be"),
+    (lambda h: h.update(layer_sizes=[4, 1e308, 3]), "layer_sizes must be"),
+    (lambda h: h.update(layer_sizes=[4, True, 3]), "layer_sizes must be"),
+    (lambda h: h.update(bias=[1, 1, 1]), "do not agree"),
+    (lambda h: h.update(activations=[["tanh"], "relu", "softmax"]), "unknown function"),
+    (lambda h: h.update(loss={"name": "l2"}), "incomplete or malformed"),
+    (lambda h: h.update(reg_convention="median"), "reg_convention 'median'"),
+])
+def test_declared_sizes_and_types_are_checked_before_anything_is_allocated(
+        trained, tmp_path, change, message):
+    net, _ = trained
+    path = tmp_path / "m.npz"
+    net.save(path)
+    rewrite(path, header_change=change)
+    with pytest.raises(ValueError, match=message):
+        ml.Network.load(path)
+
+
+def _rezip(path, members):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+
+
+def test_a_member_larger_than_its_shape_allows_is_not_read(trained, tmp_path):
+    # A zip bomb: the member claims (and holds) far more bytes than W0's shape needs.
+    net, _ = trained
+    path = tmp_path / "m.npz"
+    net.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    members["W0.npy"] = members["W0.npy"] + bytes(50_000_000)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(ValueError, match="array W0 declares 50000.* bytes, more than its shape"):
+        ml.Network.load(path)
+
+
+@pytest.mark.parametrize("npy_header, message", [
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': (10000000000, 10000000000), }",
+     "malformed .npy header"),
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", r"shape \(4,\), expected"),
+    ("{'descr': '|O', 'fortran_order': False, 'shape': (4, 6), }", "dtype object"),
+    ("{'descr': '<f8', 'fortran_order': True, 'shape': (4, 6), }", "malformed .npy header"),
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': (4, 6) ", "malformed .npy header"),
+    ("__import__('os').system('echo owned')", "malformed .npy header"),
+])
+def test_each_npy_header_is_parsed_and_checked_before_its_data(trained, tmp_path, npy_header,
+                                                                message):
+    net, _ = trained
+    path = tmp_path / "m.npz"
+    net.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    header = npy_header.encode() + b"\n"
+    members["W0.npy"] = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+    _rezip(path, members)
+    with pytest.raises(ValueError, match=message):
+        ml.Network.load(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    (b"[" * 100_000 + b"]" * 100_000, "not JSON"),
+    (b"\xff\xfe not utf-8", "not JSON"),
+    (b'{"format": "mlplab-model", "version": 1e999}', "format version inf"),
+])
+def test_a_hostile_json_header_is_a_clear_error(trained, tmp_path, text, message):
+    import io
+    net, _ = trained
+    path = tmp_path / "m.npz"
+    net.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    buffer = io.BytesIO()
+    np.save(buffer, np.frombuffer(text, dtype=np.uint8))
+    members["header.npy"] = buffer.getvalue()
+    _rezip(path, members)
+    with pytest.raises(ValueError, match=message):
+        ml.Network.load(path)
+
+
+def test_a_model_path_that_is_not_a_regular_file_is_refused(tmp_path):
+    import os
+    fifo = tmp_path / "m.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="not a regular file"):
+        ml.Network.load(fifo)   # opening a FIFO would wait for a writer forever
+    with pytest.raises(ValueError, match="not a regular file"):
+        ml.Network.load(tmp_path)
+
+
+def test_mutation_fuzz_of_the_loader_under_a_memory_limit():
+    # 600 seeded mutations of valid files, raw and member by member with valid CRCs: each loads
+    # (with finite outputs) or is a ValueError. In a subprocess under a 4 GiB address-space
+    # limit, so that an allocation from an unchecked size fails loudly instead of swapping.
+    import pathlib
+    import subprocess
+    import sys
+    script = pathlib.Path(__file__).with_name("fuzz_model_files.py")
+    limit = ("import resource, runpy, sys; "
+             "resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30)); "
+             f"sys.argv = [{str(script)!r}, '600', '1']; "
+             f"runpy.run_path({str(script)!r}, run_name='__main__')")
+    env = {**__import__("os").environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-c", limit], capture_output=True, text=True,
+                            timeout=300, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    counts = __import__("json").loads(result.stdout.splitlines()[-1])
+    assert counts["loaded"] + counts["ValueError"] == 600 and counts["ValueError"] > 400

@@ -521,8 +521,8 @@ def test_a_non_finite_weight_set_by_hand_is_named_not_blamed_on_the_learning_rat
     net = make_network((2, 3, 1), engine=engine)
     net.layers[1].weights[2, 0] = value
     before = [layer.weights.copy() for layer in net.layers]
-    with pytest.raises(ValueError, match=rf"layers\[1\].weights\[2, 0\] is {value} before this "
-                                         r"step.*Was it set by hand"):
+    with pytest.raises(ValueError, match=rf"layers\[1\].weights\[2, 0\] is {value}: training "
+                                         r"and prediction need finite.*Was it set by hand"):
         with np.errstate(all="ignore"):
             net.fit(rng.normal(size=(4, 2)), rng.uniform(size=(4, 1)), 0.1, 0.0)
     for layer, W in zip(net.layers, before):
@@ -581,3 +581,19 @@ def test_integer_weights_take_the_dtype_of_the_networks_float_parameters():
     with pytest.raises(ValueError, match=r"layers\[1\].biases is float64 but the network's "
                                          r"first parameters are float32; use Network.astype"):
         net.fit(np.ones((2, 2)), np.ones(2), 0.1, 0.0)
+
+
+@pytest.mark.parametrize("call", ["predict", "forward", "save", "fit after a step"])
+def test_a_network_with_a_non_finite_weight_refuses_to_predict_or_be_saved(call, rng, tmp_path):
+    # predict would otherwise answer class 0 for every row.
+    net = make_network((2, 3, 2), output="softmax")
+    X, Y = rng.normal(size=(4, 2)), np.eye(2)[[0, 1, 0, 1]]
+    net.fit(X, Y, 0.1, 0.0)
+    net.layers[0].biases = net.layers[0].biases.copy()
+    net.layers[0].biases[1] = np.nan
+    actions = {"predict": lambda: net.predict(X), "forward": lambda: net.forward(X),
+               "save": lambda: net.save(tmp_path / "m.npz"),
+               "fit after a step": lambda: net.fit(X, Y, 0.1, 0.0)}
+    with pytest.raises(ValueError, match=r"layers\[0\].biases(\[1\] is nan| hold NaN)"):
+        actions[call]()
+    assert not (tmp_path / "m.npz").exists()

@@ -8,20 +8,49 @@ Layout (format version 1):
              "mean" if absent), "extra": {...}}
     W0, W1, ...  weights, shape (layer_sizes[l], layer_sizes[l + 1])
     b0, b1, ...  biases, shape (layer_sizes[l + 1],), for layers with bias
-    plus any extra arrays the caller stores (the estimator keeps ``classes`` there).
-Loading never unpickles (``allow_pickle=False``) and never runs code from the file: functions
-are looked up by name in the registries. Anything unexpected is a ValueError naming it.
+    plus any extra arrays the caller declares (the estimator keeps ``classes`` there).
+
+Loading treats the file as untrusted bytes. It never unpickles and never runs code from the
+file (functions are looked up by name in the registries); it checks every size the file
+declares against the limits below before it allocates, reads only the members the header
+declares, parses each ``.npy`` member's own header before reading its data, and reads no more
+bytes than the checked sizes allow. Whatever the bytes, a file that is not a valid model is a
+ValueError naming what is wrong. Saving writes a temporary file beside the target and renames
+it into place, so an interrupted save leaves the earlier file whole.
 """
 
+import ast
+import io
 import json
+import math
+import os
+import stat
+import tempfile
 import zipfile
 
 import numpy as np
 
+from ._validation import all_finite
 from .functions import ACTIVATIONS, LOSSES
 
 FORMAT = "mlplab-model"
 VERSION = 1
+
+# Limits on what a file may declare, checked before anything is allocated.
+MAX_FILE_BYTES = 2**31           # 2 GiB on disk
+MAX_HEADER_BYTES = 2**24         # 16 MiB of JSON (an estimator's curves of many epochs)
+MAX_LAYERS = 1000
+MAX_UNITS = 2**20                # units in one layer
+MAX_PARAMETERS = 2**28           # weights and biases together: 2 GiB in float64
+MAX_EXTRA_ELEMENTS = 2**20       # in an extra 1-D array, such as the estimator's classes
+# A trained network's parameters are many orders of magnitude smaller; beyond this, outputs on
+# ordinary inputs could overflow, so a file that loads always gives finite outputs on them.
+MAX_MAGNITUDE = 1e100
+_NPY_HEADER_BYTES = 2**16        # a .npy member's own header (NumPy writes about 128 bytes)
+
+
+class _Invalid(ValueError):
+    """What is wrong with a model file; `load_network` adds the path."""
 
 
 def _registry_name(function, derivative, registry, what):
@@ -34,11 +63,24 @@ def _registry_name(function, derivative, registry, what):
 
 
 def save_network(network, path, kind="Network", extra=None, arrays=None):
-    """Write `network` (and the caller's `extra` JSON and `arrays`) to the .npz file `path`."""
+    """Write `network` (and the caller's `extra` JSON and `arrays`) to the .npz file `path`.
+
+    The file is written under a temporary name in the same folder, flushed to disk and then
+    renamed over `path`: a full disk or a kill midway leaves any earlier file at `path` whole.
+    """
     names = [_registry_name(f, d_f, ACTIVATIONS, f"activation_list[{l}]")
              for l, (f, d_f) in enumerate(zip(network.activation_list,
                                                network.d_activation_list))]
     loss = _registry_name(network.loss_function, network.d_loss_function, LOSSES, "loss")
+    contents = {}
+    for l, layer in enumerate(network.layers):
+        for key, values in ((f"W{l}", layer.weights), (f"b{l}", layer.biases)):
+            if values is None:
+                continue
+            if not all_finite(values):
+                raise ValueError(f"layers[{l}].{'weights' if key[0] == 'W' else 'biases'} hold "
+                                 "NaN or infinity; such a network cannot be saved")
+            contents[key] = values
     header = {
         "format": FORMAT, "version": VERSION, "kind": kind,
         "layer_sizes": [network.n_input] + [layer.weights.shape[1] for layer in network.layers],
@@ -46,94 +88,186 @@ def save_network(network, path, kind="Network", extra=None, arrays=None):
         "activations": names, "loss": loss, "dtype": str(network.dtype),
         "reg_convention": network.reg_convention, "extra": extra or {},
     }
-    contents = {"header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)}
-    for l, layer in enumerate(network.layers):
-        contents[f"W{l}"] = layer.weights
-        if layer.biases is not None:
-            contents[f"b{l}"] = layer.biases
-    contents.update(arrays or {})
-    with open(path, "wb") as file:   # np.savez would append ".npz" to a path without it
-        np.savez(file, **contents)
+    contents = {"header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
+                **contents, **(arrays or {})}
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    file, temporary = tempfile.mkstemp(prefix=".mlplab-", suffix=".npz.tmp", dir=folder)
+    try:
+        with os.fdopen(file, "wb") as stream:   # np.savez would append ".npz" to a bare path
+            np.savez(stream, **contents)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
-def _fail(path, problem):
-    raise ValueError(f"{path}: not a valid mlplab model file: {problem}")
+def load_network(path, kind="Network", extra_arrays=()):
+    """Read a model file; returns (network, extra, arrays) after checking every part of it.
+
+    `extra_arrays`: names of the 1-D numeric arrays the caller stores besides the parameters;
+    they are returned in `arrays` when present. Any other member is an error.
+    """
+    try:
+        return _load(path, kind, extra_arrays)
+    except _Invalid as exc:
+        raise ValueError(f"{path}: not a valid mlplab model file: {exc}") from None
 
 
-def load_network(path, kind="Network"):
-    """Read a model file; returns (network, extra, arrays) after checking every part of it."""
+def _load(path, kind, extra_arrays):
     from . import Layer, Network   # the package's classes, imported late to avoid a cycle
 
-    unreadable = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
+    status = os.stat(path)   # FileNotFoundError and the like stay what they are
+    if not stat.S_ISREG(status.st_mode):
+        raise _Invalid("it is not a regular file")
+    if status.st_size > MAX_FILE_BYTES:
+        raise _Invalid(f"{status.st_size} bytes, more than the limit of {MAX_FILE_BYTES}")
     try:
-        archive = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except unreadable as exc:
-        _fail(path, f"cannot read it as .npz ({exc})")
-    if not hasattr(archive, "files"):   # np.load gave a single .npy array
-        _fail(path, "it is a single array, not an .npz archive")
-    try:
-        with archive:
-            # Reading an object array raises ValueError here instead of unpickling it.
-            contents = {name: archive[name] for name in archive.files}
-    except unreadable as exc:
-        _fail(path, f"cannot read it as .npz ({exc})")
-    if "header" not in contents or contents["header"].dtype != np.uint8:
-        _fail(path, "no header")
-    try:
-        header = json.loads(contents.pop("header").tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        _fail(path, f"the header is not JSON ({exc})")
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        _fail(path, "the header does not say it is an mlplab model")
-    if header.get("version") != VERSION:
-        _fail(path, f"format version {header.get('version')!r}; this mlplab reads version "
-                    f"{VERSION}")
-    if header.get("kind") != kind:
-        _fail(path, f"it holds a {header.get('kind')!r}, not a {kind}")
-    try:
-        sizes = [int(n) for n in header["layer_sizes"]]
-        bias, names, loss = list(header["bias"]), list(header["activations"]), header["loss"]
-        dtype = np.dtype(header["dtype"])
-        extra = header["extra"]
-        reg_convention = header.get("reg_convention", "mean")
-    except (KeyError, TypeError, ValueError) as exc:
-        _fail(path, f"the header is incomplete or malformed ({exc!r})")
-    n_layers = len(sizes) - 1
-    if n_layers < 1 or min(sizes) < 1 or len(bias) != n_layers or len(names) != n_layers:
-        _fail(path, "layer_sizes, bias and activations do not agree")
-    if dtype not in (np.float32, np.float64):
-        _fail(path, f"dtype {dtype} is not float32 or float64")
-    if reg_convention not in ("mean", "sum"):
-        _fail(path, f"reg_convention {reg_convention!r} is not 'mean' or 'sum'")
-    unknown = [n for n in names if n not in ACTIVATIONS] + ([loss] if loss not in LOSSES else [])
-    if unknown:
-        _fail(path, f"unknown function name(s) {unknown}")
-
+        archive = zipfile.ZipFile(path)
+    except Exception as exc:   # the zip reader's answers to arbitrary bytes are many kinds
+        raise _Invalid(f"cannot read it as .npz ({type(exc).__name__}: {exc})") from None
+    with archive:
+        members = _members(archive)
+        header = _header(_read_npy(archive, members.pop("header", None), "header", np.uint8,
+                                   None, MAX_HEADER_BYTES))
+        if header.get("kind") != kind:
+            raise _Invalid(f"it holds a {header.get('kind')!r}, not a {kind}")
+        sizes, bias, dtype = header["layer_sizes"], header["bias"], header["dtype"]
+        parameters = []
+        for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+            W = _read_npy(archive, members.pop(f"W{l}", None), f"W{l}", dtype, (n_in, n_out))
+            b = None
+            if bias[l]:
+                b = _read_npy(archive, members.pop(f"b{l}", None), f"b{l}", dtype, (n_out,))
+            parameters.append((W, b))
+        arrays = {name: _read_npy(archive, members.pop(name), name, None, None,
+                                  MAX_EXTRA_ELEMENTS)
+                  for name in extra_arrays if name in members}
+        if members:
+            raise _Invalid(f"unexpected arrays {sorted(members)}")
     layers = []
-    for l in range(n_layers):
-        layer = Layer(sizes[l], sizes[l + 1], bias=bool(bias[l]))
-        layer.weights = _take(contents, f"W{l}", (sizes[l], sizes[l + 1]), dtype, path)
-        if bias[l]:
-            layer.biases = _take(contents, f"b{l}", (sizes[l + 1],), dtype, path)
+    for W, b in parameters:   # made only now: a Layer draws initial weights of its size
+        layer = Layer(*W.shape, bias=b is not None)
+        layer.weights, layer.biases = W, b
         layers.append(layer)
+    names = header["activations"]
     network = Network(layers, [ACTIVATIONS[n][0] for n in names],
-                      [ACTIVATIONS[n][1] for n in names], *LOSSES[loss],
-                      reg_convention=reg_convention)
-    if kind == "Network" and contents:
-        _fail(path, f"unexpected arrays {sorted(contents)}")
-    return network, extra, contents
+                      [ACTIVATIONS[n][1] for n in names], *LOSSES[header["loss"]],
+                      reg_convention=header["reg_convention"])
+    return network, header["extra"], arrays
 
 
-def _take(contents, key, shape, dtype, path):
-    """contents[key], removed from `contents`, checked for shape, dtype and finiteness."""
-    array = contents.pop(key, None)
-    if array is None:
-        _fail(path, f"array {key} is missing")
-    if array.shape != shape or array.dtype != dtype:
-        _fail(path, f"array {key} has shape {array.shape} and dtype {array.dtype}, "
-                    f"expected {shape} and {dtype}")
-    if not np.all(np.isfinite(array)):
-        _fail(path, f"array {key} holds NaN or infinity")
-    return np.array(array)
+def _members(archive):
+    """{array name: ZipInfo} of an .npz archive, each member a distinct ``name.npy``."""
+    members = {}
+    for info in archive.infolist():
+        name = info.filename
+        if not name.endswith(".npy") or name[:-4] in members or info.is_dir():
+            raise _Invalid(f"unexpected member {name!r}")
+        members[name[:-4]] = info
+    return members
+
+
+def _read_npy(archive, info, name, dtype, shape, max_elements=None):
+    """The array of member `info`, checked before its data is read.
+
+    `dtype` and `shape` are what it must have; None for `shape` means any 1-D shape of at most
+    `max_elements` (and `dtype` None any numeric dtype).
+    """
+    if info is None:
+        raise _Invalid(f"array {name} is missing")
+    if shape is not None:
+        max_elements = math.prod(shape)
+    itemsize = 16 if dtype is None else np.dtype(dtype).itemsize   # 16: the widest number
+    if info.file_size > max_elements * itemsize + _NPY_HEADER_BYTES:
+        raise _Invalid(f"array {name} declares {info.file_size} bytes, more than its shape "
+                       "allows")
+    try:
+        with archive.open(info) as stream:
+            found_dtype, found_shape = _npy_header(stream, name)
+            if found_dtype.kind not in "biuf" or (dtype is not None and found_dtype != dtype):
+                raise _Invalid(f"array {name} has dtype {found_dtype}, expected "
+                               f"{np.dtype(dtype) if dtype is not None else 'numbers'}")
+            if (found_shape != shape if shape is not None else
+                    len(found_shape) != 1 or found_shape[0] > max_elements):
+                expected = shape if shape is not None else f"(n,) with n <= {max_elements}"
+                raise _Invalid(f"array {name} has shape {found_shape}, expected {expected}")
+            n_bytes = math.prod(found_shape) * found_dtype.itemsize
+            data = stream.read(n_bytes + 1)
+    except _Invalid:
+        raise
+    except Exception as exc:   # bad compression, CRC, truncation: the zip reader's many kinds
+        raise _Invalid(f"cannot read array {name} ({type(exc).__name__}: {exc})") from None
+    if len(data) != n_bytes:
+        raise _Invalid(f"array {name} holds {len(data)} bytes of data, expected {n_bytes}")
+    array = np.frombuffer(data, dtype=found_dtype).reshape(found_shape).copy()
+    if array.dtype.kind == "f":
+        if not all_finite(array):
+            raise _Invalid(f"array {name} holds NaN or infinity")
+        if array.size and float(np.max(np.abs(array))) > MAX_MAGNITUDE:
+            raise _Invalid(f"array {name} holds values beyond +-{MAX_MAGNITUDE:g}")
+    return array
+
+
+def _npy_header(stream, name):
+    """The (dtype, shape) of a C-ordered .npy array, read from its header in `stream`."""
+    magic = stream.read(8)
+    if len(magic) != 8 or magic[:6] != b"\x93NUMPY" or magic[6] not in (1, 2, 3):
+        raise _Invalid(f"array {name} is not .npy data")
+    length_bytes = 2 if magic[6] == 1 else 4
+    length = int.from_bytes(stream.read(length_bytes), "little")
+    if length > _NPY_HEADER_BYTES:
+        raise _Invalid(f"array {name} has a .npy header of {length} bytes")
+    text = stream.read(length)
+    try:
+        fields = ast.literal_eval(text.decode("latin1"))
+        dtype, fortran, shape = fields["descr"], fields["fortran_order"], fields["shape"]
+        if (not isinstance(dtype, str) or fortran is not False or not isinstance(shape, tuple)
+                or not all(type(n) is int and 0 <= n <= MAX_PARAMETERS for n in shape)):
+            raise TypeError("unexpected header fields")
+        return np.dtype(dtype), shape
+    except Exception as exc:   # literal_eval and np.dtype answer bad text in many ways
+        raise _Invalid(f"array {name} has a malformed .npy header ({type(exc).__name__})") \
+            from None
+
+
+def _header(raw):
+    """The JSON header, every field checked for type and range."""
+    try:
+        header = json.loads(raw.tobytes().decode("utf-8"))
+    except Exception as exc:   # bad UTF-8, bad JSON, nesting too deep for the parser
+        raise _Invalid(f"the header is not JSON ({type(exc).__name__}: {exc})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise _Invalid("the header does not say it is an mlplab model")
+    if header.get("version") != VERSION:
+        raise _Invalid(f"format version {header.get('version')!r}; this mlplab reads version "
+                       f"{VERSION}")
+    sizes, bias, names = header.get("layer_sizes"), header.get("bias"), header.get("activations")
+    if not (isinstance(sizes, list) and isinstance(bias, list) and isinstance(names, list)
+            and isinstance(header.get("loss"), str) and isinstance(header.get("extra"), dict)
+            and isinstance(header.get("dtype"), str)):
+        raise _Invalid("the header is incomplete or malformed")
+    if not (2 <= len(sizes) <= MAX_LAYERS + 1
+            and all(type(n) is int and 1 <= n <= MAX_UNITS for n in sizes)):
+        raise _Invalid(f"layer_sizes must be 2 to {MAX_LAYERS + 1} whole numbers from 1 to "
+                       f"{MAX_UNITS}")
+    if len(bias) != len(sizes) - 1 or len(names) != len(sizes) - 1 or not all(
+            type(b) is bool for b in bias):
+        raise _Invalid("layer_sizes, bias and activations do not agree")
+    n_parameters = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    if n_parameters > MAX_PARAMETERS:
+        raise _Invalid(f"layer_sizes declare {n_parameters} parameters, more than the limit of "
+                       f"{MAX_PARAMETERS}")
+    if header["dtype"] not in ("float32", "float64"):
+        raise _Invalid(f"dtype {header['dtype']!r} is not float32 or float64")
+    header.setdefault("reg_convention", "mean")   # files written before it existed
+    if header["reg_convention"] not in ("mean", "sum"):
+        raise _Invalid(f"reg_convention {header['reg_convention']!r} is not 'mean' or 'sum'")
+    unknown = [n for n in names if not isinstance(n, str) or n not in ACTIVATIONS]
+    if header["loss"] not in LOSSES:
+        unknown.append(header["loss"])
+    if unknown:
+        raise _Invalid(f"unknown function name(s) {unknown}")
+    return header

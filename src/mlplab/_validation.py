@@ -68,6 +68,13 @@ def _converted(array, name, ndim, dtype):
         return np.asarray(array, dtype=dtype)
 
 
+def non_finite_parameter_message(l, name, values):
+    """Names the first non-finite entry of layers[l].<name>, with its position."""
+    where = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+    return (f"layers[{l}].{name}[{', '.join(map(str, where))}] is {values[where]}: training "
+            "and prediction need finite weights and biases. Was it set by hand?")
+
+
 def non_finite_message(name, dtype):
     return (f"{name} contains NaN or infinity (or values too large for {dtype}); clean or "
             "impute the data first")
@@ -158,6 +165,8 @@ def check_parameters(layers):
                 raise ValueError(f"layers[{l}].{name} is {array.dtype} but the network's first "
                                  f"parameters are {dtype}; use Network.astype to give every "
                                  "layer one dtype")
+            if array is not None and not all_finite(array):
+                raise ValueError(non_finite_parameter_message(l, name, array))
         if l and W.shape[0] != layers[l - 1].weights.shape[1]:
             raise ValueError(f"layers {l - 1} and {l} do not chain: layer {l - 1} has "
                              f"{layers[l - 1].weights.shape[1]} outputs but layer {l} has "

@@ -7,9 +7,7 @@ parameter set by hand to NaN or infinity, or (when the network has derivatives o
 derivative that does not match its function.
 """
 
-import numpy as np
-
-from ._validation import all_finite, non_finite_message
+from ._validation import all_finite, non_finite_message, non_finite_parameter_message
 from .functions import ACTIVATIONS, LOSSES
 
 _OWN_DERIVATIVES = [d for _, d in (*ACTIVATIONS.values(), *LOSSES.values()) if d is not None]
@@ -33,11 +31,7 @@ def step_failure(network, X, Y, learning_rate, what):
         for name in ("weights", "biases"):
             values = getattr(layer, name)
             if values is not None and not all_finite(values):
-                where = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
-                return ValueError(
-                    f"layers[{l}].{name}[{', '.join(map(str, where))}] is {values[where]} "
-                    "before this step, so no step can be taken: training needs finite weights "
-                    "and biases. Was it set by hand?")
+                return ValueError(non_finite_parameter_message(l, name, values))
     message = (f"{what} became non-finite at this step; the weights were left unchanged. "
                f"Try a lower learning_rate (got {learning_rate!r}).")
     own = [f"d_activation_list[{l}]" for l, d_f in enumerate(network.d_activation_list)

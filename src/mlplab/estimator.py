@@ -259,6 +259,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype))
+        _check_label_types(y)
         check_classification_targets(y)
         classes = unique_labels(y)
         if len(classes) < 2:
@@ -356,6 +357,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                                  "needs at least 2 classes")
         dtype = np.dtype(self.dtype) if first_call else self.network_.dtype
         X, y = validate_data(self, X, y, dtype=dtype, reset=first_call)
+        _check_label_types(y)
         check_classification_targets(y)
         known = self.classes_ if classes is None else classes
         y_index = np.searchsorted(known, y)
@@ -459,11 +461,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
         `predict_proba` of the loaded classifier equals the saved one's bit for bit.
         """
-        network, extra, arrays = load_network(path, kind=_KIND)
+        network, extra, arrays = load_network(path, kind=_KIND, extra_arrays=("classes",))
         try:
             return _restore(cls, network, extra, arrays)
         except _Invalid as exc:
             raise ValueError(f"{path}: not a valid mlplab model file: {exc}") from None
+        except Exception as exc:   # whatever else the header's values lead the checks into
+            raise ValueError(f"{path}: not a valid mlplab model file: {type(exc).__name__}: "
+                             f"{exc}") from None
 
 
 class _Invalid(Exception):
@@ -545,9 +550,6 @@ def _restore(cls, network, extra, arrays):
 
 def _restore_classes(extra, arrays):
     in_arrays, in_header = "classes" in arrays, "classes" in extra
-    unexpected = sorted(set(arrays) - {"classes"})
-    if unexpected:
-        raise _Invalid(f"unexpected arrays {unexpected}")
     if in_arrays == in_header:
         raise _Invalid("the classes must be given once, as the array 'classes' or in the header")
     if in_arrays:
@@ -559,8 +561,9 @@ def _restore_classes(extra, arrays):
         stored = extra["classes"]
         try:
             dtype = np.dtype(stored["dtype"])
-            if dtype.kind not in "UO" or not isinstance(stored["values"], list):
-                raise TypeError(f"dtype {dtype}")
+            if (dtype.kind not in "UO" or dtype.itemsize > 4096
+                    or not isinstance(stored["values"], list) or len(stored["values"]) > 2**20):
+                raise TypeError(f"dtype {dtype} or number of classes")
             classes = np.empty(len(stored["values"]), dtype=dtype)
             classes[:] = stored["values"]
         except (KeyError, TypeError, ValueError) as exc:
@@ -569,6 +572,16 @@ def _restore_classes(extra, arrays):
             a < b for a, b in zip(classes.tolist(), classes.tolist()[1:])):
         raise _Invalid("the classes must be at least 2 distinct labels in sorted order")
     return classes
+
+
+def _check_label_types(y):
+    """Labels of one kind: scikit-learn answers a mix with "Unknown label type"."""
+    if y.dtype == object:
+        kinds = sorted({type(label).__name__ for label in y.tolist()})
+        if len({"number" if isinstance(label, (int, float, np.number)) and not
+                isinstance(label, bool) else type(label).__name__ for label in y.tolist()}) > 1:
+            raise ValueError(f"y mixes labels of different types ({', '.join(kinds)}); give "
+                             "labels of one type, e.g. all strings or all numbers")
 
 
 def _numbers(values, what):
