@@ -1,5 +1,6 @@
 """mlplab.datasets: built-in data, the course-file parser and its error messages."""
 
+import hashlib
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -99,12 +100,21 @@ def test_builtin_digits_split():
     assert X_train.min() == 0.0 and X_train.max() == 1.0
 
 
-def test_source_of_builtin_and_unknown(tmp_path):
+def test_built_in_sources_say_how_the_stand_in_is_made(tmp_path):
     for name in ("linear", "nonlinear", "digits"):
-        assert datasets.source_of(name) == "built-in"
-        assert datasets.source_of(name, tmp_path) == "built-in"  # empty folder: fall back
+        _, source = datasets.load_dataset(name)
+        assert source["built_in"].startswith("built-in stand-in: ")
+    assert "random_state=3" in datasets.load_dataset("linear", seed=3)[1]["built_in"]
     with pytest.raises(ValueError, match="'iris'"):
-        datasets.source_of("iris")
+        datasets.load_dataset("iris")
+
+
+@pytest.mark.parametrize("name", ["linear", "nonlinear", "digits"])
+def test_a_folder_without_the_files_is_an_error_not_the_built_in_data(tmp_path, name):
+    # Never a silent substitute: the message says what was looked for and what is there.
+    write(tmp_path / "notes.txt", "hello")
+    with pytest.raises(datasets.DataError, match=r"not found in .* \(?.*they hold: notes.txt"):
+        datasets.load_dataset(name, tmp_path)
 
 
 # --- course files ----------------------------------------------------------------------------
@@ -128,8 +138,11 @@ def test_dataset1_round_trip(tmp_path, subfolder, load, x_name, y_name, name):
     np.testing.assert_array_equal(X_read, X)  # %.18e round-trips float64 exactly
     np.testing.assert_array_equal(y_read, y)
     assert y_read.dtype.kind == "i"
-    assert datasets.source_of(name, tmp_path) == f"{x_path}, {y_path}"
-    assert datasets.source_of(name, str(tmp_path)) == f"{x_path}, {y_path}"
+    _, source = datasets.load_dataset(name, str(tmp_path))
+    assert [record["path"] for record in source["files"]] == [str(x_path), str(y_path)]
+    for record, path in zip(source["files"], (x_path, y_path)):
+        assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert record["bytes"] == path.stat().st_size
 
 
 def test_subfolder_wins_over_data_dir(tmp_path):
@@ -149,12 +162,36 @@ def test_first_row_kept_crlf_whitespace_and_trailing_blank_lines(tmp_path):
     assert y.tolist() == [1, 0]
 
 
-def test_nonlinear_files_do_not_affect_linear(tmp_path):
+def test_nonlinear_files_are_not_taken_for_linear_ones(tmp_path):
     write(tmp_path / "NonlinearX.csv", "1,2\n")
     write(tmp_path / "NonlinearY.csv", "1\n")
-    assert datasets.source_of("linear", tmp_path) == "built-in"
-    assert datasets.load_linear(tmp_path)[0].shape == (500, 2)
-    assert datasets.load_digits_split(tmp_path)[0].shape == (898, 64)
+    with pytest.raises(datasets.DataError, match="LinearX.csv, LinearY.csv not found"):
+        datasets.load_linear(tmp_path)
+    assert datasets.load_nonlinear(tmp_path)[0].tolist() == [[1.0, 2.0]]
+
+
+def test_a_name_that_matches_but_for_case_is_taken_and_said(tmp_path):
+    write(tmp_path / "linearx.csv", "1,2\n")
+    write(tmp_path / "dataset1" / "LINEARY.CSV", "1\n")
+    (X, y), source = datasets.load_dataset("linear", tmp_path)
+    assert X.tolist() == [[1.0, 2.0]] and y.tolist() == [1]
+    assert [record.get("for") for record in source["files"]] == ["LinearX.csv", "LinearY.csv"]
+    write(tmp_path / "LINEARX.csv", "3,4\n")   # two candidates: which was meant is unclear
+    with pytest.raises(datasets.DataError, match="LINEARX.csv, linearx.csv all match "
+                                                 "LinearX.csv but for case"):
+        datasets.load_linear(tmp_path)
+
+
+@pytest.mark.parametrize("target", ["nowhere.csv", "loop"])
+def test_a_link_that_leads_nowhere_is_named(tmp_path, target):
+    write(tmp_path / "LinearY.csv", "1\n")
+    link = tmp_path / "LinearX.csv"
+    link.symlink_to(tmp_path / target)
+    if target == "loop":
+        (tmp_path / "loop").symlink_to(link)
+    message = "which does not exist" if target != "loop" else "which cannot be followed"
+    with pytest.raises(datasets.DataError, match=f"LinearX.csv is a symbolic link to .*{message}"):
+        datasets.load_linear(tmp_path)
 
 
 @pytest.mark.parametrize("subfolder", ["dataset2", ""])
@@ -170,7 +207,9 @@ def test_digits_split_files_round_trip(tmp_path, subfolder):
     got = datasets.load_digits_split(tmp_path)
     for read, written in zip(got, (X_train, y_train, X_test, y_test)):
         np.testing.assert_array_equal(read, written)  # file data used as given, not rescaled
-    assert datasets.source_of("digits", tmp_path).count("Digit_") == 4
+    _, source = datasets.load_dataset("digits", tmp_path)
+    assert [record["path"].rsplit("/", 1)[-1] for record in source["files"]] == [
+        "Digit_X_train.csv", "Digit_y_train.csv", "Digit_X_test.csv", "Digit_y_test.csv"]
 
 
 def test_digits_unsplit_pair_splits_in_file_order(tmp_path):
@@ -294,7 +333,7 @@ def test_missing_partner_file(tmp_path, present, missing):
         "nonlinear": datasets.load_nonlinear,
         "digits": datasets.load_digits_split,
     }[name]
-    for call in (lambda: load(tmp_path), lambda: datasets.source_of(name, tmp_path)):
+    for call in (lambda: load(tmp_path), lambda: datasets.load_dataset(name, tmp_path)):
         with pytest.raises(DataError, match=missing) as info:
             call()
         assert present in str(info.value) and "\n" not in str(info.value)
@@ -330,10 +369,27 @@ def test_data_dir_that_is_a_file(tmp_path):
         datasets.load_linear(path)
 
 
-def test_unreadable_file_is_a_data_error(tmp_path):
-    (tmp_path / "LinearX.csv").mkdir()  # present, but a folder: reading it fails with OSError
+def test_a_folder_or_a_pipe_where_a_file_should_be_is_a_data_error(tmp_path):
+    import os
+    (tmp_path / "LinearX.csv").mkdir()
     write(tmp_path / "LinearY.csv", GOOD_Y)
-    with pytest.raises(DataError, match="LinearX.csv: cannot read"):
+    with pytest.raises(DataError, match="LinearX.csv: not a regular file"):
+        datasets.load_linear(tmp_path)
+    (tmp_path / "LinearX.csv").rmdir()
+    os.mkfifo(tmp_path / "LinearX.csv")   # reading it would wait for a writer forever
+    with pytest.raises(DataError, match="LinearX.csv: not a regular file"):
+        datasets.load_linear(tmp_path)
+
+
+def test_an_unreadable_file_is_a_data_error(tmp_path, monkeypatch):
+    write(tmp_path / "LinearX.csv", "1,2\n")
+    write(tmp_path / "LinearY.csv", GOOD_Y)
+
+    def refused(path, *args, **kwargs):   # as for a file without read permission
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(datasets, "open", refused, raising=False)
+    with pytest.raises(DataError, match="LinearX.csv: cannot read the file .Permission denied"):
         datasets.load_linear(tmp_path)
 
 

@@ -220,8 +220,12 @@ def garbage(size=4096):
     ({"dataset1/LinearX.csv": b"1,2\n\x00\x01,\x7f\n", "dataset1/LinearY.csv": b"0\n1\n"}, ".",
      "LinearX.csv, line 2"),
     ({"dataset2/Digit_X_train.csv": garbage(), "dataset2/Digit_y_train.csv": b"0\n1\n",
-      "dataset2/Digit_X_test.csv": b"0,1\n1,0\n", "dataset2/Digit_y_test.csv": b"0\n1\n"}, ".",
+      "dataset2/Digit_X_test.csv": b"0,1\n1,0\n", "dataset2/Digit_y_test.csv": b"0\n1\n",
+      **{f"dataset1/{name}{axis}.csv": content for name in ("Linear", "Nonlinear")
+         for axis, content in (("X", b"1,2\n3,4\n"), ("Y", b"0\n1\n"))}}, ".",
      "Digit_X_train.csv"),
+    ({"dataset2/Digit_X.csv": b"1,2\n3,4\n", "dataset2/Digit_Y.csv": b"0\n1\n"}, ".",
+     "LinearX.csv, LinearY.csv not found"),
 ])
 def test_bad_data_dir_is_one_line_on_stderr(tmp_path, files, data_dir, message):
     course = tmp_path / "course"

@@ -148,6 +148,23 @@ def run_cli(*args, cwd):
                           capture_output=True, text=True, timeout=120)
 
 
+def course_files(data_dir, given):
+    """A --data-dir holding `given` ({path: text}) and, for every dataset not given, small
+    valid files: a data folder must hold all three datasets."""
+    blob = "\n".join(f"{i % 7},{i % 5}" for i in range(12)) + "\n"
+    labels = "0\n1\n" * 6
+    digits = "\n".join(",".join(str((i + j) % 3) for j in range(4)) for i in range(6)) + "\n"
+    defaults = {"dataset1/LinearX.csv": blob, "dataset1/LinearY.csv": labels,
+                "dataset1/NonlinearX.csv": blob, "dataset1/NonlinearY.csv": labels,
+                "dataset2/Digit_X_train.csv": digits, "dataset2/Digit_y_train.csv": "0\n1\n2\n" * 2,
+                "dataset2/Digit_X_test.csv": digits, "dataset2/Digit_y_test.csv": "0\n1\n2\n" * 2}
+    given_sets = {path.split("/")[-1][:6] for path in given}   # "Linear", "Nonlin", "Digit_"
+    for path, text in {**{p: t for p, t in defaults.items()
+                          if p.split("/")[-1][:6] not in given_sets}, **given}.items():
+        (data_dir / path).parent.mkdir(parents=True, exist_ok=True)
+        (data_dir / path).write_text(text)
+
+
 @pytest.mark.parametrize("files, message", [
     ({"LinearX.csv": "1,2\n3,4\n"}, "LinearY.csv"),
     ({"LinearX.csv": "1,2\n3,4\n", "LinearY.csv": "0\n1\n0\n"}, "LinearX.csv"),
@@ -160,9 +177,7 @@ def run_cli(*args, cwd):
 ])
 def test_bad_data_dir_gives_one_line_and_writes_nothing(tmp_path, files, message):
     data_dir = tmp_path / "course"
-    (data_dir / "dataset1").mkdir(parents=True)
-    for name, text in files.items():
-        (data_dir / "dataset1" / name).write_text(text)
+    course_files(data_dir, {f"dataset1/{name}": text for name, text in files.items()})
     out = tmp_path / "out"
     result = run_cli("run", "--quick", "--data-dir", str(data_dir), "--out", str(out),
                      cwd=tmp_path)
@@ -190,7 +205,7 @@ def test_output_folder_that_is_not_ours_is_left_alone(tmp_path):
     out.mkdir()
     (out / "thesis.txt").write_text("keep me")
     result = run_cli("run", "--quick", "--out", str(out), cwd=tmp_path)
-    assert result.returncode == 1 and "not empty" in result.stderr
+    assert result.returncode == 1 and "no record of an earlier mlplab run" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["thesis.txt"]
 
 
@@ -240,11 +255,11 @@ def test_non_finite_numbers_are_written_as_null():
 
 def test_test_labels_unseen_in_training_are_a_one_line_error(tmp_path):
     data_dir = tmp_path / "course"
-    (data_dir / "dataset2").mkdir(parents=True)
     rows = "\n".join(",".join(["0.5"] * 64) for _ in range(6)) + "\n"
-    for name, text in (("Digit_X_train.csv", rows), ("Digit_y_train.csv", "0\n1\n0\n1\n0\n1\n"),
-                       ("Digit_X_test.csv", rows), ("Digit_y_test.csv", "0\n1\n2\n0\n1\n2\n")):
-        (data_dir / "dataset2" / name).write_text(text)
+    course_files(data_dir, {
+        f"dataset2/{name}": text for name, text in (
+            ("Digit_X_train.csv", rows), ("Digit_y_train.csv", "0\n1\n0\n1\n0\n1\n"),
+            ("Digit_X_test.csv", rows), ("Digit_y_test.csv", "0\n1\n2\n0\n1\n2\n"))})
     result = run_cli("run", "--quick", "--data-dir", str(data_dir), "--out",
                      str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr

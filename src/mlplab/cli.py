@@ -1,21 +1,57 @@
 """The ``mlplab`` command line (also ``python -m mlplab``).
 
 Errors a user can cause (a bad flag, a missing or malformed data file, an output folder that is
-not ours) end in one line on stderr and a non-zero exit, never a traceback.
+not ours) end in one line on stderr and a non-zero exit, never a traceback. Ctrl-C, SIGTERM and
+SIGHUP end a run the same way: one line, exit status 128 + the signal's number, nothing left
+behind (`lab.folder` says what a run may write, and when).
 """
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import pathlib
-import shutil
+import signal
 import sys
-import tempfile
 import time
 
 import numpy as np
 
-OUTPUTS = ("results.json", "report.md", "report.html", "figures")
+# The signals that end a run like Ctrl-C (SIGHUP: where the system has it).
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                      if hasattr(signal, name))
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or a termination signal; `note` says what was done when it came."""
+
+    def __init__(self, signum, note=""):
+        super().__init__(signum)
+        self.signum, self.note = signum, note
+
+
+_held = None   # while the report is being switched in: the signals that came, delivered after
+
+
+def _on_signal(signum, frame):
+    if _held is not None:
+        _held.append(signum)
+    else:
+        raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signals_held(note):
+    """Signals that come in the block are delivered when it ends, with `note`."""
+    global _held
+    _held = []
+    try:
+        yield
+    finally:
+        received, _held = _held, None
+    if received:
+        raise Interrupted(received[0], note)
 
 
 def _whole_number(low, high=None):
@@ -32,67 +68,78 @@ def _whole_number(low, high=None):
     return parse
 
 
-def _check_out_dir(out):
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out}: exists and is not a folder")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ValueError(f"--out {out}: {parent} is a file, not a folder")
-            break
-    if out.is_dir() and any(out.iterdir()) and not (out / "results.json").exists():
-        raise ValueError(f"--out {out}: folder is not empty and holds no earlier mlplab run; "
-                         "choose a new or empty folder")
+def _planned_files():
+    """The files a run writes into its folder, known before it trains."""
+    from .lab import configs, plots
+    figures = plots.figure_files([cv.name for cv in configs.Q3], [s.name for s in configs.Q4])
+    return ["results.json", "report.md", "report.html",
+            *(f"figures/{name}" for name in figures.values())]
+
+
+def _jobs(requested):
+    """--jobs, at most the CPUs this process may use (more workers only compete for them)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if cpus and requested > cpus:
+        print(f"mlplab: --jobs {requested} is more than the {cpus} CPUs here; running {cpus} "
+              "workers", file=sys.stderr)
+        return cpus
+    return requested
 
 
 def _run(args):
-    if args.jobs != 1 and args.scheduler is None:
+    jobs = _jobs(args.jobs) if args.scheduler is None else args.jobs
+    if jobs != 1 and args.scheduler is None:
         from .lab import tasks
-        tasks.start_workers(args.jobs)   # in the background, while scikit-learn loads
+        tasks.start_workers(jobs)   # in the background, while scikit-learn loads
     from . import datasets
-    from .lab import plots, report, runner
+    from .lab import folder, plots, report, runner
 
-    out = pathlib.Path(args.out)
-    _check_out_dir(out)
     data_dir = None
     if args.data_dir is not None:
         data_dir = pathlib.Path(args.data_dir)
         if not data_dir.is_dir():
-            raise ValueError(f"--data-dir {data_dir}: no such folder")
-    # Load (and so check) every data file before anything is trained or written.
-    data = runner.load_all(data_dir)
-    sources = {name: datasets.source_of(name, data_dir) for name in ("linear", "nonlinear", "digits")}
-    start = time.perf_counter()
-    run = dict(data=data, seed=args.seed, quick=args.quick, jobs=args.jobs,
-               progress=not args.no_progress, sources=sources)
-    if args.scheduler is None:
-        results = runner.run_all(**run)
-    else:
-        with _dask_client(args.scheduler):
-            results = runner.run_all(**{**run, "jobs": -1}, backend="dask")
-
-    # Write into a staging folder beside the output, then move the finished files in, so an
-    # interrupted run never leaves a half-written report.
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(prefix=".mlplab-", dir=out.parent))
+            raise ValueError(f"--data-dir {datasets.display_path(data_dir)}: no such folder")
+    out = folder.ReportFolder(args.out, _planned_files(), force=args.force)
     try:
-        (staging / "results.json").write_text(
-            json.dumps(_finite_or_null(results), indent=1, allow_nan=False), encoding="utf-8")
-        figures = plots.make_all(results, data, staging / "figures", jobs=args.jobs)
-        report.write_report(results, figures, staging, jobs=args.jobs)
-        out.mkdir(exist_ok=True)
-        for name in OUTPUTS:
-            target = out / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-            (staging / name).rename(target)
+        # Load (and so check) every data file before anything is trained or written.
+        data, sources = runner.load_all(data_dir)
+        _print_sources(sources)
+        start = time.perf_counter()
+        run = dict(data=data, seed=args.seed, quick=args.quick, jobs=jobs,
+                   progress=not args.no_progress, sources=sources)
+        if args.scheduler is None:
+            results = runner.run_all(**run)
+        else:
+            with _dask_client(args.scheduler):
+                results = runner.run_all(**{**run, "jobs": -1}, backend="dask")
+        try:
+            (out.staging / "results.json").write_text(
+                json.dumps(_finite_or_null(results), indent=1, allow_nan=False),
+                encoding="utf-8")
+            figures = plots.make_all(results, data, out.staging / "figures", jobs=jobs)
+            report.write_report(results, figures, out.staging, jobs=jobs)
+        except OSError as exc:
+            raise ValueError(f"--out {out.shown}: cannot write the report "
+                             f"({exc.strerror or exc}); nothing was written") from None
+        with _signals_held(f"the new report is complete in {out.shown}"):
+            out.switch()
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        out.discard()
     elapsed = time.perf_counter() - start
-    _print_summary(results, out, elapsed)
+    _print_summary(results, out.out, elapsed)
     return 0
+
+
+def _print_sources(sources):
+    """Which data each study uses: files with their SHA-256, or the built-in stand-in."""
+    titles = {"linear": "LinearXY", "nonlinear": "NonLinearXY", "digits": "dataset 2"}
+    for name, source in sources.items():
+        if "built_in" in source:
+            print(f"{titles[name]}: {source['built_in']}")
+            continue
+        for record in source["files"]:
+            also = f" (for {record['for']})" if "for" in record else ""
+            print(f"{titles[name]}: {record['path']}{also}, sha256 {record['sha256']}")
 
 
 def _finite_or_null(value):
@@ -130,8 +177,9 @@ def _print_summary(results, out, elapsed):
         values = ", ".join(str(v) for v in sweep["values"])
         print(f"{sweep['config']['title']} ({sweep['config']['param']} = {values}):")
         print("  " + report.score_lists(sweep).replace("\n", "\n  "))
-    print(f"report: {out / 'report.md'} and {out / 'report.html'}; numbers: "
-          f"{out / 'results.json'} ({elapsed:.1f} s)")
+    from .datasets import display_path
+    print(f"report: {display_path(out / 'report.md')} and {display_path(out / 'report.html')}; "
+          f"numbers: {display_path(out / 'results.json')} ({elapsed:.1f} s)")
 
 
 def _q1(args):
@@ -182,8 +230,12 @@ def build_parser():
         description="Run every experiment of the assignment and write OUT/report.md, "
                     "OUT/report.html (self-contained), OUT/results.json and OUT/figures/.")
     run.add_argument("--out", default="mlplab-report", metavar="DIR",
-                     help="output folder (default: mlplab-report); an earlier run's files in "
-                          "it are replaced")
+                     help="output folder (default: mlplab-report). Only files an earlier run "
+                          "wrote there, unchanged since, are replaced; any other file is left "
+                          "alone, and a folder holding files in the way is refused")
+    run.add_argument("--force", action="store_true",
+                     help="write into --out even if files are in the way: they are moved "
+                          "aside into a subfolder mlplab-set-aside-..., never deleted")
     run.add_argument("--data-dir", metavar="DIR",
                      help="load the course's own CSV files from DIR (dataset1/LinearX.csv, ..., "
                           "dataset2/Digit_X_train.csv, ...; or directly in DIR) instead of the "
@@ -214,14 +266,28 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = {}
+    try:
+        for signum in _STOP_SIGNALS:
+            previous[signum] = signal.signal(signum, _on_signal)
+    except ValueError:   # not the main thread: signals cannot be handled here
+        pass
     try:
         return args.handler(args)
     except (ValueError, OSError) as exc:
         print(f"mlplab: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("mlplab: interrupted", file=sys.stderr)
-        return 130
+    except MemoryError:
+        print("mlplab: error: out of memory; nothing was written", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        note = getattr(exc, "note", "") or "nothing was written"
+        print(f"mlplab: interrupted ({signal.Signals(signum).name}); {note}", file=sys.stderr)
+        return 128 + signum
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

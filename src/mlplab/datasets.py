@@ -1,20 +1,29 @@
 """The assignment's datasets, loadable offline: Q2.5's iris subset, dataset1 and dataset2.
 
-Given ``data_dir``, each loader reads the course's CSV files from it (first from the dataset's
-subfolder, ``dataset1/`` or ``dataset2/``, then from ``data_dir`` itself). When ``data_dir`` is
-None, or holds none of a dataset's files, the loader builds a built-in stand-in instead, so
-every experiment runs without the course files; `source_of` says which was used, for the report.
+Given ``data_dir``, each loader reads the course's CSV files from it (from the dataset's
+subfolder, ``dataset1/`` or ``dataset2/``, or else from ``data_dir`` itself; a name that matches
+but for case is accepted, and `load_dataset` says so). Every file of a dataset must be there:
+a folder that lacks them is an error naming what was looked for and what is there, never a
+silent switch to other data. Without ``data_dir`` the loader builds a built-in stand-in, so
+every experiment runs without the course files. `load_dataset` returns, with the data, where it
+came from: each file's path and SHA-256, or the stand-in's recipe.
 
 The CSV files are headerless, comma-separated numbers, one sample per line. The parser here is
 deliberately small and strict: any malformed input raises `DataError` with a one-line message
-naming the file and, where it helps, the line, never a traceback from deep inside NumPy.
+naming the file and, where it helps, the line and column, never a traceback from deep inside
+NumPy. It reads only regular files of at most `MAX_FILE_BYTES`, in memory proportional to the
+file (a few times its size), and refuses values beyond +-`MAX_VALUE`.
 
 Not imported by ``mlplab/__init__.py`` (it pulls in scikit-learn's dataset loaders); use
 ``from mlplab import datasets``.
 """
 
+import array
+import hashlib
 import numbers
+import os
 import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +32,15 @@ from sklearn.preprocessing import OneHotEncoder
 
 __all__ = [
     "DataError",
+    "MAX_FILE_BYTES",
+    "MAX_VALUE",
+    "display_path",
+    "load_dataset",
     "load_digits_split",
     "load_linear",
     "load_nonlinear",
     "load_q25",
     "one_hot_encode",
-    "source_of",
 ]
 
 
@@ -60,6 +72,22 @@ _DIGITS_WHOLE_FILES = ("Digit_X.csv", "Digit_Y.csv")
 # Labels are stored as floats; beyond this they are surely not class indices (and int64 casts
 # of huge floats are undefined).
 _MAX_LABEL = 2**31
+
+# The largest data file read: the course's files are a few megabytes.
+MAX_FILE_BYTES = 256 * 2**20
+# The largest magnitude of a value: its square (in a variance, an L2 loss) must stay finite.
+MAX_VALUE = 1e150
+
+# How each built-in stand-in is made, for the record of where data came from.
+_STAND_INS = {
+    "linear": "built-in stand-in: make_classification(n_samples=500, n_features=2, "
+              "n_informative=2, n_redundant=0, n_clusters_per_class=1, flip_y=0, "
+              f"class_sep={_LINEAR_CLASS_SEP}, random_state={{seed}})",
+    "nonlinear": "built-in stand-in: make_moons(n_samples=1000, noise=0.2, "
+                 "random_state={seed})",
+    "digits": "built-in stand-in: scikit-learn's load_digits() / 16, the first 898 rows for "
+              "training and the last 899 for testing",
+}
 
 
 # --- Q2.5 ------------------------------------------------------------------------------------
@@ -122,22 +150,7 @@ def load_linear(data_dir=None, seed=0):
     calibrated: make_classification also draws each class's spread and orientation, so other
     seeds are easier (0.92 to 1.00 over seeds 0-9, most of them above 0.98).
     """
-    _check_seed(seed)
-    paths = _resolve(data_dir, "dataset1", _LINEAR_FILES)
-    if paths is not None:
-        return _load_xy(*paths)
-    X, y = make_classification(
-        n_samples=500,
-        n_features=2,
-        n_informative=2,
-        n_redundant=0,
-        n_repeated=0,
-        n_clusters_per_class=1,
-        flip_y=0,  # no label noise: the overlap comes from class_sep alone, and 250/250 holds
-        class_sep=_LINEAR_CLASS_SEP,
-        random_state=seed,
-    )
-    return X.astype(np.float64), y.astype(np.int64)
+    return load_dataset("linear", data_dir, seed)[0]
 
 
 def load_nonlinear(data_dir=None, seed=0):
@@ -169,12 +182,7 @@ def load_nonlinear(data_dir=None, seed=0):
     interleaved half-circles. A linear model tops out near 0.87 accuracy on it (0.863 for
     seed=0, LogisticRegression, 5-fold stratified CV), a small MLP does much better.
     """
-    _check_seed(seed)
-    paths = _resolve(data_dir, "dataset1", _NONLINEAR_FILES)
-    if paths is not None:
-        return _load_xy(*paths)
-    X, y = make_moons(n_samples=1000, noise=0.2, random_state=seed)
-    return X.astype(np.float64), y.astype(np.int64)
+    return load_dataset("nonlinear", data_dir, seed)[0]
 
 
 # --- dataset2 --------------------------------------------------------------------------------
@@ -216,29 +224,90 @@ def load_digits_split(data_dir=None):
     sample (the image border), so any per-feature standardisation must guard against a
     zero standard deviation.
     """
-    paths = _resolve_digits(data_dir)
-    if paths is None:
-        digits = load_digits()
-        X = digits.data.astype(np.float64) / 16.0  # pixels are counts 0..16
-        y = digits.target.astype(np.int64)
-        n = _DIGITS_N_TRAIN
-        return X[:n], y[:n], X[n:], y[n:]
+    return load_dataset("digits", data_dir)[0]
 
-    if len(paths) == 4:
-        X_train, y_train = _load_xy(paths[0], paths[1])
-        X_test, y_test = _load_xy(paths[2], paths[3])
+
+def load_dataset(name, data_dir=None, seed=0):
+    """A dataset of the lab, and where it came from.
+
+    Parameters
+    ----------
+    name : {"linear", "nonlinear", "digits"}
+    data_dir, seed
+        As for `load_linear`, `load_nonlinear` and `load_digits_split` (the digits ignore
+        `seed`).
+
+    Returns
+    -------
+    data : tuple
+        What the loader of that name returns.
+    source : dict, ready for JSON
+        ``{"files": [{"path": ..., "sha256": ..., "bytes": ...}, ...]}`` for the files read
+        (with ``"for": name`` where a file was matched ignoring case), in the order X, y (train,
+        then test, for split digits files); or ``{"built_in": "<how the stand-in is made>"}``.
+    """
+    if name not in _STAND_INS:
+        raise ValueError(f"unknown dataset {name!r}; expected one of "
+                         f"{', '.join(map(repr, _STAND_INS))}")
+    _check_seed(seed)
+    if data_dir is None:
+        return _built_in(name, seed), {"built_in": _STAND_INS[name].format(seed=seed)}
+    if name == "digits":
+        paths, expected = _resolve_digits(data_dir)
+    else:
+        expected = _LINEAR_FILES if name == "linear" else _NONLINEAR_FILES
+        paths = _resolve(data_dir, "dataset1", expected)
+    tables, files = [], []
+    for path, wanted in zip(paths, expected):
+        table, record = _read_table(path)
+        if path.name != wanted:
+            record["for"] = wanted
+        tables.append(table)
+        files.append(record)
+    pairs = [_xy(tables[i], tables[i + 1], paths[i], paths[i + 1])
+             for i in range(0, len(tables), 2)]
+    if len(pairs) == 2:   # split digits files
+        (X_train, y_train), (X_test, y_test) = pairs
         if X_train.shape[1] != X_test.shape[1]:
             raise DataError(
-                f"{paths[0]} has {X_train.shape[1]} columns but {paths[2]} has "
-                f"{X_test.shape[1]}; training and test data must have the same features"
-            )
-        return X_train, y_train, X_test, y_test
+                f"{display_path(paths[0])} has {X_train.shape[1]} columns but "
+                f"{display_path(paths[2])} has {X_test.shape[1]}; training and test data must "
+                "have the same features")
+        data = (X_train, y_train, X_test, y_test)
+    elif name == "digits":   # an unsplit pair: the first n // 2 rows train, as the built-in
+        X, y = pairs[0]
+        if len(X) < 2:
+            raise DataError(f"{display_path(paths[0])} has {len(X)} row; at least 2 are needed "
+                            "to split it")
+        n_train = len(X) // 2
+        data = (X[:n_train], y[:n_train], X[n_train:], y[n_train:])
+    else:
+        data = pairs[0]
+    return data, {"files": files}
 
-    X, y = _load_xy(*paths)
-    if len(X) < 2:
-        raise DataError(f"{paths[0]} has {len(X)} row; at least 2 are needed to split it")
-    n_train = len(X) // 2  # as the built-in split: 1797 // 2 = 898
-    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+
+def _built_in(name, seed):
+    if name == "linear":
+        X, y = make_classification(
+            n_samples=500, n_features=2, n_informative=2, n_redundant=0, n_repeated=0,
+            n_clusters_per_class=1,
+            flip_y=0,  # no label noise: the overlap comes from class_sep alone, and 250/250 holds
+            class_sep=_LINEAR_CLASS_SEP, random_state=seed)
+        return X.astype(np.float64), y.astype(np.int64)
+    if name == "nonlinear":
+        X, y = make_moons(n_samples=1000, noise=0.2, random_state=seed)
+        return X.astype(np.float64), y.astype(np.int64)
+    digits = load_digits()
+    X = digits.data.astype(np.float64) / 16.0  # pixels are counts 0..16
+    y = digits.target.astype(np.int64)
+    n = _DIGITS_N_TRAIN
+    return X[:n], y[:n], X[n:], y[n:]
+
+
+def display_path(path):
+    """`path` as text that can be printed and written as UTF-8 whatever its bytes: a name that
+    is not valid UTF-8 shows its odd bytes as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def one_hot_encode(YTrain, YTest):
@@ -265,41 +334,6 @@ def one_hot_encode(YTrain, YTest):
     )
 
 
-def source_of(name, data_dir=None):
-    """Say where a loader would take its data from, for the report.
-
-    Parameters
-    ----------
-    name : {"linear", "nonlinear", "digits"}
-    data_dir : str or path-like or None
-        As passed to the loader.
-
-    Returns
-    -------
-    str
-        ``"built-in"``, or the file paths that would be read, comma-separated, in the order
-        X, y (train, then test, for split digits files). Paths are built from ``data_dir`` as
-        given, so a relative ``data_dir`` gives relative paths.
-
-    Raises
-    ------
-    ValueError
-        If `name` is unknown.
-    DataError
-        If only some of the dataset's files are present (as the loader would).
-    """
-    resolvers = {
-        "linear": lambda: _resolve(data_dir, "dataset1", _LINEAR_FILES),
-        "nonlinear": lambda: _resolve(data_dir, "dataset1", _NONLINEAR_FILES),
-        "digits": lambda: _resolve_digits(data_dir),
-    }
-    if name not in resolvers:
-        expected = ", ".join(map(repr, resolvers))
-        raise ValueError(f"unknown dataset {name!r}; expected one of {expected}")
-    paths = resolvers[name]()
-    return "built-in" if paths is None else ", ".join(str(path) for path in paths)
-
-
 # --- finding files ---------------------------------------------------------------------------
 
 
@@ -311,36 +345,87 @@ def _check_seed(seed):
 
 
 def _resolve(data_dir, subfolder, names):
-    """Return the paths of all `names` in `data_dir`, or None if none of them is there.
+    """The paths of all `names`, each looked for in ``data_dir/subfolder``, then in `data_dir`.
 
-    Each file is looked for in ``data_dir/subfolder`` first, then in ``data_dir``. Raises
-    DataError if some but not all are present: falling back to built-in data then would
-    silently replace the user's data.
+    A name that matches but for case is taken (and reported by `load_dataset`). Every file must
+    be found: none of them, or only some, is a DataError naming what is missing and what the
+    folders hold, so that the user's data is never silently replaced by other data.
     """
-    if data_dir is None:
-        return None
-    data_dir = Path(data_dir)
-    if data_dir.exists() and not data_dir.is_dir():
-        raise DataError(f"{data_dir}: data_dir must be a folder, but it is a file")
-    found = {}
-    for name in names:
-        candidates = [data_dir / subfolder / name, data_dir / name]
-        found[name] = next((path for path in candidates if path.exists()), None)
-    present = [path for path in found.values() if path is not None]
-    if not present:
-        return None
+    data_dir = _data_folder(data_dir)
+    found = {name: _find(data_dir, subfolder, name) for name in names}
     missing = [name for name, path in found.items() if path is None]
     if missing:
+        present = [display_path(path) for path in found.values() if path is not None]
         raise DataError(
-            f"{missing[0]} not found in {data_dir / subfolder} or {data_dir}, but {present[0]} "
-            f"is there; provide all of {', '.join(names)} or none"
-        )
+            f"{display_path(data_dir)}: {', '.join(missing)} not found in "
+            f"{display_path(data_dir / subfolder)} or {display_path(data_dir)}"
+            + (f" (but {', '.join(present)} is there)" if present else "")
+            + f"; they hold: {_listing(data_dir, subfolder)}")
     return [found[name] for name in names]
 
 
 def _resolve_digits(data_dir):
-    split = _resolve(data_dir, "dataset2", _DIGITS_SPLIT_FILES)
-    return split if split is not None else _resolve(data_dir, "dataset2", _DIGITS_WHOLE_FILES)
+    """The split digits files, or else the unsplit pair: (paths, expected names)."""
+    data_dir = _data_folder(data_dir)
+    split = {name: _find(data_dir, "dataset2", name) for name in _DIGITS_SPLIT_FILES}
+    whole = {name: _find(data_dir, "dataset2", name) for name in _DIGITS_WHOLE_FILES}
+    if any(split.values()) or not any(whole.values()):
+        return _resolve(data_dir, "dataset2", _DIGITS_SPLIT_FILES), _DIGITS_SPLIT_FILES
+    return _resolve(data_dir, "dataset2", _DIGITS_WHOLE_FILES), _DIGITS_WHOLE_FILES
+
+
+def _data_folder(data_dir):
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        what = "a file" if data_dir.exists() else "not there"
+        raise DataError(f"{display_path(data_dir)}: data_dir must be a folder, but it is {what}")
+    return data_dir
+
+
+def _find(data_dir, subfolder, name):
+    """The file `name` in ``data_dir/subfolder`` or `data_dir` (its exact name first, else the
+    one name that matches it ignoring case), or None. A symbolic link that leads nowhere is a
+    DataError naming it."""
+    for folder in (data_dir / subfolder, data_dir):
+        if not folder.is_dir():
+            continue
+        if os.path.lexists(folder / name):
+            return _followed(folder / name)
+        matches = sorted(entry.name for entry in os.scandir(folder)
+                         if entry.name.lower() == name.lower())
+        if len(matches) > 1:
+            raise DataError(f"{display_path(folder)}: {', '.join(matches)} all match {name} "
+                            "but for case; keep one")
+        if matches:
+            return _followed(folder / matches[0])
+    return None
+
+
+def _followed(path):
+    """`path`, checked that it leads to something if it is a symbolic link."""
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:   # a dangling link, or a loop of links
+            target = display_path(os.readlink(path))
+            reason = "which does not exist" if isinstance(exc, FileNotFoundError) else \
+                f"which cannot be followed ({getattr(exc, 'strerror', None) or exc})"
+            raise DataError(f"{display_path(path)} is a symbolic link to {target}, {reason}") \
+                from None
+    return path
+
+
+def _listing(data_dir, subfolder, most=8):
+    """What the two folders hold, for a message: a few names, sorted."""
+    names = []
+    for folder in (data_dir / subfolder, data_dir):
+        if folder.is_dir():
+            prefix = f"{subfolder}/" if folder != data_dir else ""
+            names += sorted(prefix + display_path(entry.name) for entry in os.scandir(folder))
+    if not names:
+        return "nothing"
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most
+                                      else "")
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -348,108 +433,135 @@ def _resolve_digits(data_dir):
 # A plain decimal number as np.savetxt writes it ("1.000000000000000000e+00"). Stricter than
 # float(), which also takes "1_000", "nan", "inf" and non-ASCII digits.
 _NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_NUMBER_RE = re.compile(_NUMBER)
-_ROW_RE = re.compile(rf"[ \t]*{_NUMBER}[ \t]*(?:,[ \t]*{_NUMBER}[ \t]*)*")
 
 
-def _load_xy(x_path, y_path):
-    """Read a feature file and its label file and check they match row for row."""
-    X = _read_table(x_path)
-    y = _read_labels(y_path)
+def _xy(X, labels, x_path, y_path):
+    """A feature table and its label table, checked to match row for row."""
+    y = _labels(labels, y_path)
     if len(X) != len(y):
-        raise DataError(
-            f"{x_path} has {len(X)} rows but {y_path} has {len(y)}; they must match row for row"
-        )
+        raise DataError(f"{display_path(x_path)} has {len(X)} rows but {display_path(y_path)} "
+                        f"has {len(y)}; they must match row for row")
     return X, y
 
 
-def _read_labels(path):
-    """Read a one-column file of integer labels (possibly written as floats) as int64."""
-    table = _read_table(path)
+def _labels(table, path):
+    """A one-column table of integer labels (possibly written as floats) as int64."""
     if table.shape[1] != 1:
-        raise DataError(
-            f"{path}: a label file must have one column (one label per line), "
-            f"but line 1 has {table.shape[1]}"
-        )
+        raise DataError(f"{display_path(path)}: a label file must have one column (one label "
+                        f"per line), but line 1 has {table.shape[1]}")
     labels = table[:, 0]
     bad = (labels != np.round(labels)) | (np.abs(labels) > _MAX_LABEL)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{path}, line {row + 1}: label {float(labels[row])!r} is not an integer class label"
-        )
+        raise DataError(f"{display_path(path)}, line {row + 1}: label {float(labels[row])!r} "
+                        "is not an integer class label")
     return labels.astype(np.int64)
+
+
+# One field: a number, white space around it, then a comma or the end of the line.
+_FIELD_RE = re.compile(rf"\s*({_NUMBER})\s*(,|\Z)")
+# One line and its ending (\r\n, \r or \n), as an editor numbers lines.
+_LINE_RE = re.compile(r"([^\r\n]*)(\r\n|\r|\n|\Z)")
 
 
 def _read_table(path):
     """Parse a headerless comma-separated file of numbers into a 2-D float64 array.
 
     Tolerates CRLF or CR line endings, a UTF-8 byte-order mark, spaces around fields and
-    trailing blank lines. Everything else that is not a rectangular table of finite
-    numbers raises DataError. Row i of the result is line i + 1 of the file.
+    trailing blank lines. Everything else that is not a rectangular table of finite numbers
+    within +-MAX_VALUE raises DataError. Row i of the result is line i + 1 of the file. Returns
+    (table, record), the record being the file's path, SHA-256 and size.
     """
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    raw = _read_bytes(path)
+    record = {"path": display_path(path), "sha256": hashlib.sha256(raw).hexdigest(),
+              "bytes": len(raw)}
     try:
         text = raw.decode("utf-8-sig", errors="strict")  # -sig drops a BOM some editors add
     except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path}: not a UTF-8 text file (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
-        ) from None
-
-    # Split on line endings only: str.splitlines would also split on form feeds and the like,
-    # and the line numbers in messages would no longer match an editor's.
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    while lines and not lines[-1].strip():
-        lines.pop()  # np.savetxt ends with a newline; editors often add another
-    if not lines:
-        raise DataError(f"{path}: the file is empty")
-
-    rows = []
-    for number, line in enumerate(lines, start=1):
+        raise DataError(f"{display_path(path)}: not a UTF-8 text file (byte "
+                        f"0x{raw[exc.start]:02x} at offset {exc.start})") from None
+    del raw
+    values = array.array("d")   # 8 bytes a value, however long the lines
+    n_columns, n_rows, blank_since = None, 0, None
+    for number, match in enumerate(_LINE_RE.finditer(text), start=1):
+        if match.start() == len(text) and number > 1:
+            break   # the empty match after the last line ending
+        line = match.group(1)
         if not line.strip():
-            raise DataError(
-                f"{path}, line {number}: blank line; only trailing blank lines are allowed"
-            )
-        if not _ROW_RE.fullmatch(line):
-            _check_fields(path, number, line)  # raises, naming the bad field, if there is one
-        values = [float(field.strip()) for field in line.split(",")]
-        if rows and len(values) != len(rows[0]):
-            raise DataError(
-                f"{path}, line {number}: {len(values)} columns, but line 1 has {len(rows[0])}"
-            )
-        rows.append(values)
-
-    table = np.array(rows, dtype=np.float64)
-    # Numbers such as 1e999 pass the pattern but overflow to inf.
-    non_finite = ~np.isfinite(table)
-    if non_finite.any():
-        row, column = (int(i) for i in np.argwhere(non_finite)[0])
-        raise DataError(
-            f"{path}, line {row + 1}, column {column + 1}: {float(table[row, column])} "
-            f"(NaN and infinity are not allowed)"
-        )
-    return table
+            blank_since = blank_since or number
+            continue
+        if blank_since is not None:
+            raise DataError(f"{display_path(path)}, line {blank_since}: blank line; only "
+                            "trailing blank lines are allowed")
+        count = _parse_line(line, values, path, number)
+        if n_columns is None:
+            n_columns = count
+        elif count != n_columns:
+            raise DataError(f"{display_path(path)}, line {number}: {count} columns, but line 1 "
+                            f"has {n_columns}")
+        n_rows += 1
+    if n_rows == 0:
+        raise DataError(f"{display_path(path)}: the file is empty")
+    return np.frombuffer(values, dtype=np.float64).reshape(n_rows, n_columns), record
 
 
-def _check_fields(path, number, line):
-    """Raise DataError for the first field of `line` that is not a plain number."""
-    for column, field in enumerate(line.split(","), start=1):
-        text = field.strip()
-        if _NUMBER_RE.fullmatch(text):
-            continue  # the row pattern failed only on unusual whitespace around this field
-        where = f"{path}, line {number}, column {column}"
-        if not text:
-            raise DataError(f"{where}: empty field")
-        if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
-            raise DataError(f"{where}: {text} (NaN and infinity are not allowed)")
-        shown = text if len(text) <= 20 else text[:20] + "..."
-        hint = ""
-        if any(separator in text for separator in " \t;"):
-            hint = "; fields must be separated by commas"
-        elif number == 1:
-            hint = "; the file must have no header line"
-        # repr() keeps control characters from breaking the message onto several lines.
-        raise DataError(f"{where}: not a number: {shown!r}{hint}")
+def _read_bytes(path):
+    """The bytes of a regular file of at most MAX_FILE_BYTES, or a DataError saying why not."""
+    try:
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode):
+            raise DataError(f"{display_path(path)}: not a regular file (a folder, a device or "
+                            "a pipe cannot be read as data)")
+        if status.st_size > MAX_FILE_BYTES:
+            raise DataError(f"{display_path(path)}: {status.st_size} bytes, more than the "
+                            f"limit of {MAX_FILE_BYTES} for a data file")
+        with open(path, "rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)   # the file may have grown since
+    except OSError as exc:
+        raise DataError(f"{display_path(path)}: cannot read the file "
+                        f"({exc.strerror or exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise DataError(f"{display_path(path)}: more than the limit of {MAX_FILE_BYTES} bytes "
+                        "for a data file")
+    return raw
+
+
+def _parse_line(line, values, path, number):
+    """Append the numbers of `line` to `values`; returns how many. Field by field, so that
+    neither a long line nor a malformed one costs more than the line itself."""
+    position, count = 0, 0
+    while True:
+        match = _FIELD_RE.match(line, position)
+        if match is None:
+            raise _field_error(path, number, line, position)
+        value = float(match.group(1))
+        if not abs(value) <= MAX_VALUE:
+            column = line.count(",", 0, position) + 1
+            what = ("NaN and infinity are not allowed" if not np.isfinite(value) else
+                    f"beyond +-{MAX_VALUE:g}, where squares overflow")
+            raise DataError(f"{display_path(path)}, line {number}, column {column}: "
+                            f"{match.group(1)} ({what})")
+        values.append(value)
+        count += 1
+        if not match.group(2):
+            return count
+        position = match.end()
+
+
+def _field_error(path, number, line, position):
+    """The DataError for the field of `line` that starts at `position`: not a plain number."""
+    end = line.find(",", position)
+    text = line[position:len(line) if end < 0 else end].strip()
+    where = f"{display_path(path)}, line {number}, column {line.count(',', 0, position) + 1}"
+    if not text:
+        return DataError(f"{where}: empty field")
+    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        return DataError(f"{where}: {text} (NaN and infinity are not allowed)")
+    shown = text if len(text) <= 20 else text[:20] + "..."
+    hint = ""
+    if any(separator in text for separator in " \t;"):
+        hint = "; fields must be separated by commas"
+    elif number == 1:
+        hint = "; the file must have no header line"
+    # repr() keeps control characters from breaking the message onto several lines.
+    return DataError(f"{where}: not a number: {shown!r}{hint}")

@@ -148,31 +148,45 @@ def sweep_losses(sweep, title, path):
     return _save(fig, path)
 
 
+def figure_files(cv_names, sweep_names):
+    """{figure key: file name} of the figures a run of these studies draws (Q3's
+    cross-validations, Q4's sweeps, by name): what `make_all` writes, known before the run."""
+    files = {"q2_5_loss": "q2_5_loss.png"}
+    for name in cv_names:
+        files.update({f"q3_{name}_{kind}": f"q3_{name}_{kind}.png"
+                      for kind in ("losses", "boundary", "confusion")})
+    for name in sweep_names:
+        files.update({f"q4_{name}_{kind}": f"q4_{name}_{kind}.png" for kind in ("metrics", "losses")})
+    return files
+
+
 def make_all(results, data, figures_dir, jobs=1):
-    """Draw every figure of a run into `figures_dir`; returns {figure key: file name}.
+    """Draw every figure of a run into `figures_dir`; returns {figure key: file name}, as
+    `figure_files` says.
 
     The figures are independent, so with ``jobs > 1`` they are drawn in parallel.
     """
     figures_dir = pathlib.Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
+    path = {key: figures_dir / name
+            for key, name in figure_files(results["q3"], results["q4"]).items()}
     tasks = {"q2_5_loss": (loss_curve, (results["q2_5"]["loss"], "Q2.5 training loss",
-                                        figures_dir / "q2_5_loss.png"))}
+                                        path["q2_5_loss"]))}
     for name, result in results["q3"].items():
         title = result["config"]["title"]
         X, y = data[name]
         tasks[f"q3_{name}_losses"] = (fold_losses, (result, f"{title}: training loss per fold",
-                                                    figures_dir / f"q3_{name}_losses.png"))
+                                                    path[f"q3_{name}_losses"]))
         tasks[f"q3_{name}_boundary"] = (decision_boundary, (
             result, X, y, f"{title}: decision boundary (fold 1 model)",
-            figures_dir / f"q3_{name}_boundary.png"))
+            path[f"q3_{name}_boundary"]))
         tasks[f"q3_{name}_confusion"] = (confusion_heatmap, (
             result["confusion_matrix"], f"{title}\nconfusion matrix (all folds)",
-            figures_dir / f"q3_{name}_confusion.png"))
+            path[f"q3_{name}_confusion"]))
     for name, sweep in results["q4"].items():
         title = sweep["config"]["title"]
         tasks[f"q4_{name}_metrics"] = (sweep_metrics, (sweep, f"{title}: test scores",
-                                                       figures_dir / f"q4_{name}_metrics.png"))
-        tasks[f"q4_{name}_losses"] = (sweep_losses, (sweep, title,
-                                                     figures_dir / f"q4_{name}_losses.png"))
+                                                       path[f"q4_{name}_metrics"]))
+        tasks[f"q4_{name}_losses"] = (sweep_losses, (sweep, title, path[f"q4_{name}_losses"]))
     [names] = run_task_groups([("figures", list(tasks.values()))], jobs=jobs)
     return dict(zip(tasks, names))

@@ -269,15 +269,16 @@ class SweepStudy:
 def load_all(data_dir=None):
     """Every data set of the lab, loaded (and so checked) before any training or writing.
 
-    Returns {"linear": (X, y), "nonlinear": (X, y), "digits": (X_train, y_train, X_test,
-    y_test)}; a bad course file raises datasets.DataError.
+    Returns (data, sources): data is {"linear": (X, y), "nonlinear": (X, y), "digits":
+    (X_train, y_train, X_test, y_test)}, sources says where each came from
+    (`datasets.load_dataset`). A missing or bad course file raises datasets.DataError.
     """
-    data = {"linear": datasets.load_linear(data_dir),
-            "nonlinear": datasets.load_nonlinear(data_dir),
-            "digits": datasets.load_digits_split(data_dir)}
+    data, sources = {}, {}
+    for name in ("linear", "nonlinear", "digits"):
+        data[name], sources[name] = datasets.load_dataset(name, data_dir)
     for cv in configs.Q3:
         X, y = data[cv.dataset]
-        where = f"{cv.title} ({datasets.source_of(cv.dataset, data_dir)})"
+        where = f"{cv.title} ({_describe_source(sources[cv.dataset])})"
         labels, counts = np.unique(y, return_counts=True)
         if len(labels) != 2:
             raise datasets.DataError(f"{where}: needs exactly 2 classes, found {len(labels)}")
@@ -289,14 +290,21 @@ def load_all(data_dir=None):
             raise datasets.DataError(f"{where}: needs 2 features (the decision boundary is "
                                      f"drawn in the plane), found {X.shape[1]}")
     _, y_train, _, y_test = data["digits"]
-    where = f"dataset 2 ({datasets.source_of('digits', data_dir)})"
+    where = f"dataset 2 ({_describe_source(sources['digits'])})"
     if len(np.unique(y_train)) < 2:
         raise datasets.DataError(f"{where}: the training labels hold fewer than 2 classes")
     unseen = np.setdiff1d(y_test, y_train)
     if len(unseen):
         raise datasets.DataError(f"{where}: test labels {unseen.tolist()} never occur in the "
                                  "training labels")
-    return data
+    return data, sources
+
+
+def _describe_source(source):
+    """A source of `datasets.load_dataset` in a few words: its files, or "built-in"."""
+    if "built_in" in source:
+        return "built-in"
+    return ", ".join(record["path"] for record in source["files"])
 
 
 def run_all(data, seed=0, quick=False, jobs=1, progress=False, sources=None, backend=None):
@@ -311,7 +319,7 @@ def run_all(data, seed=0, quick=False, jobs=1, progress=False, sources=None, bac
         "mlplab_version": __version__,
         "seed": seed,
         "quick": quick,
-        "data": sources or {name: "built-in" for name in data},
+        "data": sources,
         "zero_division": ZERO_DIVISION,
         "q1": run_q1(),
         "q2_5": {**run_q2_5(q2_5), "config": configs.to_dict(q2_5)},
