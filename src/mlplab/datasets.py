@@ -515,14 +515,18 @@ def _read_bytes(path):
         if status.st_size > MAX_FILE_BYTES:
             raise DataError(f"{display_path(path)}: {status.st_size} bytes, more than the "
                             f"limit of {MAX_FILE_BYTES} for a data file")
+        raw = bytearray()
         with open(path, "rb") as file:
-            raw = file.read(MAX_FILE_BYTES + 1)   # the file may have grown since
+            # In blocks, not read(limit): that would reserve the whole limit at once. The
+            # limit is checked again as it is read, since the file may grow.
+            while block := file.read(1 << 20):
+                raw += block
+                if len(raw) > MAX_FILE_BYTES:
+                    raise DataError(f"{display_path(path)}: more than the limit of "
+                                    f"{MAX_FILE_BYTES} bytes for a data file")
     except OSError as exc:
         raise DataError(f"{display_path(path)}: cannot read the file "
                         f"({exc.strerror or exc})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise DataError(f"{display_path(path)}: more than the limit of {MAX_FILE_BYTES} bytes "
-                        "for a data file")
     return raw
 
 
