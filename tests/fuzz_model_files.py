@@ -135,7 +135,8 @@ def member_mutation(data, rng):
     else:
         members[name] = npy_mutation(members[name], rng)
     buffer = io.BytesIO()
-    method = rng.choice([zipfile.ZIP_STORED, zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+    method = rng.choice([zipfile.ZIP_STORED] * 4 + [zipfile.ZIP_DEFLATED] * 4
+                        + [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
     with zipfile.ZipFile(buffer, "w", compression=method) as archive:
         for member, content in members.items():
             archive.writestr(member, content)

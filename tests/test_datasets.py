@@ -182,6 +182,13 @@ def test_a_name_that_matches_but_for_case_is_taken_and_said(tmp_path):
         datasets.load_linear(tmp_path)
 
 
+def test_a_dataset_folder_link_that_leads_nowhere_is_named(tmp_path):
+    (tmp_path / "dataset1").symlink_to(tmp_path / "moved-away")
+    with pytest.raises(datasets.DataError, match="dataset1 is a symbolic link to .*moved-away, "
+                                                 "which does not exist"):
+        datasets.load_linear(tmp_path)
+
+
 @pytest.mark.parametrize("target", ["nowhere.csv", "loop"])
 def test_a_link_that_leads_nowhere_is_named(tmp_path, target):
     write(tmp_path / "LinearY.csv", "1\n")

@@ -79,14 +79,16 @@ def test_string_labels_are_learned_and_predicted():
     assert clf.n_features_in_ == 4 and clf.n_iter_ == 100 == len(clf.loss_curve_)
 
 
-@pytest.mark.parametrize("labels", [[1, "a", 2.5, "b"], [True, "x", False, "x"]])
-def test_labels_of_mixed_types_are_named(labels):
+@pytest.mark.parametrize("as_list", [False, True], ids=["object array", "list"])
+@pytest.mark.parametrize("labels", [[1, "a", 2.5, "b"], [True, "x", False, "x"], [True, 2, 1, 3]])
+def test_labels_of_mixed_types_are_named(labels, as_list):
+    # As a list, NumPy would quietly make [0, "a"] strings and [True, 2] integers.
     X = np.random.default_rng(0).normal(size=(8, 2))
-    y = np.array(labels * 2, dtype=object)
+    y = labels * 2 if as_list else np.array(labels * 2, dtype=object)
     with pytest.raises(ValueError, match="y mixes labels of different types"):
         MLPClassifier(epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="y mixes labels of different types"):
-        MLPClassifier(epochs=1).partial_fit(X, y, classes=np.unique(y.astype(str)))
+        MLPClassifier(epochs=1).partial_fit(X, y, classes=np.unique(np.asarray(y).astype(str)))
 
 
 def test_integral_float_labels_keep_their_dtype(blobs):

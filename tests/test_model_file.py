@@ -253,3 +253,35 @@ def test_mutation_fuzz_of_the_loader_under_a_memory_limit():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     counts = __import__("json").loads(result.stdout.splitlines()[-1])
     assert counts["loaded"] + counts["ValueError"] == 600 and counts["ValueError"] > 400
+
+
+def test_a_member_compressed_other_than_by_deflate_is_refused_unread(trained, tmp_path):
+    # zipfile inflates bzip2 and LZMA members whole: a few kilobytes could become gigabytes.
+    net, _ = trained
+    path = tmp_path / "m.npz"
+    net.save(path)
+    for method in (zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
+        _rezip(path, _members(path), method)
+        with pytest.raises(ValueError, match="only stored or deflated members are read"):
+            ml.Network.load(path)
+
+
+def test_saving_keeps_the_files_mode_and_writes_through_a_link(trained, tmp_path):
+    import os
+    import stat
+    net, X = trained
+    real, link = tmp_path / "real.npz", tmp_path / "link.npz"
+    net.save(real)
+    os.chmod(real, 0o640)
+    link.symlink_to(real)
+    net.train(X, np.eye(3)[np.arange(40) % 3], epochs=2, learning_rate=0.3)
+    net.save(link)
+    assert link.is_symlink() and stat.S_IMODE(real.stat().st_mode) == 0o640
+    np.testing.assert_array_equal(ml.Network.load(real).layers[0].weights, net.layers[0].weights)
+    new = tmp_path / "new.npz"
+    previous = os.umask(0o022)
+    try:
+        net.save(new)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o644   # as any new file: 0o666 less the umask

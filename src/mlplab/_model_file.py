@@ -20,12 +20,10 @@ it into place, so an interrupted save leaves the earlier file whole.
 """
 
 import ast
-import io
 import json
 import math
 import os
 import stat
-import tempfile
 import zipfile
 
 import numpy as np
@@ -37,11 +35,13 @@ FORMAT = "mlplab-model"
 VERSION = 1
 
 # Limits on what a file may declare, checked before anything is allocated.
-MAX_FILE_BYTES = 2**31           # 2 GiB on disk
+MAX_FILE_BYTES = 2**30           # 1 GiB on disk
 MAX_HEADER_BYTES = 2**24         # 16 MiB of JSON (an estimator's curves of many epochs)
 MAX_LAYERS = 1000
 MAX_UNITS = 2**20                # units in one layer
-MAX_PARAMETERS = 2**28           # weights and biases together: 2 GiB in float64
+MAX_PARAMETERS = 2**26           # weights and biases together: 512 MiB in float64
+# Members stored or deflated only: zipfile inflates bzip2 and LZMA members whole, unbounded.
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 MAX_EXTRA_ELEMENTS = 2**20       # in an extra 1-D array, such as the estimator's classes
 # A trained network's parameters are many orders of magnitude smaller; beyond this, outputs on
 # ordinary inputs could overflow, so a file that loads always gives finite outputs on them.
@@ -90,9 +90,8 @@ def save_network(network, path, kind="Network", extra=None, arrays=None):
     }
     contents = {"header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
                 **contents, **(arrays or {})}
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    file, temporary = tempfile.mkstemp(prefix=".mlplab-", suffix=".npz.tmp", dir=folder)
+    path = os.path.realpath(path)   # through a link: the file it leads to is replaced
+    file, temporary = _temporary_beside(path)
     try:
         with os.fdopen(file, "wb") as stream:   # np.savez would append ".npz" to a bare path
             np.savez(stream, **contents)
@@ -102,6 +101,24 @@ def save_network(network, path, kind="Network", extra=None, arrays=None):
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def _temporary_beside(path):
+    """(descriptor, name) of a new file in `path`'s folder, with the mode `path` has, or the
+    mode a new file gets there (the umask's), for `os.replace` onto `path`."""
+    folder, name = os.path.split(path)
+    for _ in range(100):
+        temporary = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        try:
+            file = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        try:
+            os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
+        except FileNotFoundError:
+            pass
+        return file, temporary
+    raise FileExistsError(f"cannot make a temporary file beside {path}")
 
 
 def load_network(path, kind="Network", extra_arrays=()):
@@ -135,7 +152,7 @@ def _load(path, kind, extra_arrays):
         if header.get("kind") != kind:
             raise _Invalid(f"it holds a {header.get('kind')!r}, not a {kind}")
         sizes, bias, dtype = header["layer_sizes"], header["bias"], header["dtype"]
-        parameters = []
+        parameters = []   # read first, so that a file lacking them allocates nothing more
         for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
             W = _read_npy(archive, members.pop(f"W{l}", None), f"W{l}", dtype, (n_in, n_out))
             b = None
@@ -148,9 +165,12 @@ def _load(path, kind, extra_arrays):
         if members:
             raise _Invalid(f"unexpected arrays {sorted(members)}")
     layers = []
-    for W, b in parameters:   # made only now: a Layer draws initial weights of its size
-        layer = Layer(*W.shape, bias=b is not None)
-        layer.weights, layer.biases = W, b
+    for W, b in parameters:
+        # The file's arrays as the layer's initialisation, so that none is drawn; then the usual
+        # scheme, should the layer be initialised again.
+        layer = Layer(*W.shape, bias=b is not None,
+                      init=lambda rng, n_in, n_out, W=W, b=b: (W, np.zeros(0) if b is None else b))
+        layer.init = "glorot_uniform"
         layers.append(layer)
     names = header["activations"]
     network = Network(layers, [ACTIVATIONS[n][0] for n in names],
@@ -166,6 +186,9 @@ def _members(archive):
         name = info.filename
         if not name.endswith(".npy") or name[:-4] in members or info.is_dir():
             raise _Invalid(f"unexpected member {name!r}")
+        if info.compress_type not in _COMPRESSIONS:
+            raise _Invalid(f"member {name!r} is compressed by method {info.compress_type}; "
+                           "only stored or deflated members are read")
         members[name[:-4]] = info
     return members
 
@@ -194,15 +217,15 @@ def _read_npy(archive, info, name, dtype, shape, max_elements=None):
                     len(found_shape) != 1 or found_shape[0] > max_elements):
                 expected = shape if shape is not None else f"(n,) with n <= {max_elements}"
                 raise _Invalid(f"array {name} has shape {found_shape}, expected {expected}")
-            n_bytes = math.prod(found_shape) * found_dtype.itemsize
-            data = stream.read(n_bytes + 1)
-    except _Invalid:
+            array = np.empty(found_shape, found_dtype)   # the data is read straight into it
+            n_read = stream.readinto(memoryview(array).cast("B")) if array.size else 0
+            if n_read != array.nbytes or stream.read(1):
+                raise _Invalid(f"array {name} does not hold {array.nbytes} bytes of data, as "
+                               "its shape says")
+    except (_Invalid, MemoryError):
         raise
     except Exception as exc:   # bad compression, CRC, truncation: the zip reader's many kinds
         raise _Invalid(f"cannot read array {name} ({type(exc).__name__}: {exc})") from None
-    if len(data) != n_bytes:
-        raise _Invalid(f"array {name} holds {len(data)} bytes of data, expected {n_bytes}")
-    array = np.frombuffer(data, dtype=found_dtype).reshape(found_shape).copy()
     if array.dtype.kind == "f":
         if not all_finite(array):
             raise _Invalid(f"array {name} holds NaN or infinity")

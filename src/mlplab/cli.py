@@ -24,14 +24,15 @@ _STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "S
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C or a termination signal; `note` says what was done when it came."""
+    """Ctrl-C or a termination signal."""
 
-    def __init__(self, signum, note=""):
+    def __init__(self, signum):
         super().__init__(signum)
-        self.signum, self.note = signum, note
+        self.signum = signum
 
 
-_held = None   # while the report is being switched in: the signals that came, delivered after
+_held = None         # inside `_signals_held`: the signals that came, delivered after
+_report_in = None    # the folder a run's report was written to, for the interrupted message
 
 
 def _on_signal(signum, frame):
@@ -42,16 +43,20 @@ def _on_signal(signum, frame):
 
 
 @contextlib.contextmanager
-def _signals_held(note):
-    """Signals that come in the block are delivered when it ends, with `note`."""
+def _signals_held():
+    """Signals that come in the block are delivered when it ends, even if it fails (a signal
+    then wins over the failure: the run was asked to stop). Blocks may nest."""
     global _held
+    if _held is not None:
+        yield
+        return
     _held = []
     try:
         yield
     finally:
         received, _held = _held, None
-    if received:
-        raise Interrupted(received[0], note)
+        if received:
+            raise Interrupted(received[0])
 
 
 def _whole_number(low, high=None):
@@ -99,8 +104,11 @@ def _run(args):
         data_dir = pathlib.Path(args.data_dir)
         if not data_dir.is_dir():
             raise ValueError(f"--data-dir {datasets.display_path(data_dir)}: no such folder")
-    out = folder.ReportFolder(args.out, _planned_files(), force=args.force)
+    global _report_in
+    out = None
     try:
+        with _signals_held():   # so that an interrupt finds `out` made, or nothing made
+            out = folder.ReportFolder(args.out, _planned_files(), force=args.force)
         # Load (and so check) every data file before anything is trained or written.
         data, sources = runner.load_all(data_dir)
         _print_sources(sources)
@@ -121,10 +129,13 @@ def _run(args):
         except OSError as exc:
             raise ValueError(f"--out {out.shown}: cannot write the report "
                              f"({exc.strerror or exc}); nothing was written") from None
-        with _signals_held(f"the new report is complete in {out.shown}"):
+        with _signals_held():
             out.switch()
+            _report_in = out.shown
     finally:
-        out.discard()
+        if out is not None:
+            with _signals_held():
+                out.discard()
     elapsed = time.perf_counter() - start
     _print_summary(results, out.out, elapsed)
     return 0
@@ -264,8 +275,10 @@ def build_parser():
 
 
 def main(argv=None):
+    global _report_in
     parser = build_parser()
     args = parser.parse_args(argv)
+    _report_in = None
     previous = {}
     try:
         for signum in _STOP_SIGNALS:
@@ -282,7 +295,8 @@ def main(argv=None):
         return 1
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
-        note = getattr(exc, "note", "") or "nothing was written"
+        note = (f"the new report is complete in {_report_in}" if _report_in is not None
+                else "nothing was written")
         print(f"mlplab: interrupted ({signal.Signals(signum).name}); {note}", file=sys.stderr)
         return 128 + signum
     finally:

@@ -19,6 +19,7 @@ Not imported by ``mlplab/__init__.py`` (it pulls in scikit-learn's dataset loade
 """
 
 import array
+import codecs
 import hashlib
 import numbers
 import os
@@ -387,6 +388,8 @@ def _find(data_dir, subfolder, name):
     one name that matches it ignoring case), or None. A symbolic link that leads nowhere is a
     DataError naming it."""
     for folder in (data_dir / subfolder, data_dir):
+        if os.path.lexists(folder):
+            _followed(folder)   # a dataset1/ or dataset2/ link that leads nowhere is named
         if not folder.is_dir():
             continue
         if os.path.lexists(folder / name):
@@ -458,16 +461,19 @@ def _labels(table, path):
     return labels.astype(np.int64)
 
 
-# One field: a number, white space around it, then a comma or the end of the line.
-_FIELD_RE = re.compile(rf"\s*({_NUMBER})\s*(,|\Z)")
-# One line and its ending (\r\n, \r or \n), as an editor numbers lines.
-_LINE_RE = re.compile(r"([^\r\n]*)(\r\n|\r|\n|\Z)")
+# The parser works on the file's bytes, with positions into them: no line or field is copied,
+# so memory stays a few times the file's size whatever it holds. Fields are plain ASCII numbers
+# with spaces or tabs around them; lines end in \r\n, \r or \n, as an editor numbers them.
+_FIELD_RE = re.compile(rb"[ \t]*(" + _NUMBER.encode() + rb")[ \t]*(,)?")
+_LINE_END_RE = re.compile(rb"\r\n|\r|\n")
+_BLANK_RE = re.compile(rb"[ \t]*")
+_BOM = b"\xef\xbb\xbf"
 
 
 def _read_table(path):
     """Parse a headerless comma-separated file of numbers into a 2-D float64 array.
 
-    Tolerates CRLF or CR line endings, a UTF-8 byte-order mark, spaces around fields and
+    Tolerates CRLF or CR line endings, a UTF-8 byte-order mark, spaces or tabs around fields and
     trailing blank lines. Everything else that is not a rectangular table of finite numbers
     within +-MAX_VALUE raises DataError. Row i of the result is line i + 1 of the file. Returns
     (table, record), the record being the file's path, SHA-256 and size.
@@ -475,34 +481,51 @@ def _read_table(path):
     raw = _read_bytes(path)
     record = {"path": display_path(path), "sha256": hashlib.sha256(raw).hexdigest(),
               "bytes": len(raw)}
-    try:
-        text = raw.decode("utf-8-sig", errors="strict")  # -sig drops a BOM some editors add
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{display_path(path)}: not a UTF-8 text file (byte "
-                        f"0x{raw[exc.start]:02x} at offset {exc.start})") from None
-    del raw
-    values = array.array("d")   # 8 bytes a value, however long the lines
+    _check_utf8(raw, path)
+    values = array.array("d")   # 8 bytes a value
     n_columns, n_rows, blank_since = None, 0, None
-    for number, match in enumerate(_LINE_RE.finditer(text), start=1):
-        if match.start() == len(text) and number > 1:
-            break   # the empty match after the last line ending
-        line = match.group(1)
-        if not line.strip():
+    start = len(_BOM) if raw.startswith(_BOM) else 0   # a BOM some editors add
+    number = 0
+    while start < len(raw) or number == 0:
+        number += 1
+        ending = _LINE_END_RE.search(raw, start)
+        end = len(raw) if ending is None else ending.start()
+        if _BLANK_RE.fullmatch(raw, start, end):
             blank_since = blank_since or number
-            continue
-        if blank_since is not None:
-            raise DataError(f"{display_path(path)}, line {blank_since}: blank line; only "
-                            "trailing blank lines are allowed")
-        count = _parse_line(line, values, path, number)
-        if n_columns is None:
-            n_columns = count
-        elif count != n_columns:
-            raise DataError(f"{display_path(path)}, line {number}: {count} columns, but line 1 "
-                            f"has {n_columns}")
-        n_rows += 1
+        else:
+            if blank_since is not None:
+                raise DataError(f"{display_path(path)}, line {blank_since}: blank line; only "
+                                "trailing blank lines are allowed")
+            count = _parse_line(raw, start, end, values, path, number)
+            if n_columns is None:
+                n_columns = count
+            elif count != n_columns:
+                raise DataError(f"{display_path(path)}, line {number}: {count} columns, but "
+                                f"line 1 has {n_columns}")
+            n_rows += 1
+        if ending is None:
+            break
+        start = ending.end()
     if n_rows == 0:
         raise DataError(f"{display_path(path)}: the file is empty")
     return np.frombuffer(values, dtype=np.float64).reshape(n_rows, n_columns), record
+
+
+def _check_utf8(raw, path):
+    """A DataError unless `raw` is UTF-8 text, checked in blocks (no decoded copy is kept)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for offset in range(0, len(raw), 1 << 20):
+        try:
+            decoder.decode(raw[offset:offset + (1 << 20)])
+        except UnicodeDecodeError as exc:
+            where = offset + exc.start
+            raise DataError(f"{display_path(path)}: not a UTF-8 text file (byte "
+                            f"0x{raw[where]:02x} at offset {where})") from None
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise DataError(f"{display_path(path)}: not a UTF-8 text file (it ends inside a "
+                        "character)") from None
 
 
 def _read_bytes(path):
@@ -530,42 +553,47 @@ def _read_bytes(path):
     return raw
 
 
-def _parse_line(line, values, path, number):
-    """Append the numbers of `line` to `values`; returns how many. Field by field, so that
-    neither a long line nor a malformed one costs more than the line itself."""
-    position, count = 0, 0
+def _parse_line(raw, start, end, values, path, number):
+    """Append the numbers of the line raw[start:end] to `values`; returns how many."""
+    position, count = start, 0
     while True:
-        match = _FIELD_RE.match(line, position)
-        if match is None:
-            raise _field_error(path, number, line, position)
+        match = _FIELD_RE.match(raw, position, end)
+        if match is None or (match.group(2) is None and match.end() != end):
+            raise _field_error(path, number, raw, start, end, position)
         value = float(match.group(1))
         if not abs(value) <= MAX_VALUE:
-            column = line.count(",", 0, position) + 1
             what = ("NaN and infinity are not allowed" if not np.isfinite(value) else
                     f"beyond +-{MAX_VALUE:g}, where squares overflow")
-            raise DataError(f"{display_path(path)}, line {number}, column {column}: "
-                            f"{match.group(1)} ({what})")
+            raise DataError(f"{display_path(path)}, line {number}, column "
+                            f"{raw.count(b',', start, position) + 1}: "
+                            f"{_shown(match.group(1))} ({what})")
         values.append(value)
         count += 1
-        if not match.group(2):
+        if match.group(2) is None:
             return count
         position = match.end()
 
 
-def _field_error(path, number, line, position):
-    """The DataError for the field of `line` that starts at `position`: not a plain number."""
-    end = line.find(",", position)
-    text = line[position:len(line) if end < 0 else end].strip()
-    where = f"{display_path(path)}, line {number}, column {line.count(',', 0, position) + 1}"
-    if not text:
+def _shown(field):
+    """A field's bytes as text for a message, at most 20 characters of it."""
+    text = field.decode("utf-8", "backslashreplace")
+    return text if len(text) <= 20 else text[:20] + "..."
+
+
+def _field_error(path, number, raw, start, end, position):
+    """The DataError for the field of line raw[start:end] at `position`: not a plain number."""
+    comma = raw.find(b",", position, end)
+    field = raw[position:end if comma < 0 else comma].strip(b" \t")
+    where = f"{display_path(path)}, line {number}, column {raw.count(b',', start, position) + 1}"
+    if not field:
         return DataError(f"{where}: empty field")
-    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+    text = _shown(field)
+    if field.lower().lstrip(b"+-") in (b"nan", b"inf", b"infinity"):
         return DataError(f"{where}: {text} (NaN and infinity are not allowed)")
-    shown = text if len(text) <= 20 else text[:20] + "..."
     hint = ""
-    if any(separator in text for separator in " \t;"):
+    if any(separator in field for separator in (b" ", b"\t", b";")):
         hint = "; fields must be separated by commas"
     elif number == 1:
         hint = "; the file must have no header line"
     # repr() keeps control characters from breaking the message onto several lines.
-    return DataError(f"{where}: not a number: {shown!r}{hint}")
+    return DataError(f"{where}: not a number: {text!r}{hint}")

@@ -11,6 +11,7 @@ optimisers other than plain (mini-batch) gradient descent.
 """
 
 import math
+import numbers
 from numbers import Integral, Real
 
 import numpy as np
@@ -258,8 +259,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype))
         _check_label_types(y)
+        X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype))
         check_classification_targets(y)
         classes = unique_labels(y)
         if len(classes) < 2:
@@ -356,8 +357,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"classes has only one class ({classes[0]!r}); a classifier "
                                  "needs at least 2 classes")
         dtype = np.dtype(self.dtype) if first_call else self.network_.dtype
-        X, y = validate_data(self, X, y, dtype=dtype, reset=first_call)
         _check_label_types(y)
+        X, y = validate_data(self, X, y, dtype=dtype, reset=first_call)
         check_classification_targets(y)
         known = self.classes_ if classes is None else classes
         y_index = np.searchsorted(known, y)
@@ -575,13 +576,22 @@ def _restore_classes(extra, arrays):
 
 
 def _check_label_types(y):
-    """Labels of one kind: scikit-learn answers a mix with "Unknown label type"."""
-    if y.dtype == object:
-        kinds = sorted({type(label).__name__ for label in y.tolist()})
-        if len({"number" if isinstance(label, (int, float, np.number)) and not
-                isinstance(label, bool) else type(label).__name__ for label in y.tolist()}) > 1:
-            raise ValueError(f"y mixes labels of different types ({', '.join(kinds)}); give "
-                             "labels of one type, e.g. all strings or all numbers")
+    """Labels of one kind, checked as given: NumPy would turn [0, "a"] into ["0", "a"] and
+    [True, 2] into [1, 2] without a word, and scikit-learn answers an object array that mixes
+    them with "Unknown label type"."""
+    if hasattr(y, "dtype") and y.dtype != object:
+        return
+    try:
+        labels = list(np.ravel(np.asarray(y, dtype=object)))
+    except (TypeError, ValueError):   # ragged input: scikit-learn's checks will say so
+        return
+    kinds = {"number" if isinstance(label, numbers.Number)
+             and not isinstance(label, (bool, np.bool_)) else type(label).__name__
+             for label in labels}
+    if len(kinds) > 1:
+        names = sorted({type(label).__name__ for label in labels})
+        raise ValueError(f"y mixes labels of different types ({', '.join(names)}); give "
+                         "labels of one type, e.g. all strings or all numbers")
 
 
 def _numbers(values, what):

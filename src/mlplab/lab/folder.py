@@ -2,26 +2,27 @@
 report.
 
 A run lists what it wrote, with each file's SHA-256, in a manifest (`MANIFEST`) in the folder.
-A later run into the same folder writes only over files that the manifest lists and that are
-unchanged since, and removes only such files; everything else in the folder stays as it is.
-Before anything is trained, `ReportFolder` refuses a folder that is not empty and has no
-manifest, or that holds a file in the way (one the new report will write, which the manifest
-does not list or which changed since), naming the files; with ``force`` those files are moved
-aside into a subfolder instead. It also makes the staging folder, beside the report folder,
-where the new report is built: so a place that cannot be written is known at once.
+A later run into the same folder replaces or removes only files that the manifest lists, that
+have a name a report's file can have (`_OURS`), and that are unchanged since; everything else
+in the folder stays as it is. Before anything is trained, `ReportFolder` refuses a folder that
+is not empty and has no genuine manifest, or that holds anything in the way (something at a
+path the new report will write that is not such a file), naming them; with ``force`` those are
+moved aside into a subfolder instead. It also makes the staging folder, inside the report folder
+(so on its file system, whatever `--out` is), where the new report is built.
 
-`ReportFolder.switch` then moves the new report in, file by file with renames (each file is at
-any moment the old one or the new one, never a partial one), the manifest last. The caller holds
-back Ctrl-C and termination signals while it runs (`cli`), so that an interrupt never leaves a
-mixture of old and new files; after a hard kill (SIGKILL, power loss) in those milliseconds, the
-files that were replaced no longer match the old manifest, and the next run names them.
+`ReportFolder.switch` then moves the report in: the earlier run's files into a backup folder,
+the new ones in their place, the manifest last; if any step fails, every step done is undone.
+The caller holds back Ctrl-C and termination signals while it runs (`cli`), so that an
+interrupt never leaves a mixture of old and new files.
 """
 
 import hashlib
 import json
 import os
 import pathlib
+import re
 import shutil
+import stat
 import tempfile
 import time
 
@@ -29,6 +30,11 @@ from ..datasets import display_path
 
 MANIFEST = ".mlplab-run.json"
 _FORMAT = "mlplab-run"
+_MAX_MANIFEST_BYTES = 2**20
+# The names a report's file can have: all that a manifest may make "ours".
+_OURS = re.compile(r"(results\.json|report\.md|report\.html|figures/[^/]+\.png)\Z")
+# The run's own working folders inside the report folder, never anyone else's files.
+_WORKING = (".mlplab-staging-", ".mlplab-old-")
 
 
 class ReportFolder:
@@ -40,54 +46,49 @@ class ReportFolder:
         self.planned = set(planned) | {MANIFEST}
         self.shown = display_path(self.out)
         self.created = []   # folders made for the report's sake, removed again if it fails
+        self.staging = None
         self._check_place()
         self._survey()
         if (self.foreign or self.in_the_way) and not force:
             raise ValueError(self._refusal())
-        self.staging = self._make_staging()
+        self._make_staging()
 
     # ----- before the run ---------------------------------------------------------------------
 
     def _check_place(self):
+        if os.path.islink(self.out) and not self.out.exists():
+            raise ValueError(f"--out {self.shown}: a symbolic link to "
+                             f"{display_path(os.readlink(self.out))}, which does not exist")
         if self.out.exists() and not self.out.is_dir():
             raise ValueError(f"--out {self.shown}: exists and is not a folder")
-        missing = []
         for folder in self.out.parents:
             if folder.exists():
                 if not folder.is_dir():
                     raise ValueError(f"--out {self.shown}: {display_path(folder)} is a file, "
                                      "not a folder")
                 break
-            missing.append(folder)
-        try:
-            for folder in reversed(missing):
-                folder.mkdir()
-                self.created.append(folder)
-            if self.out.is_dir():   # can files be made in it? (a read-only mount cannot)
-                handle, probe = tempfile.mkstemp(prefix=".mlplab-probe-", dir=self.out)
-                os.close(handle)
-                os.unlink(probe)
-        except OSError as exc:
-            self.discard()
-            raise ValueError(f"--out {self.shown}: cannot write there "
-                             f"({exc.strerror or exc})") from None
 
     def _survey(self):
-        """Sets `ours`, the manifest's files that are unchanged ({path: sha256}), `in_the_way`,
-        the planned files that are there but not ours, and `foreign`, the files of a folder
-        that is not empty and has no manifest (refused even where nothing collides)."""
+        """Sets `ours`, the manifest's report files that are unchanged ({path: sha256}),
+        `in_the_way`, what is at a planned path (or at `figures`) and is not ours, and
+        `foreign`, the files of a folder that is not empty and has no genuine manifest."""
         self.ours, self.in_the_way, self.foreign = {}, [], []
+        self.manifest_is_ours = False
         if not self.out.is_dir():
             return
         listed = _read_manifest(self.out / MANIFEST)
-        present = set(_files(self.out))
+        present = _files(self.out)
         self.ours = {path: digest for path, digest in (listed or {}).items()
-                     if path in present and _sha256(self.out / path) == digest}
+                     if _OURS.match(path) and path in present
+                     and _regular_sha256(self.out / path) == digest}
+        self.manifest_is_ours = listed is not None
         if listed is None:
             self.foreign = sorted(present)
-        self.in_the_way = sorted((present & self.planned) - set(self.ours) - {MANIFEST})
+        self.in_the_way = sorted(path for path in self.planned - set(self.ours)
+                                 if os.path.lexists(self.out / path)
+                                 and (path != MANIFEST or listed is None))
         figures = self.out / "figures"
-        if figures.is_symlink() or (figures.exists() and not figures.is_dir()):
+        if os.path.lexists(figures) and (figures.is_symlink() or not figures.is_dir()):
             self.in_the_way.append("figures")   # new figures would land in someone's file
 
     def _refusal(self):
@@ -105,12 +106,16 @@ class ReportFolder:
                 "report would replace into a subfolder mlplab-set-aside-...")
 
     def _make_staging(self):
+        missing = [folder for folder in (self.out, *self.out.parents) if not folder.exists()]
         try:
-            return pathlib.Path(tempfile.mkdtemp(prefix=".mlplab-", dir=self.out.parent))
+            for folder in reversed(missing):
+                folder.mkdir()
+                self.created.append(folder)
+            self.staging = pathlib.Path(tempfile.mkdtemp(prefix=_WORKING[0], dir=self.out))
         except OSError as exc:
             self.discard()
-            raise ValueError(f"--out {self.shown}: cannot write beside it, in "
-                             f"{display_path(self.out.parent)} ({exc.strerror or exc})") from None
+            raise ValueError(f"--out {self.shown}: cannot write there "
+                             f"({exc.strerror or exc})") from None
 
     # ----- after the run ----------------------------------------------------------------------
 
@@ -118,7 +123,8 @@ class ReportFolder:
         """Move the report built in `staging` into the folder, replacing only what is ours.
 
         Checks again first, since files may have changed during the run; raises ValueError, with
-        nothing changed, if something is now in the way. The caller holds back interrupts.
+        nothing changed, if something is now in the way. Any failure midway undoes every step.
+        The caller holds back interrupts.
         """
         written = sorted(_files(self.staging))
         unplanned = set(written) - self.planned
@@ -126,32 +132,39 @@ class ReportFolder:
             raise RuntimeError(f"the run wrote files it did not plan: {sorted(unplanned)}")
         (self.staging / MANIFEST).write_text(json.dumps(
             {"format": _FORMAT, "version": 1,
-             "files": {path: _sha256(self.staging / path) for path in written}}, indent=1),
-            encoding="utf-8")
+             "files": {path: _regular_sha256(self.staging / path) for path in written}},
+            indent=1), encoding="utf-8")
         self._survey()
         if (self.foreign or self.in_the_way) and not self.force:
             raise ValueError(self._refusal() + " (they changed during the run)")
-        self.out.mkdir(exist_ok=True)
-        if self.in_the_way:
-            aside = pathlib.Path(tempfile.mkdtemp(
-                prefix=time.strftime("mlplab-set-aside-%Y%m%d-%H%M%S-"), dir=self.out))
-            for path in self.in_the_way:
-                (aside / path).parent.mkdir(parents=True, exist_ok=True)
-                os.rename(self.out / path, aside / path)
-        for path in written:
-            (self.out / path).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging / path, self.out / path)
-        for path in sorted(set(self.ours) - set(written)):
-            (self.out / path).unlink()   # an earlier run's file that this run does not write
-        os.replace(self.staging / MANIFEST, self.out / MANIFEST)
+        done = []   # (from, to) of every rename made, to be undone in reverse if a step fails
+        backup = pathlib.Path(tempfile.mkdtemp(prefix=_WORKING[1], dir=self.out))
+        aside = None
+        old = sorted(self.ours) + ([MANIFEST] if self.manifest_is_ours else [])
+        try:
+            if self.in_the_way:
+                aside = _new_folder(self.out, time.strftime("mlplab-set-aside-%Y%m%d-%H%M%S"))
+                for path in self.in_the_way:
+                    _move(self.out / path, aside / path, done)
+            for path in old:
+                _move(self.out / path, backup / path, done)
+            for path in [*written, MANIFEST]:
+                _move(self.staging / path, self.out / path, done)
+        except BaseException:
+            for source, target in reversed(done):
+                os.rename(target, source)
+            if aside is not None and not _files(aside):
+                shutil.rmtree(aside, ignore_errors=True)
+            raise
+        finally:
+            shutil.rmtree(backup, ignore_errors=True)
         self.created.clear()
         self.discard()
 
     def discard(self):
         """Remove the staging folder and any folder made for the report (when the run failed)."""
-        staging = getattr(self, "staging", None)
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None
         for folder in reversed(self.created):
             try:
@@ -161,38 +174,69 @@ class ReportFolder:
         self.created.clear()
 
 
+def _move(source, target, done):
+    """Rename `source` to `target`, which must not exist yet (a file that appeared there since
+    the last check stays, and the switch fails instead)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(target):
+        raise FileExistsError(f"{display_path(target)} appeared during the switch")
+    os.rename(source, target)
+    done.append((source, target))
+
+
+def _new_folder(parent, name):
+    """A new folder in `parent` named `name` (with a number if taken), made as any folder is."""
+    for number in range(1000):
+        folder = parent / (name if number == 0 else f"{name}-{number}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"too many folders named {name}-N in {display_path(parent)}")
+
+
 def _files(folder):
-    """Every file under `folder` (not the folders themselves), relative, with '/'."""
+    """Every file (and link) under `folder`, relative, with '/', but for the run's own
+    working folders at its top."""
     found = []
     for root, folders, names in os.walk(folder):
         base = pathlib.Path(root).relative_to(folder)
+        if base == pathlib.Path("."):
+            folders[:] = [name for name in folders if not name.startswith(_WORKING)]
         found += [(base / name).as_posix() for name in names]
         found += [(base / name).as_posix() for name in folders
                   if (pathlib.Path(root) / name).is_symlink()]   # a link is not walked into
-    return found
+    return set(found)
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _regular_sha256(path):
+    """The SHA-256 of `path` if it is a regular file (not a link, a device or a pipe)."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        digest = hashlib.sha256()
+        with open(path, "rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError:
+        return None
 
 
 def _read_manifest(path):
     """{relative path: sha256} from a genuine manifest at `path`, else None."""
     try:
+        status = os.lstat(path)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > _MAX_MANIFEST_BYTES:
+            return None
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if not (isinstance(manifest, dict) and manifest.get("format") == _FORMAT
             and isinstance(manifest.get("files"), dict)):
         return None
     files = manifest["files"]
-    for name, digest in files.items():
-        parts = pathlib.PurePosixPath(name).parts
-        if (not isinstance(digest, str) or len(digest) != 64 or not parts or ".." in parts
-                or pathlib.PurePosixPath(name).is_absolute() or name == MANIFEST):
-            return None
+    if not all(isinstance(digest, str) and len(digest) == 64 for digest in files.values()):
+        return None
     return files
