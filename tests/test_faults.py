@@ -104,23 +104,6 @@ def test_a_rerun_replaces_only_its_own_files_and_keeps_the_users(tmp_path, fake_
     assert not leftovers(tmp_path, out)
 
 
-def test_a_changed_file_is_refused_then_moved_aside_with_force(tmp_path, fake_run, capsys):
-    out = tmp_path / "report"
-    assert cli.main(["run", "--out", str(out)]) == 0
-    (out / "report.md").write_text("my edits")
-    before = snapshot(out)
-    fake_run["version"] = "second"
-    assert cli.main(["run", "--out", str(out)]) == 1
-    assert "report.md" in capsys.readouterr().err and snapshot(out) == before
-    assert cli.main(["run", "--out", str(out), "--force"]) == 0
-    [aside] = [p for p in out.iterdir() if p.name.startswith("mlplab-set-aside-")]
-    assert (aside / "report.md").read_text() == "my edits"
-    assert (out / "report.md").read_text() == "second"
-    # What was set aside is the user's: never listed, so a later run leaves it alone.
-    assert cli.main(["run", "--out", str(out)]) == 0
-    assert (aside / "report.md").read_text() == "my edits"
-
-
 def test_a_forged_or_broken_manifest_is_no_record(tmp_path, fake_run, capsys):
     out = tmp_path / "report"
     out.mkdir()
@@ -215,13 +198,16 @@ def test_a_manifest_cannot_make_a_users_file_ours(tmp_path, fake_run):
     assert (out / "thesis.tex").read_text() == "mine"
 
 
-@pytest.mark.parametrize("make", ["directory", "link", "fifo"])
+@pytest.mark.parametrize("make", ["changed file", "directory", "link", "fifo"])
 def test_anything_at_a_planned_path_that_is_not_ours_is_in_the_way(tmp_path, fake_run, make,
                                                                     capsys):
+    # Refused, naming it; with --force moved aside, and left alone by later runs.
     out = tmp_path / "report"
     assert cli.main(["run", "--out", str(out)]) == 0
     (out / "report.md").unlink()
-    if make == "directory":
+    if make == "changed file":
+        (out / "report.md").write_text("my edits")
+    elif make == "directory":
         (out / "report.md").mkdir()
         (out / "report.md" / "draft.txt").write_text("mine")
     elif make == "link":
@@ -238,6 +224,10 @@ def test_anything_at_a_planned_path_that_is_not_ours_is_in_the_way(tmp_path, fak
     assert os.path.lexists(aside / "report.md") and (out / "report.md").read_text() == "second"
     if make == "link":
         assert (tmp_path / "elsewhere.md").read_text() == "mine"
+    set_aside = snapshot(aside)
+    assert cli.main(["run", "--out", str(out)]) == 0 and snapshot(aside) == set_aside
+    if make == "changed file":
+        assert set_aside == {"report.md": b"my edits"}
 
 
 def test_a_users_own_file_named_like_the_manifest_is_set_aside_not_replaced(tmp_path, fake_run):
