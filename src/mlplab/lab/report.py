@@ -27,8 +27,9 @@ def paragraph(text):
     return ("paragraph", text)
 
 
-def table(header, rows):
-    return ("table", header, rows)
+def table(header, rows, text=False):
+    """A table; `text`: of words rather than numbers (left-aligned, long words broken)."""
+    return ("table", header, rows, text)
 
 
 def figure(file_name, caption):
@@ -94,6 +95,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
 th, td { border: 1px solid #bbb; padding: 0.2rem 0.6rem; text-align: right; }
 th { background: #f0f0f0; }
 td:first-child, th:first-child { text-align: left; }
+table.text td, table.text th { text-align: left; overflow-wrap: anywhere; }
 pre { background: #f6f6f6; padding: 0.6rem; overflow-x: auto; }
 figure { margin: 1rem 0; } figcaption { font-style: italic; color: #555; }
 .formula { margin: 0.6rem 0; }
@@ -130,7 +132,9 @@ def to_html(blocks, figures_dir, title, formulas=None):
             head = "".join(f"<th>{html.escape(str(h))}</th>" for h in block[1])
             body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row)
                            + "</tr>" for row in block[2])
-            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            style = " class='text'" if block[3] else ""
+            parts.append(f"<table{style}><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+                         "</table>")
         elif kind == "figure":
             png = (pathlib.Path(figures_dir) / block[1]).read_bytes()
             parts.append(f"<figure><img src='{_data_uri(png)}' alt='{html.escape(block[2])}'>"
@@ -472,7 +476,7 @@ def data_table(sources):
                          "bytes", record["sha256"]])
     if not rows:
         return paragraph("Not recorded: the run was given data without its sources.")
-    return table(["data set", "source", "SHA-256"], rows)
+    return table(["data set", "source", "SHA-256"], rows, text=True)
 
 
 def write_report(results, figures, out_dir, figures_subdir="figures", jobs=1):
