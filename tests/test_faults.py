@@ -492,7 +492,7 @@ def test_seeded_mutation_fuzz_of_the_csv_loader(tmp_path):
     assert sum(outcomes.values()) == 500 and outcomes["DataError"] > 100
 
 
-# ----- resources at the command line ---------------------------------------------------------------
+# ----- resources at the command line ------------------------------------------------------------
 
 def test_jobs_beyond_the_cpus_are_capped_with_a_note(tmp_path):
     result = run_cli("run", "--jobs", "1000", "--data-dir", "nowhere", cwd=tmp_path)

@@ -130,7 +130,8 @@ def test_a_bad_blas_thread_setting_is_named(value, monkeypatch, rng):
                                                           r"\(3,\), got shape \(1,\)"),
     (lambda layer: setattr(layer, "biases", np.zeros((2, 3))), r"biases must have shape \(3,\), "
                                                                r"got shape \(2, 3\)"),
-    (lambda layer: setattr(layer, "weights", layer.weights.astype(np.float32)), "use Network.astype"),
+    (lambda layer: setattr(layer, "weights", layer.weights.astype(np.float32)),
+     "use Network.astype"),
 ])
 def test_parameters_set_by_hand_are_checked(net, change, message):
     change(net.layers[0])

@@ -133,9 +133,14 @@ def check_network(network):
     for name in ("loss_function", "d_loss_function"):
         if not callable(getattr(network, name)):
             raise ValueError(f"{name} must be callable, got {getattr(network, name)!r}")
-    if network.reg_convention not in ("mean", "sum"):
-        raise ValueError(f"reg_convention must be 'mean' or 'sum', got {network.reg_convention!r}")
+    check_reg_convention(network.reg_convention)
     check_parameters(layers)
+
+
+def check_reg_convention(value):
+    """How reg_lambda scales the L2 penalty: "mean" or "sum" (see `Network.fit`)."""
+    if value not in ("mean", "sum"):
+        raise ValueError(f"reg_convention must be 'mean' or 'sum', got {value!r}")
 
 
 def check_parameters(layers):

@@ -27,7 +27,8 @@ import numpy as np
 
 from . import _engine
 from ._validation import (all_finite, check_inputs, check_network, check_number,
-                          check_parameters, check_step, check_training, loss_total)
+                          check_parameters, check_reg_convention, check_step, check_training,
+                          loss_total)
 from .errors import DivergenceError, step_failure
 
 
@@ -135,8 +136,7 @@ class Network:
 
     def _l2_coefficient(self, reg_lambda, n_samples):
         """c of J's penalty (c / 2) sum ||W||^2 on a batch of `n_samples` (see `fit`)."""
-        if self.reg_convention not in ("mean", "sum"):
-            raise ValueError(f"reg_convention must be 'mean' or 'sum', got {self.reg_convention!r}")
+        check_reg_convention(self.reg_convention)   # it may have been set since
         return reg_lambda if self.reg_convention == "mean" else reg_lambda / n_samples
 
     # ----- public API -------------------------------------------------------------------------

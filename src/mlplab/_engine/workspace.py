@@ -81,7 +81,8 @@ class Workspace:
     """The arrays a forward and backward pass on `n_rows` rows write into.
 
     Per layer l of n_in -> n_out units: ``Z[l]`` (z, kept for a user's derivative; a built-in
-    kernel may use it as scratch), ``A[l]``, ``delta[l]``, ``scratch[l]`` of shape (n_rows, n_out), and ``gradient[l]`` = (dW, db), dW (n_in, n_out) and db (n_out,) or None
+    kernel may use it as scratch), ``A[l]``, ``delta[l]``, ``scratch[l]`` of shape
+    (n_rows, n_out), and ``gradient[l]`` = (dW, db), dW (n_in, n_out) and db (n_out,) or None
     (views into the trainer's flat gradient when it passes `gradient`). ``activations`` is
     [X, a^(1), ..., a^(L)] of the last forward pass, ``ones`` (n_rows,). A forward-only
     workspace (``backward=False``) has None for ``delta``, ``gradient`` and ``ones``.

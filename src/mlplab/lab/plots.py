@@ -156,7 +156,8 @@ def figure_files(cv_names, sweep_names):
         files.update({f"q3_{name}_{kind}": f"q3_{name}_{kind}.png"
                       for kind in ("losses", "boundary", "confusion")})
     for name in sweep_names:
-        files.update({f"q4_{name}_{kind}": f"q4_{name}_{kind}.png" for kind in ("metrics", "losses")})
+        files.update({f"q4_{name}_{kind}": f"q4_{name}_{kind}.png"
+                      for kind in ("metrics", "losses")})
     return files
 
 
