@@ -35,18 +35,23 @@ def fake_run(monkeypatch):
     state = {"version": "first"}
     sources = {name: {"built_in": "stand-in"} for name in ("linear", "nonlinear", "digits")}
     monkeypatch.setattr(runner, "load_all", lambda data_dir: ({}, sources))
-    monkeypatch.setattr(runner, "run_all", lambda **kw: {"version": state["version"]})
+    monkeypatch.setattr(runner, "run_all", lambda **kw: ({"version": state["version"]}, {}))
 
-    def make_all(results, data, figures_dir, jobs=1):
-        figures_dir.mkdir(parents=True, exist_ok=True)
-        names = [name for name in cli._planned_files() if name.startswith("figures/")]
-        for name in names:
-            (figures_dir.parent / name).write_text(state["version"])
+    def write_planned(out_dir, prefix):
+        (out_dir / prefix).mkdir(parents=True, exist_ok=True)
+        for name in cli._planned_files():
+            if name.startswith(prefix):
+                (out_dir / name).write_text(state["version"])
+
+    def make_all(results, data, out_dir, jobs=1, on_figure=None):
+        write_planned(out_dir, "figures/")
         return {}
 
     def write_report(results, figures, out_dir, jobs=1):
-        for name in ("report.md", "report.html"):
-            (out_dir / name).write_text(state["version"])
+        write_planned(out_dir, "report.")
+
+    monkeypatch.setattr(runner, "save_models", lambda models, folder: write_planned(
+        folder.parent, "models/"))
 
     monkeypatch.setattr(plots, "make_all", make_all)
     monkeypatch.setattr(report, "write_report", write_report)
@@ -420,7 +425,8 @@ def test_the_run_says_which_data_it_used_and_a_non_utf8_folder_works(tmp_path):
     result = run_cli("run", "--quick", "--no-progress", "--data-dir", os.fsdecode(data_dir),
                      "--out", str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "course-\\xff/dataset1/linearx.csv (for LinearX.csv), sha256 " in result.stdout
+    assert "course-\\xff/dataset1/linearx.csv (for LinearX.csv), " in result.stdout
+    assert "sha256 " in result.stdout
     results = json.loads((out / "results.json").read_text())
     record = results["data"]["linear"]["files"][0]
     path = os.path.join(data_dir, b"dataset1", b"linearx.csv")

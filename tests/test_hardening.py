@@ -246,7 +246,6 @@ def test_bad_data_dir_is_one_line_on_stderr(tmp_path, files, data_dir, message):
 
 @pytest.mark.parametrize("args, message", [
     (["run", "--data-dir"], "expected one argument"),
-    ([], "required"),
     (["demo", "--epochs", "0"], "--epochs"),
     (["demo", "--epochs", "many"], "--epochs"),
 ])

@@ -1,5 +1,6 @@
 """The lab end to end: a quick run into a temporary folder, read as a user would read it."""
 
+import dataclasses
 import json
 import os
 import re
@@ -11,8 +12,7 @@ import pytest
 
 import mlplab as ml
 from mlplab.cli import main
-from mlplab.lab import configs, report, runner
-from mlplab.lab import training as training_module
+from mlplab.lab import configs, findings, plots, report, runner
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,12 @@ def test_run_writes_every_output(quick_run):
     for name in ("epochs", "learning_rate", "reg_lambda", "structure", "label_smoothing"):
         assert f"q4_{name}_metrics.png" in figures and f"q4_{name}_losses.png" in figures
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".mlplab-")]
+    # The fold-1 models are model files, loadable as they are; the header holds the scaler.
+    for name in ("linear", "nonlinear"):
+        net = ml.Network.load(out / "models" / f"q3_{name}_fold1.npz")
+        assert net.n_input == 2 and net.n_output == 1
+        _, extra, _ = ml._model_file.load_network(out / "models" / f"q3_{name}_fold1.npz")
+        assert len(extra["input_mean"]) == len(extra["input_scale"]) == 2
 
 
 def test_results_json_contract(quick_run):
@@ -55,8 +61,12 @@ def test_results_json_contract(quick_run):
             assert all(0 <= v <= 1 for v in S[metric])
         assert all(np.sum(m) == 899 for m in S["confusion_matrices"])
         assert len(S["test_loss"][0]) == len(S["loss"][0])
-    structures = results["q4"]["structure"]["values"]
-    assert all(s[0] == 64 and s[-1] == 10 for s in structures)
+    structure = results["q4"]["structure"]
+    assert all(s[0] == 64 and s[-1] == 10 for s in structure["layers"])
+    assert [layers[1:-1] for layers in structure["layers"]] == structure["values"]
+    assert structure["n_parameters"][0] == 64 * 10 + 10   # no hidden layer
+    assert results["q1"]["given"] == configs.Q1
+    assert set(results["findings"]["q4"]) == set(results["q4"])
     # Which L2 convention the lab trains with is part of every config.
     assert results["q4_baseline"]["reg_convention"] == "mean"
     assert results["q4"]["reg_lambda"]["config"]["base"]["reg_convention"] == "mean"
@@ -70,7 +80,7 @@ def test_the_report_says_how_reg_lambda_enters_a_step(quick_run):
         text.index("## Q4"):text.index(" Q4.1")]
     assert rule in text[text.index(" Q5.3"):text.index(" Q5.4")]
     other = {**configs.to_dict(configs.Q4_BASE), "reg_convention": "sum"}
-    assert "reg_lambda / N * W" in report._describe(other, 64, 10)
+    assert "reg_lambda / N * W" in report.describe_training(other, 64, 10)
 
 
 def test_report_holds_every_section_and_the_four_lists(quick_run):
@@ -82,7 +92,7 @@ def test_report_holds_every_section_and_the_four_lists(quick_run):
     assert "0.8221" in text and "$$" in text
     # Q4.5 holds its own setting fixed, and says so.
     q4_5 = text[text.index(" Q4.5"):text.index("## Q5")]
-    assert "instead of the baseline: network 64-256-10, relu hidden units" in q4_5
+    assert "Held fixed in this sweep instead: network 64-256-10, relu hidden units" in q4_5
     n_values = len(results["q4"]["epochs"]["values"])
     for metric in runner.METRICS:
         match = re.search(rf"^{metric} scores: \[(.*)\]$", text, re.M)
@@ -90,7 +100,40 @@ def test_report_holds_every_section_and_the_four_lists(quick_run):
     for figure in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
         assert (out / figure).exists(), figure
     html = (out / "report.html").read_text()
-    assert "data:image/png;base64," in html and "src='figures/" not in html
+    assert "data:image/png;base64," in html and "figures/" not in html
+
+
+def test_the_html_is_rendered_markdown_that_prints_well(quick_run):
+    out, _ = quick_run
+    html = (out / "report.html").read_text()
+    body = re.sub(r"<[^>]+>", "", html[html.index("<body>"):])   # the text a reader sees
+    assert "**" not in body and "`" not in body and "$" not in body
+    assert "<strong>" in html and "<code>" in html and "<figcaption>" in html
+    assert html.count("<figure>") == len(list((out / "figures").iterdir()))
+    assert "<img class='math display'" in html and "<img class='math'" in html
+    assert "max-width: 100%" in html and "@page { size: A4" in html
+    assert re.search(r"@media print \{.*table, figure, pre, blockquote[^{]*\{ break-inside: avoid",
+                     html, re.S)
+
+
+def test_a_quick_run_says_it_is_a_smoke_test_and_concludes_nothing(quick_run):
+    out, _ = quick_run
+    text = (out / "report.md").read_text()
+    first_lines = text[:text.index("## Q1")]
+    assert "Quick run: a smoke test, not for submission" in first_lines
+    assert "What this shows" not in text and "over-fitting, in the loss" not in text
+    assert "cannot say whether it happens" in text[text.index("### Q5.4"):]
+
+
+def test_built_in_data_is_named_in_a_box_at_the_top(quick_run):
+    out, results = quick_run
+    text = (out / "report.md").read_text()
+    box = next(line for line in text.splitlines() if line.startswith("> **Built-in"))
+    assert text.index(box) < text.index("## Q1")
+    for name in ("make_classification(", "make_moons(", "load_digits()"):
+        assert name in box
+    assert "not the course's data" in box and "--data-dir" in box
+    assert results["data"]["nonlinear"]["built_in"].startswith("generated by make_moons(")
 
 
 def test_q5_prose_cites_this_runs_numbers(quick_run):
@@ -98,10 +141,10 @@ def test_q5_prose_cites_this_runs_numbers(quick_run):
     text = (out / "report.md").read_text()
     q5 = text[text.index("## Q5"):]
     cited = set(re.findall(r"\d+\.\d{4}", q5))
-    epochs = results["q4"]["epochs"]
-    assert f"{epochs['accuracy'][0]:.4f}" in cited          # smallest epoch count
     assert f"{results['q3']['linear']['accuracy']:.4f}" in cited
-    assert f"{results['q4']['reg_lambda']['accuracy'][-1]:.4f}" in cited
+    assert f"{results['q3']['nonlinear']['baseline']['accuracy']:.4f}" in cited
+    assert f"{max(max(s['accuracy']) for s in results['q4'].values()):.4f}" in cited
+    assert f"{results['q1']['output']:.4f}" in cited
 
 
 def test_same_seed_gives_the_same_results_bit_for_bit(quick_run, tmp_path):
@@ -115,11 +158,19 @@ def test_same_seed_gives_the_same_results_bit_for_bit(quick_run, tmp_path):
         assert (again / name).read_bytes() == (out / name).read_bytes(), name
 
 
-def test_markdown_table_and_formula_rendering():
-    blocks = [report.table(["a", "b"], [[1, "x|y"]]), report.formula(r"\frac{1}{2}")]
-    markdown = report.to_markdown(blocks, "figures/")
-    assert "| a | b |" in markdown and "x\\|y" in markdown and "$$\n\\frac{1}{2}\n$$" in markdown
-    assert "<img src='data:image/png;base64," in report.to_html(blocks, ".", "t")
+def test_markdown_tables_formulas_and_figures_render_to_html(tmp_path):
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "a.png").write_bytes(b"\x89PNG fake")
+    markdown = "\n\n".join([
+        report.table(["a", "b"], [[1, "x|y"]]), "$$\n\\frac{1}{2}\n$$",
+        "inline $x^2$ and a bad one $\\notacommand{$", report.figure("a.png", "A caption"),
+        "A path with dollars: `/data/$x$/a.csv`"])
+    html = report.to_html(markdown, tmp_path)
+    assert "<td>x|y</td>" in html
+    assert html.count("<img class='math") == 2 and "<code>\\notacommand{</code>" in html
+    assert "<figure><img src=\"data:image/png;base64," in html
+    assert "<figcaption><em>A caption</em></figcaption>" in html
+    assert "<code>/data/$x$/a.csv</code>" in html   # no formula made of a user's path
 
 
 def test_summarize_folds_accumulates_matrices_and_averages_scores():
@@ -222,27 +273,204 @@ def test_an_output_folder_under_a_file_is_refused_before_training(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def sweep_record(values, accuracy, train_accuracy, loss=None, test_loss=None):
+# ----- sentences that follow the numbers -------------------------------------------------
+
+def tiny_studies():
+    """Every kind of study, small enough to run in seconds, not in quick mode: the report
+    then states its conclusions."""
+    base = configs.Training(hidden=(8,), output="softmax", epochs=15, learning_rate=0.5,
+                            reg_lambda=1e-4, batch_size=32)
+    cv = configs.CrossValidation(
+        "linear", "Q3.1 LinearXY", "linear", why="a test",
+        training=configs.Training(hidden=(3,), output="sigmoid", epochs=20, learning_rate=1.0,
+                                  batch_size=32, standardize=True))
+    sweeps = (configs.Sweep("epochs", "Q4.1 Epochs", "epochs", (1, 5, 40), base),
+              configs.Sweep("learning_rate", "Q4.2 Learning rate", "learning_rate",
+                            (0.01, 0.5, 60.0), base),
+              configs.Sweep("reg_lambda", "Q4.3 Regularization", "reg_lambda", (0.0, 0.01, 1.0),
+                            base),
+              configs.Sweep("structure", "Q4.4 Network structure", "hidden",
+                            ((), (8,), (16, 8)), base),
+              configs.Sweep("label_smoothing", "Q4.5 Label smoothing", "label_smoothing",
+                            (0.0, 0.2), base))
+    return configs.Training(hidden=(4,), output="sigmoid", epochs=5, learning_rate=0.01), \
+        (cv,), sweeps
+
+
+def separable_variant(rng):
+    """LinearXY made of two far-apart blobs (a line separates them), and digits with the
+    test rows' features shuffled (nothing generalises)."""
+    X = np.vstack([rng.normal(-4, 1, size=(100, 2)), rng.normal(4, 1, size=(100, 2))])
+    X_train, y_train, X_test, y_test = ml.datasets.load_digits_split()
+    return {"linear": (X, np.repeat([0, 1], 100)),
+            "digits": (X_train, y_train, rng.permuted(X_test, axis=1), y_test)}
+
+
+@pytest.fixture(scope="module")
+def two_runs():
+    """The tiny studies on the built-in data and on a variant where the conclusions differ."""
+    built_in, sources = runner.load_all()
+    variant = separable_variant(np.random.default_rng(5))
+    runs = []
+    for data in (built_in, variant):
+        results, _ = runner.run_all(data, seed=1, sources=sources, studies=tiny_studies())
+        figures = plots.figure_files(results["q3"], results["q4"])
+        runs.append((results, report.build(results, figures)))
+    return runs
+
+
+def sentence(text, start):
+    """The sentence of `text` that begins with `start` (or None)."""
+    match = re.search(re.escape(start) + r"[^.]*(\.\d[^.]*)*\.", text)
+    return match and match.group(0)
+
+
+def test_the_conclusions_follow_each_runs_numbers(two_runs):
+    (_, first_text), (_, second_text) = two_runs
+    separable = []
+    for results, text in two_runs:
+        facts = results["findings"]
+        linear = results["q3"]["linear"]
+        separable.append(facts["q3"]["linear"]["linearly_separable"])
+        # Separability is claimed only when a linear model fits every point.
+        assert ("A line separates the classes" in text) == separable[-1]
+        assert ("A line does not separate the classes" in text) == (not separable[-1])
+        if not separable[-1]:
+            assert f"misclassifies {linear['linear_fit']['errors']} of them" in text
+        difference = linear["accuracy"] - linear["baseline"]["accuracy"]
+        if difference:
+            word = "above" if difference > 0 else "below"
+            assert f"{abs(difference):.4f} {word} LogisticRegression's" in text
+        # The best setting of each sweep is the highest test accuracy, labelled optimistic.
+        for name, sweep in results["q4"].items():
+            best = int(np.argmax(sweep["accuracy"]))
+            assert facts["q4"][name]["best"] == best
+            assert f"The highest test accuracy is {sweep['accuracy'][best]:.4f}" in text
+        assert text.count("(optimistic: chosen on the test set") >= len(results["q4"])
+        # Over-fitting is claimed only where the longest run's test loss turns up.
+        epochs = facts["q4"]["epochs"]
+        turned_up = (epochs["lowest_test_loss_epoch"] is not None
+                     and epochs["test_loss_rise"] > 0 and epochs["train_loss_fall_after"] > 0)
+        assert ("over-fitting, in the loss" in text) == turned_up
+        rates = results["q4"]["learning_rate"]
+        overshoots = rates["accuracy"][-1] < max(rates["accuracy"])
+        assert ("it overshoots" in text) == overshoots
+        regs = results["q4"]["reg_lambda"]
+        too_much = regs["train_accuracy"][-1] < regs["train_accuracy"][0] - 0.05
+        assert ("no longer fits even the training data" in text) == too_much
+        rank = facts["q4"]["structure"]["accuracy_parameter_rank_correlation"]
+        assert f"(rank correlation {rank:.2f})" in text
+    # The two data sets lead to different conclusions, and the report says so.
+    assert separable == [False, True]
+    assert first_text != second_text
+
+
+def flattened_numbers(value):
+    """Every number in results (also those inside strings, such as a stand-in's recipe)."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [n for item in value for n in flattened_numbers(item)]
+    if isinstance(value, str):
+        return [float(n) for n in re.findall(r"\d+\.?\d*", value)]
+    if isinstance(value, bool) or value is None:
+        return []
+    return [float(value)]
+
+
+def test_every_number_of_the_report_is_in_results_json(two_runs):
+    for results, text in two_runs:
+        known = np.array(flattened_numbers(json.loads(json.dumps(results))))
+        for match in re.finditer(r"(?<![\w.])(\d+)\.(\d+)(e[-+]?\d+)?(?![\w.]*\d)", text):
+            shown = float(match.group(0))
+            decimals = len(match.group(2)) - int((match.group(3) or "e0")[1:])
+            tolerance = 0.5 * 10.0 ** -decimals
+            assert np.any(np.abs(np.abs(known) - shown) <= tolerance * 1.0001), \
+                (match.group(0), text[max(0, match.start() - 80):match.end() + 20])
+
+
+def test_unusual_data_gives_a_report_that_says_what_happened():
+    # One class much rarer, a constant feature, and every sweep setting diverging.
+    rng = np.random.default_rng(3)
+    X = np.column_stack([rng.normal(size=300), np.full(300, 2.0)])
+    y = (np.arange(300) < 20).astype(int)
+    X_train, y_train, X_test, y_test = ml.datasets.load_digits_split()
+    data = {"linear": (X, y), "digits": (X_train, y_train, X_test, y_test)}
+    q2_5, q3, q4 = tiny_studies()
+    diverging = [dataclasses.replace(sweep, base=dataclasses.replace(sweep.base,
+                                                                     learning_rate=1e6))
+                 for sweep in q4 if sweep.param != "learning_rate"]
+    results, _ = runner.run_all(data, seed=0, studies=(q2_5, q3, diverging))
+    text = report.build(results, plots.figure_files(results["q3"], results["q4"]))
+    assert "One class is rare (0.0667 of the samples)" in text
+    all_diverged = [name for name, sweep in results["q4"].items()
+                    if None not in sweep["diverged_at"]]
+    assert all_diverged and text.count("Every setting diverged") == len(all_diverged)
+    json.dumps(runner_cli_json(results), allow_nan=False)
+
+
+def runner_cli_json(results):
+    from mlplab.cli import _finite_or_null
+    return _finite_or_null(results)
+
+
+def sweep_record(values, accuracy, train_accuracy, loss=None, test_loss=None, param="epochs"):
     n = len(values)
     return {"values": values, "accuracy": accuracy, "train_accuracy": train_accuracy,
             "loss": loss or [[1.0]] * n, "test_loss": test_loss or [[1.0]] * n,
-            "diverged_at": [None] * n}
+            "diverged_at": [None] * n, "n_test": 100, "layers": [[2, 1]] * n,
+            "config": {"param": param}}
 
 
-def test_q5_4_prose_follows_the_numbers_not_the_theory():
-    q4 = {
-        # the longest run diverged at once: no test loss to speak of
-        "epochs": sweep_record([1, 5], [0.9, 0.8], [0.9, 0.8], loss=[[1.0], []],
-                               test_loss=[[1.0], []]),
-        # the largest step is the best one
-        "learning_rate": sweep_record([0.01, 0.1], [0.5, 0.9], [0.5, 0.9]),
-        # strong regularization still fits the training data
-        "reg_lambda": sweep_record([0.0, 0.1], [0.9, 0.88], [1.0, 0.99]),
-    }
-    text = " ".join(block[1] for block in report._q5_4_paragraphs(q4))
-    assert "already 1 epoch(s) give the best test accuracy, 0.9000" in text
-    assert "is best (0.9000): in this range no step overshot" in text
-    assert "Even at 0.1 the model still fits the training data" in text
+@pytest.mark.parametrize("sweep, said, unsaid", [
+    # the longest run diverged at once: no test loss to speak of
+    (sweep_record([1, 5], [0.9, 0.8], [0.9, 0.8], loss=[[1.0], []], test_loss=[[1.0], []]),
+     ["The highest test accuracy is 0.9000 at epochs = 1",
+      "The test accuracy of the longest run (0.8000) is below the highest"],
+     ["under-fitting", "over-fitting"]),
+    # the test loss turns up while the training loss falls
+    (sweep_record([1, 3], [0.5, 0.9], [0.5, 1.0], loss=[[1.0], [1.0, 0.5, 0.25]],
+                  test_loss=[[1.0], [1.0, 0.5, 0.6]]),
+     ["test loss is lowest at epoch 2 and rises by a fraction 0.2000",
+      "training loss falls by a further 0.5000: over-fitting", "under-fitting"], []),
+    # the largest step is the best one
+    (sweep_record([0.01, 0.1], [0.5, 0.9], [0.5, 0.9], param="learning_rate"),
+     ["too slow", "The largest rate is the best: in this range no step overshot"],
+     ["it overshoots"]),
+    # strong regularization still fits the training data
+    (sweep_record([0.0, 0.1], [0.9, 0.88], [1.0, 0.99], param="reg_lambda"),
+     ["Even at 0.1 the model still fits the training data", "The gap between training and "
+      "test accuracy is 0.1000 at reg_lambda 0 and 0.1100 at 0.1"], ["no longer fits"]),
+])
+def test_each_sweeps_sentences_follow_its_numbers(sweep, said, unsaid):
+    text = report.sweep_discussion(sweep, findings.sweep(sweep, sweep["config"]["param"]))
+    for words in said:
+        assert words in text
+    for words in unsaid:
+        assert words not in text
+
+
+def test_no_arguments_print_the_help(tmp_path, capsys):
+    assert main([]) == 0
+    assert "usage: mlplab" in capsys.readouterr().out
+    result = run_cli(cwd=tmp_path)
+    assert result.returncode == 0 and "usage: mlplab" in result.stdout and "run" in result.stdout
+
+
+def test_a_log_file_gets_plain_lines_a_study_each(tmp_path):
+    result = run_cli("run", "--quick", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert not re.search(r"[\r\x1b]", output)   # no bar, no terminal control characters
+    lines = output.splitlines()
+    for title in ("Q3.1 LinearXY: accuracy", "Q3.2 NonLinearXY: accuracy",
+                  "Q4.4 Network structure: test accuracy", "drawing the figures",
+                  "writing the report"):
+        assert any(line.startswith(title) for line in lines), title
+    assert sum("not the course's data" in line for line in lines) == 3
+    quiet = run_cli("run", "--quick", "--no-progress", "--out", str(tmp_path / "quiet"),
+                    cwd=tmp_path)
+    assert "drawing the figures" not in quiet.stdout and not quiet.stderr
 
 
 def test_non_finite_numbers_are_written_as_null():
@@ -271,8 +499,8 @@ def test_label_smoothing_trains_and_scores_on_smoothed_targets():
     # targets, with the test loss measured against the smoothed test targets too.
     X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 3
     training = configs.Training(hidden=(4,), epochs=5, label_smoothing=0.3, batch_size=8)
-    record = runner.train_and_score(training, X[:30], y[:30], X[30:], y[30:], seed=1)
-    net = training_module.network_for(training, 3, 3)
+    record = runner.train_and_score(training, (X[:30], y[:30], X[30:], y[30:]), seed=1)
+    net = runner.network_for(training, 3, 3)
     Y_train, Y_test = (ml.smooth_labels(np.eye(3)[labels], 0.3) for labels in (y[:30], y[30:]))
     history = net.train(X[:30], Y_train, epochs=5, learning_rate=0.5, batch_size=8, seed=1,
                         validation_data=(X[30:], Y_test))

@@ -6,6 +6,7 @@ Skipped when the notebook tools (nbformat, nbclient, ipykernel) are not installe
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 nbformat = pytest.importorskip("nbformat", reason="running the notebook needs nbformat")
@@ -40,7 +41,7 @@ def output_text(notebook):
             if output.output_type == "stream":
                 parts.append(output.text)
             elif output.output_type in ("execute_result", "display_data"):
-                parts.append(output.data.get("text/plain", ""))
+                parts.append(output.data.get("text/markdown", output.data.get("text/plain", "")))
     return "\n".join(parts)
 
 
@@ -52,14 +53,44 @@ def test_notebook_is_committed_without_outputs():
             assert cell.outputs == [] and cell.execution_count is None, cell.id
 
 
-def test_notebook_runs_in_quick_mode(quick_kernel):
+def run_notebook(kernel):
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=120, kernel_name=quick_kernel,
+    client = nbclient.NotebookClient(notebook, timeout=120, kernel_name=kernel,
                                      resources={"metadata": {"path": str(NOTEBOOK.parent)}})
     client.execute()   # raises CellExecutionError, with the cell and its traceback, on any error
+    return output_text(notebook)
 
-    text = output_text(notebook)
-    assert "quick run" in text
+
+def test_notebook_runs_in_quick_mode(quick_kernel, monkeypatch):
+    monkeypatch.delenv("MLPLAB_DATA_DIR", raising=False)
+    text = run_notebook(quick_kernel)
+    assert "quick run" in text and "no conclusions are drawn" in text
+    assert "What this shows" not in text
+    assert "Built-in stand-in data: not the course's data" in text
     assert "0.8221" in text                         # Q1.1's network output
+    assert "Step 6, the hidden pre-activations" in text   # Q1.2's derivation
     for metric in ("accuracy", "precision", "recall", "f1"):
         assert f"{metric} scores:" in text          # Q4's four lists
+
+
+def test_notebook_reads_the_course_folder_named_by_mlplab_data_dir(quick_kernel, tmp_path,
+                                                                   monkeypatch):
+    from mlplab import datasets
+
+    folder = tmp_path / "course"
+    (folder / "dataset1").mkdir(parents=True)
+    (folder / "dataset2").mkdir()
+    tables = {"dataset1/Linear": datasets.load_linear(seed=7),
+              "dataset1/Nonlinear": datasets.load_nonlinear(seed=7)}
+    X_train, y_train, X_test, y_test = datasets.load_digits_split()
+    tables.update({"dataset2/Digit_": (X_train[:300], y_train[:300], X_test, y_test)})
+    for prefix, arrays in tables.items():
+        names = (["X.csv", "Y.csv"] if len(arrays) == 2
+                 else ["X_train.csv", "y_train.csv", "X_test.csv", "y_test.csv"])
+        for name, values in zip(names, arrays):
+            np.savetxt(folder / f"{prefix}{name}", values, delimiter=",", fmt="%.17g")
+    monkeypatch.setenv("MLPLAB_DATA_DIR", str(folder))
+    text = run_notebook(quick_kernel)
+    assert "Built-in stand-in" not in text
+    assert f"{folder / 'dataset1' / 'LinearX.csv'}, " in text
+    assert "dataset 2: 300 training and 899 test samples" in text

@@ -16,8 +16,6 @@ import signal
 import sys
 import time
 
-import numpy as np
-
 # The signals that end a run like Ctrl-C (SIGHUP: where the system has it).
 _STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                       if hasattr(signal, name))
@@ -75,10 +73,12 @@ def _whole_number(low, high=None):
 
 def _planned_files():
     """The files a run writes into its folder, known before it trains."""
-    from .lab import configs, plots
+    from .lab import configs, plots, report
     figures = plots.figure_files([cv.name for cv in configs.Q3], [s.name for s in configs.Q4])
     return ["results.json", "report.md", "report.html",
-            *(f"figures/{name}" for name in figures.values())]
+            *(["report.pdf"] if report.pdf_engine() is not None else []),
+            *(f"figures/{name}" for name in figures.values()),
+            *(f"models/q3_{cv.name}_fold1.npz" for cv in configs.Q3)]
 
 
 def _jobs(requested):
@@ -93,11 +93,9 @@ def _jobs(requested):
 
 def _run(args):
     jobs = _jobs(args.jobs) if args.scheduler is None else args.jobs
-    if jobs != 1 and args.scheduler is None:
-        from .lab import tasks
-        tasks.start_workers(jobs)   # in the background, while scikit-learn loads
     from . import datasets
     from .lab import folder, plots, report, runner
+    from .lab.progress import Progress
 
     data_dir = None
     if args.data_dir is not None:
@@ -106,25 +104,32 @@ def _run(args):
             raise ValueError(f"--data-dir {datasets.display_path(data_dir)}: no such folder")
     global _report_in
     out = None
+    progress = Progress(not args.no_progress)
     try:
         with _signals_held():   # so that an interrupt finds `out` made, or nothing made
             out = folder.ReportFolder(args.out, _planned_files(), force=args.force)
         # Load (and so check) every data file before anything is trained or written.
         data, sources = runner.load_all(data_dir)
-        _print_sources(sources)
+        for title, where in report.describe_sources(sources):
+            print(f"{title}: {where}".replace("`", ""))
         start = time.perf_counter()
-        run = dict(data=data, seed=args.seed, quick=args.quick, jobs=jobs,
-                   progress=not args.no_progress, sources=sources)
+        run = dict(data=data, seed=args.seed, quick=args.quick, jobs=jobs, progress=progress,
+                   sources=sources)
         if args.scheduler is None:
-            results = runner.run_all(**run)
+            results, models = runner.run_all(**run)
         else:
             with _dask_client(args.scheduler):
-                results = runner.run_all(**{**run, "jobs": -1}, backend="dask")
+                results, models = runner.run_all(**{**run, "jobs": -1}, backend="dask")
         try:
             (out.staging / "results.json").write_text(
                 json.dumps(_finite_or_null(results), indent=1, allow_nan=False),
                 encoding="utf-8")
-            figures = plots.make_all(results, data, out.staging / "figures", jobs=jobs)
+            (out.staging / "models").mkdir()
+            runner.save_models(models, out.staging / "models")
+            progress.step("drawing the figures")
+            figures = plots.make_all(results, data, out.staging, jobs=jobs,
+                                     on_figure=progress.count)
+            progress.step("writing the report")
             report.write_report(results, figures, out.staging, jobs=jobs)
         except OSError as exc:
             raise ValueError(f"--out {out.shown}: cannot write the report "
@@ -133,24 +138,13 @@ def _run(args):
             out.switch()
             _report_in = out.shown
     finally:
+        progress.close()
         if out is not None:
             with _signals_held():
                 out.discard()
     elapsed = time.perf_counter() - start
     _print_summary(results, out.out, elapsed)
     return 0
-
-
-def _print_sources(sources):
-    """Which data each study uses: files with their SHA-256, or the built-in stand-in."""
-    titles = {"linear": "LinearXY", "nonlinear": "NonLinearXY", "digits": "dataset 2"}
-    for name, source in sources.items():
-        if "built_in" in source:
-            print(f"{titles[name]}: {source['built_in']}")
-            continue
-        for record in source["files"]:
-            also = f" (for {record['for']})" if "for" in record else ""
-            print(f"{titles[name]}: {record['path']}{also}, sha256 {record['sha256']}")
 
 
 def _finite_or_null(value):
@@ -177,29 +171,33 @@ def _dask_client(address):
 
 
 def _print_summary(results, out, elapsed):
+    from .datasets import display_path
     from .lab import report
 
-    q3, q4 = results["q3"], results["q4"]
     print(f"Q1.1 output: {results['q1']['output']:.4f}")
-    for name, result in q3.items():
+    for name, result in results["q3"].items():
         print(f"{result['config']['title']}: accuracy {result['accuracy']:.4f} "
               f"(LogisticRegression {result['baseline']['accuracy']:.4f})")
-    for name, sweep in q4.items():
+    for name, sweep in results["q4"].items():
         values = ", ".join(str(v) for v in sweep["values"])
         print(f"{sweep['config']['title']} ({sweep['config']['param']} = {values}):")
         print("  " + report.score_lists(sweep).replace("\n", "\n  "))
-    from .datasets import display_path
-    print(f"report: {display_path(out / 'report.md')} and {display_path(out / 'report.html')}; "
-          f"numbers: {display_path(out / 'results.json')} ({elapsed:.1f} s)")
+    written = [name for name in ("report.md", "report.html", "report.pdf")
+               if (out / name).exists()]
+    print(f"report: {', '.join(display_path(out / name) for name in written)}; numbers: "
+          f"{display_path(out / 'results.json')} ({elapsed:.1f} s)")
+    if results["quick"]:
+        print("quick run: a smoke test, not for submission")
 
 
 def _q1(args):
+    from .lab import configs
     from .lab.runner import run_q1
 
-    q1 = run_q1()
+    q1, given = run_q1(), configs.Q1
     fmt = lambda values: "[" + ", ".join(f"{v:.4f}" for v in values) + "]"  # noqa: E731
-    print("Q1.1: w1 = [[0.4, 0.6, 0.2], [0.3, 0.9, 0.5]], b1 = [1, 1, 1], "
-          "w2 = [0.2, 0.2, 0.8]^T, b2 = 0.5, a0 = [1, 1]")
+    print(f"Q1.1: w1 = {given['W1']}, b1 = {given['b1']}, w2 = {given['W2']}, "
+          f"b2 = {given['b2']}, a0 = {given['input']}")
     print(f"  z1 = w1^T a0 + b1 = {fmt(q1['z1'])}")
     print(f"  a1 = sigmoid(z1)  = {fmt(q1['a1'])}")
     print(f"  z2 = w2^T a1 + b2 = {fmt(q1['z2'])}")
@@ -210,22 +208,20 @@ def _q1(args):
 
 def _demo(args):
     """Train the assignment's Q2.5 network on iris and print its falling loss."""
-    from . import datasets
-    from .lab import configs
-    from .lab.training import network_for
+    import dataclasses
 
-    X, y = datasets.load_q25()
-    training = configs.Q2_5
-    model = network_for(training, 2, 1)
-    losses = model.train(X, y.astype(float), epochs=args.epochs,
-                         learning_rate=training.learning_rate)["loss"]
+    from .lab import configs
+    from .lab.runner import run_q2_5
+
+    training = dataclasses.replace(configs.Q2_5, epochs=args.epochs)
+    q2_5 = run_q2_5(training)
+    losses = q2_5["loss"]
     print(f"Q2.5: 2-4-1 sigmoid network, L2 loss, iris (100 rows, 2 features), "
           f"learning rate {training.learning_rate:g}")
     step = max(1, len(losses) // 10)
     for epoch in sorted(set(range(0, len(losses), step)) | {len(losses) - 1}):
         print(f"  epoch {epoch + 1:4d}  loss {losses[epoch]:.6f}")
-    falling = bool(np.all(np.diff(losses) < 0))
-    print(f"loss strictly decreasing: {'yes' if falling else 'no'}")
+    print(f"loss strictly decreasing: {'yes' if q2_5['strictly_decreasing'] else 'no'}")
     return 0
 
 
@@ -234,7 +230,7 @@ def build_parser():
         prog="mlplab",
         description="The CS640 Homework 2 neural network, from scratch in NumPy: run every "
                     "experiment of the assignment and write a report.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser(
         "run", help="run every experiment (Q1, Q2.5, Q3, Q4) and write the report",
@@ -261,7 +257,8 @@ def build_parser():
     run.add_argument("--scheduler", metavar="ADDRESS",
                      help="run the trainings on an existing Dask cluster, e.g. "
                           "tcp://host:8786 (needs the 'cluster' extra); results are identical")
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    run.add_argument("--no-progress", action="store_true",
+                     help="print nothing while running (no bar, no line per study)")
     run.set_defaults(handler=_run)
 
     q1 = commands.add_parser("q1", help="print the Q1.1 forward pass, step by step")
@@ -278,6 +275,9 @@ def main(argv=None):
     global _report_in
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:   # plain `mlplab`: what it can do
+        parser.print_help()
+        return 0
     _report_in = None
     previous = {}
     try:

@@ -193,7 +193,7 @@ class Network:
         return trainer.single_step(X, Y, learning_rate, self._l2_coefficient(reg_lambda, len(X)))
 
     def train(self, X, Y, epochs, learning_rate, reg_lambda=0.0, batch_size=None,
-              shuffle=True, seed=None, validation_data=None, verbose=False):
+              shuffle=True, seed=None, validation_data=None, verbose=False, callback=None):
         """Run `epochs` passes of gradient descent over (X, Y) and return the loss history.
 
         X, Y, learning_rate and reg_lambda are as in `fit` (with mini-batches, N is the batch's
@@ -202,7 +202,7 @@ class Network:
         smaller), in a new random order every epoch if `shuffle`, drawn from `seed` (an int or a
         Generator: the same seed gives the same weights, bit for bit). With `validation_data`
         (X_val, Y_val) the mean loss on it is recorded after every epoch; `verbose` shows a
-        progress bar with the current loss.
+        progress bar with the current loss; `callback(epoch, history)` is called after each.
 
         Returns a dict of arrays of shape (epochs,): ``"loss"``, each epoch's mean training loss
         (for mini-batches, the average of the batch losses, each measured before its step), and
@@ -232,6 +232,8 @@ class Network:
                         history["val_loss"][epoch] = trainer.mean_loss(*validation)
                     if verbose:
                         progress.set_postfix(loss=f"{history['loss'][epoch]:.4g}")
+                    if callback is not None:
+                        callback(epoch, history)
         except DivergenceError as exc:
             # The weights are those of the last finite step; the history ends before the epoch.
             exc.epoch = epoch

@@ -1,15 +1,15 @@
 """The assignment's experiments as data: one frozen dataclass per kind of study.
 
-An edited copy of a value here is all it takes to add or change a study. Each field's comment
-says what it is; `quick` versions shrink epochs and sweeps for a smoke run (``--quick``).
+An edited copy of a value here is all it takes to add or change a study. A study's `why` says
+only why it exists and why its settings were chosen; what its results show is computed from
+the run (`findings`). `quick` versions shrink epochs and sweeps for a smoke run (``--quick``).
 """
 
 import dataclasses
 from dataclasses import dataclass
 
-
-# The scores of every study: precision, recall and F1 of the positive class (1) for a binary
-# study, macro-averaged over the classes for the digits.
+# The scores of every study: precision, recall and F1 of the positive class (the larger label)
+# for a binary study, macro-averaged over the classes for the digits.
 METRICS = ("accuracy", "precision", "recall", "f1")
 
 
@@ -47,8 +47,13 @@ class Sweep:
     param: str                     # the Training field being varied ("hidden" for structure)
     values: tuple
     base: Training
-    note: str = ""                 # why the study is there (quoted in the report)
+    why: str = ""                  # why the study is there (quoted in the report)
 
+
+# Q1's 2-3-1 network, as the assignment gives it: weights[i][j] joins unit i to unit j.
+Q1 = {"W1": [[0.4, 0.6, 0.2], [0.3, 0.9, 0.5]], "b1": [1.0, 1.0, 1.0],
+      "W2": [[0.2], [0.2], [0.8]], "b2": [0.5], "input": [1.0, 1.0],
+      "y_true": 1.0}   # Q1.2 gives no target; this one is used for its numeric check
 
 Q2_5 = Training(hidden=(4,), output="sigmoid", epochs=100, learning_rate=1e-2)
 
@@ -57,19 +62,17 @@ Q3 = (
         name="linear", title="Q3.1 LinearXY", dataset="linear",
         training=Training(hidden=(4,), output="sigmoid", epochs=300, learning_rate=0.5,
                           batch_size=32, standardize=True),
-        why=("The classes are separated by a line, so a small hidden layer is enough; sigmoid "
+        why=("A small hidden layer, since the data set's name says a line should do; sigmoid "
              "output with L2 loss as in the assignment's Q2.5, inputs standardised on each "
-             "training fold, mini-batches of 32 so 300 epochs reach the linear optimum."),
+             "training fold, mini-batches of 32 so that 300 epochs take many steps."),
     ),
     CrossValidation(
         name="nonlinear", title="Q3.2 NonLinearXY", dataset="nonlinear",
         training=Training(hidden=(16,), output="sigmoid", epochs=300, learning_rate=4.0,
                           batch_size=32, standardize=True),
-        why=("The two moons need a bent boundary: 16 sigmoid hidden units give the network "
-             "enough pieces to bend it, and many large steps (mini-batches of 32, learning "
-             "rate 4.0, 300 epochs; the L2 loss through a sigmoid output has small gradients) "
-             "carry it past the linear solution where full-batch gradient descent stalls at "
-             "about 0.87."),
+        why=("16 sigmoid hidden units, so that the boundary can bend; many large steps "
+             "(mini-batches of 32, learning rate 4.0, 300 epochs), because the L2 loss through "
+             "a sigmoid output has small gradients."),
     ),
 )
 
@@ -87,18 +90,23 @@ Q4 = (
     Sweep("label_smoothing", "Q4.5 Label smoothing", "label_smoothing", (0.0, 0.05, 0.1, 0.2),
           Training(hidden=(256,), activation="relu", output="softmax", epochs=400,
                    learning_rate=0.1, reg_lambda=1e-4, batch_size=32),
-          note=("Beyond the assignment's four sweeps. On the course's split (its test digits "
-                "come from other writers than its training digits) the assignment's settings "
-                "and scikit-learn's own MLPClassifier level off near 0.945 (measured when this "
-                "sweep was chosen). Label smoothing trains "
-                "towards 1 - s + s/10 for the true class and s/10 for the others instead of "
-                "1 and 0, so the network stops pushing the outputs of digits it already gets "
-                "right towards certainty; with a wider ReLU layer trained longer it "
-                "generalises to the new writers markedly better. Train and test loss are "
-                "measured against the smoothed targets, so they cannot fall below those "
-                "targets' own entropy (about 0.87 for s = 0.2): compare a setting's train and "
-                "test curves with each other, not the curves of different settings.")),
+          why=("Beyond the assignment's four sweeps: a wider ReLU layer trained longer, with "
+               "the targets smoothed (1 - s + s/k for the true class and s/k for the others, "
+               "for k classes) so that the network stops pushing digits it already gets right "
+               "towards certainty. Train and test loss are measured against the smoothed "
+               "targets, so they cannot fall below those targets' own entropy: compare a "
+               "setting's train and test curves with each other, not across settings.")),
 )
+
+
+def layers_label(sizes):
+    """Layer sizes as one label, input to output: (64, 32, 10) -> "64-32-10"."""
+    return "-".join(map(str, sizes))
+
+
+def setting_label(value):
+    """A sweep's setting as text: layer sizes joined by '-', numbers in their shortest form."""
+    return layers_label(value) if isinstance(value, (list, tuple)) else f"{value:g}"
 
 
 def quick(config):

@@ -32,7 +32,10 @@ MANIFEST = ".mlplab-run.json"
 _FORMAT = "mlplab-run"
 _MAX_MANIFEST_BYTES = 2**20
 # The names a report's file can have: all that a manifest may make "ours".
-_OURS = re.compile(r"(results\.json|report\.md|report\.html|figures/[^/]+\.png)\Z")
+_OURS = re.compile(
+    r"(results\.json|report\.(md|html|pdf)|figures/[^/]+\.png|models/[^/]+\.npz)\Z")
+# The subfolders a report's files go into.
+_SUBFOLDERS = ("figures", "models")
 # The run's own working folders inside the report folder, never anyone else's files.
 _WORKING = (".mlplab-staging-", ".mlplab-old-")
 
@@ -70,7 +73,7 @@ class ReportFolder:
 
     def _survey(self):
         """Sets `ours`, the manifest's report files that are unchanged ({path: sha256}),
-        `in_the_way`, what is at a planned path (or at `figures`) and is not ours, and
+        `in_the_way`, what is at a planned path (or at a subfolder) and is not ours, and
         `foreign`, the files of a folder that is not empty and has no genuine manifest."""
         self.ours, self.in_the_way, self.foreign = {}, [], []
         self.manifest_is_ours = False
@@ -87,9 +90,10 @@ class ReportFolder:
         self.in_the_way = sorted(path for path in self.planned - set(self.ours)
                                  if os.path.lexists(self.out / path)
                                  and (path != MANIFEST or listed is None))
-        figures = self.out / "figures"
-        if os.path.lexists(figures) and (figures.is_symlink() or not figures.is_dir()):
-            self.in_the_way.append("figures")   # new figures would land in someone's file
+        for name in _SUBFOLDERS:   # the new files would land in someone's file or link
+            subfolder = self.out / name
+            if os.path.lexists(subfolder) and (subfolder.is_symlink() or not subfolder.is_dir()):
+                self.in_the_way.append(name)
 
     def _refusal(self):
         names = self.in_the_way or self.foreign

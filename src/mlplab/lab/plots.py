@@ -1,30 +1,36 @@
-"""Figures of a run, drawn from its results (never trains; the decision boundary re-evaluates
-the saved fold-1 model on a grid).
+"""Figures of a run, drawn from its results (never trains; the decision boundary evaluates the
+saved fold-1 model file on a grid).
 
-Uses matplotlib's object-oriented API (``Figure``), so no GUI backend is ever needed.
-matplotlib is imported with the first figure, not with this module: with ``--jobs`` the
-figures are drawn in worker processes, and the main process, which imports this module at
-start-up, never needs it (about 0.6 s of its start-up, before any training can begin).
+Uses matplotlib's object-oriented API (``Figure``), so no GUI backend is ever needed. Each
+setting of a sweep keeps one colour in all of the sweep's figures; legends sit outside the
+data; a sweep's loss curves are small multiples, one panel per setting.
 """
 
 import pathlib
 
 import numpy as np
 
-from . import configs
-from .configs import METRICS
-from .tasks import run_task_groups
-from .training import network_for
+from .. import _model_file
+from . import parallel
+from .configs import METRICS, layers_label, setting_label
 
 
 def _figure(figsize):
     from matplotlib.figure import Figure
-    return Figure(figsize=figsize)
+    return Figure(figsize=figsize, layout="constrained")
 
 
 def _save(fig, path):
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    """Write `fig` to `path` and return the file's name; with no path, return the figure
+    (a notebook displays it)."""
+    if path is None:
+        return fig
+    fig.savefig(path, dpi=100)
     return path.name
+
+
+def _legend_outside(ax, **options):
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small", **options)
 
 
 def loss_curve(loss, title, path):
@@ -36,54 +42,41 @@ def loss_curve(loss, title, path):
 
 
 def fold_losses(result, title, path):
-    fig = _figure((5, 3.2))
+    fig = _figure((6, 3.2))
     ax = fig.subplots()
     for number, fold in enumerate(result["folds"], start=1):
         ax.plot(np.arange(1, len(fold["loss"]) + 1), fold["loss"], label=f"fold {number}")
-    ax.set(title=title, xlabel="Epoch", ylabel="mean training loss")
-    ax.legend(fontsize="small")
+    ax.set(title=title, xlabel="Epoch", ylabel="mean training loss", yscale="log")
+    _legend_outside(ax)
     return _save(fig, path)
 
 
-def rebuild(model, training, n_input, n_output):
-    """The Network of a record's ``model`` (`runner.score_training`), ready to predict."""
-    net = network_for(training, n_input, n_output)
-    for layer, W, b in zip(net.layers, model["weights"], model["biases"]):
-        layer.weights, layer.biases = np.array(W), np.array(b)
-    return net
-
-
-def decision_boundary(result, X, y, title, path):
-    """Fold 1's network evaluated on a grid over the data, with every point of the data set."""
-    model = result["folds"][0]["model"]
-    training = configs.Training(**{**result["config"]["training"],
-                                   "hidden": tuple(result["config"]["training"]["hidden"])})
-    net = rebuild(model, training, X.shape[1], 1)
+def decision_boundary(model_path, X, y, title, path):
+    """The saved network evaluated on a grid over the data, with every point of the data set."""
+    net, extra, _ = _model_file.load_network(model_path)
     pad = 0.5
     xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, 250)
     ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, 250)
     grid = np.column_stack([g.ravel() for g in np.meshgrid(xs, ys)])
-    if model["scaler_mean"] is not None:
-        grid_in = (grid - np.array(model["scaler_mean"])) / np.array(model["scaler_scale"])
-    else:
-        grid_in = grid
-    output = net.forward(grid_in)[-1][:, 0].reshape(len(ys), len(xs))
-    fig = _figure((5, 4))
+    if extra.get("input_mean") is not None:   # the scaler fitted on the fold's training rows
+        grid = (grid - np.array(extra["input_mean"])) / np.array(extra["input_scale"])
+    output = net.forward(grid)[-1][:, 0].reshape(len(ys), len(xs))
+    fig = _figure((6, 4))
     ax = fig.subplots()
     filled = ax.contourf(xs, ys, output, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
     ax.contour(xs, ys, output, levels=[0.5], colors="k", linewidths=1.5)
     for label, marker in zip(np.unique(y), "os"):
         ax.scatter(*X[y == label].T, s=8, marker=marker, edgecolors="k", linewidths=0.3,
                    label=f"class {label}")
-    fig.colorbar(filled, ax=ax, label="network output")
+    fig.colorbar(filled, ax=ax, label="network output", location="left", pad=0.12)
     ax.set(title=title, xlabel="x1", ylabel="x2")
-    ax.legend(fontsize="small", loc="upper right")
+    _legend_outside(ax)
     return _save(fig, path)
 
 
 def confusion_heatmap(matrix, title, path):
     matrix = np.array(matrix)
-    fig = _figure((3.6, 3.2))
+    fig = _figure((3.8, 3.2))
     ax = fig.subplots()
     image = ax.imshow(matrix, cmap="Blues")
     for (i, j), count in np.ndenumerate(matrix):
@@ -91,61 +84,94 @@ def confusion_heatmap(matrix, title, path):
                 color="white" if count > matrix.max() / 2 else "black")
     ax.set(title=title, xlabel="predicted label", ylabel="true label",
            xticks=range(len(matrix)), yticks=range(len(matrix)))
-    fig.colorbar(image, ax=ax)
+    fig.colorbar(image, ax=ax, label="samples")
     return _save(fig, path)
 
 
-def _setting_labels(sweep):
-    return ["-".join(map(str, v)) if isinstance(v, list) else f"{v:g}" for v in sweep["values"]]
+def _labels(sweep):
+    if sweep["config"]["param"] == "hidden":
+        return [layers_label(layers) for layers in sweep["layers"]]
+    return [setting_label(value) for value in sweep["values"]]
+
+
+def _colour(i):
+    return f"C{i % 10}"
 
 
 def sweep_metrics(sweep, title, path):
-    labels = _setting_labels(sweep)
-    fig = _figure((5.5, 3.4))
+    """The test scores per setting (settings evenly spaced, in the sweep's order; for
+    structures, placed at their parameter count on a log scale)."""
+    labels = _labels(sweep)
+    fig = _figure((6.5, 3.4))
     ax = fig.subplots()
-    positions = np.arange(len(labels))
+    structure = sweep["config"]["param"] == "hidden"
+    positions = np.array(sweep["n_parameters"]) if structure else np.arange(len(labels))
     for metric in METRICS:
         ax.plot(positions, sweep[metric], marker="o", label=metric)
     ax.plot(positions, sweep["train_accuracy"], marker="x", linestyle="--", color="gray",
             label="train accuracy")
-    ax.set_xticks(positions, labels, rotation=30 if len(labels[0]) > 4 else 0)
-    # From 0 when some setting fails badly; zoomed in when every setting scores high (to a
-    # tenth at least 0.05 below the lowest score), so that differences of a point or two show.
+    if structure:
+        ax.set(xscale="log", xlabel="parameters (log scale); labels: layer sizes")
+        for i, (x, label, score) in enumerate(zip(positions, labels, sweep["accuracy"])):
+            ax.annotate(label, (x, score), textcoords="offset points", ha="center",
+                        xytext=(0, -14 if i % 2 else 10), fontsize="x-small")
+    else:
+        ax.set_xticks(positions, labels, rotation=30 if max(map(len, labels)) > 4 else 0)
+        for tick, i in zip(ax.get_xticklabels(), range(len(labels))):
+            tick.set_color(_colour(i))   # the setting's colour in the loss panels
+        ax.set_xlabel(sweep["config"]["param"])
+    # From 0 when some setting fails badly; zoomed in when every setting scores high, so that
+    # differences of a point or two show.
     lowest = np.nanmin([sweep[key] for key in (*METRICS, "train_accuracy")])
     bottom = np.floor(10 * lowest - 0.5) / 10 if lowest >= 0.5 else 0.0
-    ax.set(title=title, ylabel="test score (macro)", ylim=(bottom, 1.0 + (1 - bottom) / 50))
-    ax.legend(fontsize="small")
+    ax.set(title=title, ylabel="score (test: macro)", ylim=(bottom, 1.0 + (1 - bottom) / 50))
+    _legend_outside(ax)
     return _save(fig, path)
 
 
 def sweep_losses(sweep, title, path):
-    """Train (solid) and test (dashed) loss curves of every setting: over-fitting shows as a
-    test curve that turns up while its training curve keeps falling."""
-    labels = _setting_labels(sweep)
-    fig = _figure((5.5, 3.6))
-    ax = fig.subplots()
+    """Train (solid) and test (dashed) loss per epoch, one panel per setting, shared axes:
+    over-fitting shows as a test curve that turns up while its training curve keeps falling."""
+    labels = _labels(sweep)
     if sweep["config"]["param"] == "epochs":
-        # With one seed, a shorter run is the start of the longest one: draw that once and
-        # mark where each shorter run stopped.
+        # With one seed a shorter run is the start of the longest: draw that one, and mark
+        # where each shorter run stopped.
+        fig = _figure((6.5, 3.4))
+        ax = fig.subplots()
         longest = int(np.argmax([len(curve) for curve in sweep["loss"]]))
-        epochs = np.arange(1, len(sweep["loss"][longest]) + 1)
-        ax.plot(epochs, sweep["loss"][longest], color="C0", label="train")
-        ax.plot(epochs, sweep["test_loss"][longest], color="C1", linestyle="--", label="test")
-        for value in sweep["values"]:
-            ax.axvline(value, color="gray", linewidth=0.6, linestyle=":")
-        ax.set(title=title + " (dotted: each run's last epoch)", xlabel="Epoch",
-               ylabel="mean cross-entropy", yscale="log", xscale="log")
-        ax.legend(fontsize="small")
+        _curves(ax, sweep["loss"][longest], sweep["test_loss"][longest], "C0")
+        for i, value in enumerate(sweep["values"]):
+            ax.axvline(value, color=_colour(i), linewidth=0.8, linestyle=":",
+                       label=f"end of the {value}-epoch run")
+        ax.set(title=title, xlabel="Epoch (log scale)", ylabel="mean loss", xscale="log")
+        _legend_outside(ax)
         return _save(fig, path)
-    colors = [f"C{i}" for i in range(len(labels))]
-    for label, color, train, test in zip(labels, colors, sweep["loss"], sweep["test_loss"]):
-        epochs = np.arange(1, len(train) + 1)
-        ax.plot(epochs, train, color=color, label=label)
-        ax.plot(epochs, test, color=color, linestyle="--")
-    ax.set(title=title + " (solid: train, dashed: test)", xlabel="Epoch",
-           ylabel="mean cross-entropy", yscale="log")
-    ax.legend(fontsize="small", title=sweep["config"]["param"])
+    columns = 3 if len(labels) > 4 else min(2, len(labels))
+    rows = -(-len(labels) // columns)
+    fig = _figure((2.6 * columns + 0.4, 2.1 * rows + 0.5))
+    axes = np.atleast_1d(fig.subplots(rows, columns, sharex=True, sharey=True,
+                                      squeeze=False)).ravel()
+    param = "layers" if sweep["config"]["param"] == "hidden" else sweep["config"]["param"]
+    for i, (ax, label) in enumerate(zip(axes, labels)):
+        _curves(ax, sweep["loss"][i], sweep["test_loss"][i], _colour(i))
+        ax.set_title(f"{param} = {label}", fontsize="small", color=_colour(i))
+    for ax in axes[len(labels):]:
+        ax.set_visible(False)
+    fig.supxlabel("Epoch")
+    fig.supylabel("mean loss (log scale)")
+    fig.suptitle(title + " (solid: train, dashed: test)")
     return _save(fig, path)
+
+
+def _curves(ax, train, test, colour):
+    epochs = np.arange(1, len(train) + 1)
+    train, test = (np.array(curve, dtype=float) for curve in (train, test))
+    ax.plot(epochs, train, color=colour, label="train")
+    ax.plot(epochs, test, color=colour, linestyle="--", label="test")
+    finite = np.concatenate([train, test])
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if len(finite) and finite.max() / finite.min() > 10:   # values spanning decades
+        ax.set_yscale("log")
 
 
 def figure_files(cv_names, sweep_names):
@@ -161,33 +187,45 @@ def figure_files(cv_names, sweep_names):
     return files
 
 
-def make_all(results, data, figures_dir, jobs=1):
-    """Draw every figure of a run into `figures_dir`; returns {figure key: file name}, as
-    `figure_files` says.
+def make_all(results, data, out_dir, jobs=1, on_figure=None):
+    """Draw every figure of a run into `out_dir`/figures; returns {figure key: file name}, as
+    `figure_files` says. The decision boundaries read the model files in `out_dir`/models.
 
-    The figures are independent, so with ``jobs > 1`` they are drawn in parallel.
+    The figures are independent: with ``jobs > 1`` they are drawn in parallel.
+    `on_figure(done, total)` is called as each one is finished.
     """
-    figures_dir = pathlib.Path(figures_dir)
+    out_dir = pathlib.Path(out_dir)
+    figures_dir = out_dir / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
     path = {key: figures_dir / name
             for key, name in figure_files(results["q3"], results["q4"]).items()}
-    tasks = {"q2_5_loss": (loss_curve, (results["q2_5"]["loss"], "Q2.5 training loss",
-                                        path["q2_5_loss"]))}
+    calls = {"q2_5_loss": (loss_curve, results["q2_5"]["loss"], "Q2.5 training loss",
+                           path["q2_5_loss"])}
     for name, result in results["q3"].items():
         title = result["config"]["title"]
-        X, y = data[name]
-        tasks[f"q3_{name}_losses"] = (fold_losses, (result, f"{title}: training loss per fold",
-                                                    path[f"q3_{name}_losses"]))
-        tasks[f"q3_{name}_boundary"] = (decision_boundary, (
-            result, X, y, f"{title}: decision boundary (fold 1 model)",
-            path[f"q3_{name}_boundary"]))
-        tasks[f"q3_{name}_confusion"] = (confusion_heatmap, (
-            result["confusion_matrix"], f"{title}\nconfusion matrix (all folds)",
-            path[f"q3_{name}_confusion"]))
+        X, y = data[result["config"]["dataset"]]
+        calls[f"q3_{name}_losses"] = (fold_losses, result, f"{title}: training loss per fold",
+                                      path[f"q3_{name}_losses"])
+        calls[f"q3_{name}_boundary"] = (decision_boundary, out_dir / "models" / f"q3_{name}"
+                                        "_fold1.npz", X, y, f"{title}: fold-1 network",
+                                        path[f"q3_{name}_boundary"])
+        calls[f"q3_{name}_confusion"] = (confusion_heatmap, result["confusion_matrix"],
+                                         f"{title}\nconfusion matrix (all folds)",
+                                         path[f"q3_{name}_confusion"])
     for name, sweep in results["q4"].items():
         title = sweep["config"]["title"]
-        tasks[f"q4_{name}_metrics"] = (sweep_metrics, (sweep, f"{title}: test scores",
-                                                       path[f"q4_{name}_metrics"]))
-        tasks[f"q4_{name}_losses"] = (sweep_losses, (sweep, title, path[f"q4_{name}_losses"]))
-    [names] = run_task_groups([("figures", list(tasks.values()))], jobs=jobs)
-    return dict(zip(tasks, names))
+        calls[f"q4_{name}_metrics"] = (sweep_metrics, sweep, f"{title}: scores",
+                                       path[f"q4_{name}_metrics"])
+        calls[f"q4_{name}_losses"] = (sweep_losses, sweep, title, path[f"q4_{name}_losses"])
+    keys, names = list(calls), [None] * len(calls)
+    finished = (enumerate(_draw(*call) for call in calls.values()) if jobs == 1
+                else parallel.map_unordered(_draw, list(calls.values()), jobs))
+    for done, (index, name) in enumerate(finished, 1):
+        names[index] = name
+        if on_figure is not None:
+            on_figure(done, len(calls))
+    return dict(zip(keys, names))
+
+
+def _draw(function, *args):
+    return function(*args)

@@ -1,84 +1,495 @@
-"""The report of a run: results (and figure files) -> report.md and a self-contained report.html.
+"""The report of a run: results (and figure files) -> report.md, report.html and report.pdf.
 
-Never trains. The report is first built as a list of blocks (heading, paragraph, table, figure,
-formula, code), then rendered twice: as GitHub Markdown (formulas as $$...$$) and as one HTML
-file with every figure and formula embedded as a PNG data URI, so it opens anywhere offline.
-Every number in the prose comes from the results dict.
+Never trains. The report is written once, in Markdown (it renders on GitHub, formulas as
+$...$), and converted to one self-contained HTML file by markdown-it-py, every figure and
+formula embedded as a PNG, so that it opens anywhere offline; WeasyPrint, where installed
+(``pip install mlplab[pdf]``), prints that HTML to report.pdf. Every number comes from the
+results dict, and every sentence about what the results show from its `findings`; a quick run
+states none.
 """
 
 import base64
-import html
+import importlib.resources
 import io
 import pathlib
 
 import numpy as np
 
-from .configs import METRICS
-from .tasks import run_task_groups
+from . import parallel
+from .configs import METRICS, Q1, layers_label, setting_label
+
+TITLE = "CS640 Homework 2: neural network report"
+DATA_TITLES = {"linear": "LinearXY (Q3.1)", "nonlinear": "NonLinearXY (Q3.2)",
+               "digits": "dataset 2, digits (Q4)"}
+STAND_IN_WARNING = ("not the course's data; use `mlplab run --data-dir DIR` with the course's "
+                    "files for results you hand in")
 
 
-# ----- blocks and their two renderings ---------------------------------------------------
-
-def heading(level, text):
-    return ("heading", level, text)
+def _f(value, digits=4):
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def paragraph(text):
-    return ("paragraph", text)
+def _sentence(text):
+    return text[:1].upper() + text[1:]
 
 
-def table(header, rows, text=False):
-    """A table; `text`: of words rather than numbers (left-aligned, long words broken)."""
-    return ("table", header, rows, text)
+def _vector(values, digits=4):
+    return "[" + ", ".join(_f(v, digits) for v in np.ravel(values)) + "]"
 
 
-def figure(file_name, caption):
-    return ("figure", file_name, caption)
-
-
-def formula(latex):
-    return ("formula", latex)
-
-
-def code(text):
-    return ("code", text)
-
-
-def _markdown_cell(value):
+def _cell(value):
     return str(value).replace("|", "\\|")
 
 
-def to_markdown(blocks, figures_prefix):
+def table(header, rows):
+    lines = ["| " + " | ".join(map(_cell, header)) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(_cell, row)) + " |" for row in rows])
+
+
+def figure(file_name, caption):
+    """An image and its caption in one paragraph (a <figure> in the HTML)."""
+    return f"![{caption}](figures/{file_name})\n*{caption}*"
+
+
+def score_lists(sweep):
+    """The assignment's four lists of a Q4 sweep, one line each: "accuracy scores: [...]"."""
+    return "\n".join(f"{metric} scores: [{', '.join(_f(v) for v in sweep[metric])}]"
+                     for metric in METRICS)
+
+
+def _batches(batch_size):
+    return "full batch" if batch_size is None else f"mini-batches of {batch_size}"
+
+
+def l2_rule(training):
+    """How reg_lambda enters a step, by the config's `reg_convention` (`Network.fit`)."""
+    if training.get("reg_convention", "mean") == "mean":
+        return ("L2 convention \"mean\": each step adds reg_lambda * W to the mean gradient, "
+                "J = mean loss + reg_lambda / 2 * sum ||W||^2")
+    return ("L2 convention \"sum\": each step adds reg_lambda / N * W to the mean gradient of "
+            "a batch of N, J = (sum of losses + reg_lambda / 2 * sum ||W||^2) / N")
+
+
+def describe_training(training, n_input, n_output, varied=None):
+    """A Training config (as in results.json) in words; the `varied` field is left out."""
+    smoothing = training.get("label_smoothing", 0.0)
+    targets = f"labels smoothed by {smoothing:g}" if smoothing else "one-hot labels"
+    if varied == "label_smoothing":
+        targets = "smoothed labels"
+    output = (f"softmax output with cross-entropy on {targets}" if training["output"] == "softmax"
+              else "sigmoid output with L2 loss")
+    words = {"hidden": f"network {layers_label([n_input, *training['hidden'], n_output])}",
+             "activation": f"{training['activation']} hidden units", "output": output,
+             "epochs": f"{training['epochs']} epochs",
+             "learning_rate": f"learning rate {training['learning_rate']:g}",
+             "reg_lambda": f"reg_lambda {training['reg_lambda']:g} ({l2_rule(training)})",
+             "batch_size": _batches(training["batch_size"])}
+    if training.get("standardize"):
+        words["standardize"] = "inputs standardised on the training rows"
+    return ", ".join(text for field, text in words.items() if field != varied)
+
+
+def describe_sources(sources):
+    """(data set, where it came from) lines: each file with its SHA-256, or the stand-in."""
     lines = []
-    for block in blocks:
-        kind = block[0]
-        if kind == "heading":
-            lines += ["#" * block[1] + " " + block[2], ""]
-        elif kind == "paragraph":
-            lines += [block[1], ""]
-        elif kind == "table":
-            header, rows = block[1], block[2]
-            lines.append("| " + " | ".join(map(_markdown_cell, header)) + " |")
-            lines.append("|" + "---|" * len(header))
-            lines += ["| " + " | ".join(map(_markdown_cell, row)) + " |" for row in rows]
-            lines.append("")
-        elif kind == "figure":
-            lines += [f"![{block[2]}]({figures_prefix}{block[1]})", "", f"*{block[2]}*", ""]
-        elif kind == "formula":
-            lines += ["$$", block[1], "$$", ""]
-        elif kind == "code":
-            lines += ["```", block[1], "```", ""]
-    return "\n".join(lines)
+    for name, source in (sources or {}).items():
+        if "built_in" in source:
+            lines.append((DATA_TITLES.get(name, name),
+                           f"built-in stand-in, {source['built_in']}; {STAND_IN_WARNING}"))
+        for record in source.get("files", []):
+            also = f" (for {record['for']})" if "for" in record else ""
+            lines.append((DATA_TITLES.get(name, name),
+                          f"{record['path']}{also}, {record['bytes']} bytes, "
+                          f"sha256 {record['sha256']}"))
+    return lines
 
 
-def _formula_png(latex):
+# ----- the sections ----------------------------------------------------------------------
+
+def header(results):
+    parts = [f"# {TITLE}"]
+    if results["quick"]:
+        parts.append("> **Quick run: a smoke test, not for submission.** Epochs and sweeps are "
+                     "shortened below the assignment's minimum, so the numbers only show that "
+                     "every part runs; no conclusions are drawn from them.")
+    parts.append(f"Generated by mlplab {results['mlplab_version']} (`mlplab run`, seed "
+                 f"{results['seed']}). Every number below is in results.json; every sentence "
+                 "about what the results show is computed from them, and the facts behind it "
+                 "are under `findings` there.")
+    sources = results.get("data") or {}
+    stand_ins = [name for name, source in sources.items() if "built_in" in source]
+    if stand_ins:
+        parts.append("> **Built-in stand-in data.** " + " ".join(
+            f"{DATA_TITLES[name]}: {sources[name]['built_in']}." for name in stand_ins)
+            + f" This is {STAND_IN_WARNING}.")
+    rows = [[DATA_TITLES.get(name, name), f"`{record['path']}`"
+             + (f" (for {record['for']})" if "for" in record else ""),
+             record["bytes"], f"`{record['sha256']}`"]
+            for name, source in sources.items() for record in source.get("files", [])]
+    if rows:
+        parts.append("The course's files this run read:\n\n"
+                     + table(["data set", "file", "bytes", "SHA-256"], rows))
+    if not sources:
+        parts.append("Where the data came from was not recorded: the run was given data "
+                     "without its sources.")
+    return parts
+
+
+def q1_2_derivation():
+    """Q1.2's derivation by the chain rule, step by step (Markdown with $...$ formulas)."""
+    path = importlib.resources.files(__package__).joinpath("q1_2_derivation.md")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def q1_section(q1):
+    g = q1["gradients"]
+    return [
+        "## Q1 Written problems", "### Q1.1 Forward pass",
+        f"The 2-3-1 network of the assignment (w1 = {Q1['W1']}, b1 = {Q1['b1']}, w2 = "
+        f"{Q1['W2']}, b2 = {Q1['b2']}, input {Q1['input']}), computed by mlplab's Layer and "
+        "Network, with $z^{(1)} = w^{(1)T} a^{(0)} + b^{(1)T}$ and $a^{(1)} = \\sigma(z^{(1)})$, "
+        "then the same for the second layer:",
+        table(["step", "value"], [["z1 = w1^T a0 + b1", _vector(q1["z1"])],
+                                  ["a1 = sigmoid(z1)", _vector(q1["a1"])],
+                                  ["z2 = w2^T a1 + b2", _vector(q1["z2"])],
+                                  ["a2 = sigmoid(z2)", _vector(q1["a2"], 6)]]),
+        f"**The network output is {q1['output']:.4f}** (4 decimals).",
+        "### Q1.2 Backward propagation", q1_2_derivation(),
+        f"**Numeric check** for y_true = {q1['y_true']:g}: the formulas of steps 1 to 6 and the "
+        "network's backpropagation differ by at most "
+        f"{q1['formula_max_abs_difference']:.1e} (absolute), and backpropagation agrees with "
+        f"central differences to a relative error of {q1['gradcheck_relative_error']:.1e}.",
+        table(["gradient", "shape", "value"],
+              [[f"dL/d{name[1:]}", "x".join(map(str, np.shape(g[name]))),
+                str(np.round(g[name], 6).tolist())] for name in ("dW2", "db2", "dW1", "db1")]),
+    ]
+
+
+def q2_5_section(q2_5, figures):
+    loss = q2_5["loss"]
+    return ["## Q2.5 Test model",
+            f"The assignment's snippet: iris (first 100 rows, 2 features), 2-4-1 sigmoid "
+            f"network, L2 loss, {len(loss)} epochs at learning rate "
+            f"{q2_5['config']['learning_rate']:g}. The loss falls from {loss[0]:.6f} to "
+            f"{loss[-1]:.6f}; strictly decreasing at every epoch: "
+            f"{'yes' if q2_5['strictly_decreasing'] else 'no'}.",
+            figure(figures["q2_5_loss"], "Q2.5 training loss")]
+
+
+def _metrics_row(label, record):
+    return [label] + [_f(record[m]) for m in METRICS]
+
+
+def q3_section(results, figures):
+    parts = ["## Q3 Dataset 1: 5-fold stratified cross-validation",
+             "Each subset is split by StratifiedKFold(n_splits=5, shuffle=True, "
+             "random_state=seed); a fresh network is trained per fold. The confusion matrix is "
+             "accumulated over the folds; accuracy, precision, recall and F1 (positive class: "
+             "the larger label) are averaged over the folds. A fold where a class is never "
+             f"predicted scores its precision as {results['zero_division']}. LogisticRegression "
+             "on the same folds is the linear baseline."]
+    for name, result in results["q3"].items():
+        config = result["config"]
+        parts += [
+            f"### {config['title']}",
+            f"{_sentence(describe_training(config['training'], 2, 1))}. Why: {config['why']}",
+            "Confusion matrix (rows: true label; columns: predicted label), accumulated over "
+            f"the folds of all {result['n_samples']} samples:",
+            table(["", *(f"predicted {label}" for label in result["labels"])],
+                  [[f"true {label}", *row]
+                   for label, row in zip(result["labels"], result["confusion_matrix"])]),
+            *(f"{metric.capitalize() if metric != 'f1' else 'F1'}: {_f(result[metric])}"
+              for metric in METRICS),
+            table(["", *METRICS],
+                  [_metrics_row(f"fold {i}", fold) for i, fold in enumerate(result["folds"], 1)]
+                  + [_metrics_row("network, mean", result),
+                     _metrics_row("LogisticRegression, mean", result["baseline"])]),
+            figure(figures[f"q3_{name}_boundary"],
+                   f"{config['title']}: decision boundary of the fold-1 network"),
+            figure(figures[f"q3_{name}_losses"], f"{config['title']}: training loss per fold"),
+            figure(figures[f"q3_{name}_confusion"],
+                   f"{config['title']}: accumulated confusion matrix"),
+        ]
+        if not results["quick"]:
+            parts.append("**What this shows.** " + cross_validation_discussion(
+                result, results["findings"]["q3"][name]))
+    return parts
+
+
+def cross_validation_discussion(result, facts):
+    n, fit = result["n_samples"], result["linear_fit"]
+    if facts["linearly_separable"]:
+        text = (f"A line separates the classes: LogisticRegression with almost no "
+                f"regularisation, fitted to all {n} points, classifies every one correctly. ")
+    else:
+        text = (f"A line does not separate the classes: LogisticRegression with almost no "
+                f"regularisation, fitted to all {n} points, still misclassifies "
+                f"{fit['errors']} of them (accuracy {_f(fit['accuracy'])}). ")
+    difference = facts["accuracy_over_baseline"]
+    k = len(result["folds"])
+    if difference == 0:
+        text += "The network's mean accuracy equals LogisticRegression's"
+    else:
+        text += (f"The network's mean accuracy is {_f(abs(difference))} "
+                 f"{'above' if difference > 0 else 'below'} LogisticRegression's "
+                 f"({_f(result['accuracy'])} against {_f(result['baseline']['accuracy'])})")
+    text += (f"; it is ahead in {facts['folds_ahead_of_baseline']} of the {k} folds and behind "
+             f"in {facts['folds_behind_baseline']}.")
+    if facts["rarest_class_share"] < 0.2:
+        text += (f" One class is rare ({_f(facts['rarest_class_share'])} of the samples), so "
+                 "accuracy flatters a model that favours the common class; precision, recall "
+                 "and F1 of the positive class say more.")
+    return text
+
+
+def q4_section(results, figures):
+    q4, baseline = results["q4"], results["q4_baseline"]
+    any_sweep = next(iter(q4.values()))
+    n_input, n_output = any_sweep["layers"][0][0], any_sweep["layers"][0][-1]
+    parts = ["## Q4 Dataset 2: handwritten digits",
+             f"Train on the training subset ({any_sweep['n_test']} test samples), score on the "
+             f"test subset. Held fixed while one setting varies: "
+             f"{describe_training(baseline, n_input, n_output)}. Precision, recall and F1 are "
+             f"macro-averaged over the {n_output} classes. The highest test accuracy of a sweep "
+             "is chosen on the test set, so it is optimistic: it is the best of several tries "
+             "on the same test digits."]
+    for name, sweep in q4.items():
+        config = sweep["config"]
+        param = config["param"]
+        structure = param == "hidden"
+        values = [layers_label(v) if structure else setting_label(v)
+                  for v in (sweep["layers"] if structure else sweep["values"])]
+        parts += [f"### {config['title']}"] + ([config["why"]] if config["why"] else [])
+        if config["base"] != baseline:
+            parts.append("Held fixed in this sweep instead: "
+                         f"{describe_training(config['base'], n_input, n_output, param)}.")
+        rows = [[value, *([sweep["n_parameters"][i]] if structure else []),
+                 *(_f(sweep[m][i]) for m in METRICS), _f(sweep["train_accuracy"][i]),
+                 "-" if sweep["diverged_at"][i] is None else f"epoch {sweep['diverged_at'][i] + 1}"]
+                for i, value in enumerate(values)]
+        parts += [
+            f"{'layers' if structure else param} = {', '.join(values)}",
+            f"```\n{score_lists(sweep)}\n```",
+            table(["layers" if structure else param, *(["parameters"] if structure else []),
+                   *METRICS, "train accuracy", "diverged at"], rows),
+            figure(figures[f"q4_{name}_metrics"], f"{config['title']}: test scores per setting"),
+            figure(figures[f"q4_{name}_losses"], f"{config['title']}: train (solid) and test "
+                   "(dashed) loss per epoch"),
+        ]
+        if not results["quick"]:
+            parts.append("**What this shows.** " + sweep_discussion(
+                sweep, results["findings"]["q4"][name]))
+    return parts
+
+
+def _best(sweep, facts):
+    best = facts["best"]
+    return (f"The highest test accuracy is {_f(sweep['accuracy'][best])} at "
+            f"{_setting(sweep, best)} (optimistic: chosen on the test set; one accuracy on "
+            f"{sweep['n_test']} test samples has a standard error of about "
+            f"{_f(facts['best_standard_error'])}).")
+
+
+def _setting(sweep, i):
+    param = sweep["config"]["param"]
+    if param == "hidden":
+        return f"layers {layers_label(sweep['layers'][i])}"
+    return f"{param} = {setting_label(sweep['values'][i])}"
+
+
+def sweep_discussion(sweep, facts):
+    """The sentences of one sweep that its numbers support, `_best` first."""
+    param = sweep["config"]["param"]
+    text = [_best(sweep, facts)]
+    if len(facts["diverged"]) == len(sweep["values"]):
+        return _best(sweep, facts) + " Every setting diverged: training stopped on a " \
+            "non-finite step, and each was scored with its last finite weights."
+    if param == "epochs":
+        text += _epochs_discussion(sweep, facts)
+    elif param == "learning_rate":
+        text += _learning_rate_discussion(sweep, facts)
+    elif param == "reg_lambda":
+        text += _regularization_discussion(sweep, facts)
+    elif param == "hidden":
+        text += _structure_discussion(sweep, facts)
+    elif param == "label_smoothing" and "difference" in facts:
+        text += _smoothing_discussion(sweep, facts)
+    return " ".join(text)
+
+
+def _epochs_discussion(sweep, facts):
+    values, accuracy = sweep["values"], sweep["accuracy"]
+    best, longest = facts["best"], facts["longest"]
+    text = []
+    if best != 0:
+        text.append(f"With {values[0]} epoch(s) the test accuracy is {_f(accuracy[0])} (train "
+                    f"{_f(sweep['train_accuracy'][0])}): under-fitting.")
+    lowest = facts["lowest_test_loss_epoch"]
+    if lowest is not None and facts["test_loss_rise"] > 0 and facts["train_loss_fall_after"] > 0:
+        text.append(f"In the {values[longest]}-epoch run the test loss is lowest at epoch "
+                    f"{lowest} and rises by a fraction {_f(facts['test_loss_rise'])} by the last "
+                    f"epoch while the training loss falls by a further "
+                    f"{_f(facts['train_loss_fall_after'])}: over-fitting, in the loss.")
+    if accuracy[longest] < accuracy[best]:
+        text.append(f"The test accuracy of the longest run ({_f(accuracy[longest])}) is below "
+                    "the highest.")
+    else:
+        text.append(f"The test accuracy does not drop in the longest run "
+                    f"({_f(accuracy[longest])}).")
+    return text
+
+
+def _learning_rate_discussion(sweep, facts):
+    values, accuracy = sweep["values"], sweep["accuracy"]
+    best, last = facts["best"], len(values) - 1
+    text = []
+    if best > 0:
+        text.append(f"The smallest rate, {values[0]:g}, reaches only {_f(accuracy[0])} in the "
+                    "same epochs: too slow.")
+    if best < last and accuracy[last] < accuracy[best]:
+        diverged = [setting_label(values[i]) for i in facts["diverged"]]
+        text.append(f"The largest, {values[last]:g}, falls back to {_f(accuracy[last])}"
+                    + (f" (training diverged at {', '.join(diverged)})" if diverged else "")
+                    + ": it overshoots.")
+    elif best == last:
+        text.append("The largest rate is the best: in this range no step overshot.")
+    return text
+
+
+def _regularization_discussion(sweep, facts):
+    values, train = sweep["values"], sweep["train_accuracy"]
+    gap = facts["train_test_gap"]
+    text = [f"The gap between training and test accuracy is {_f(gap[0])} at reg_lambda "
+            f"{values[0]:g} and {_f(gap[-1])} at {values[-1]:g}."]
+    if train[-1] < train[0] - 0.05:
+        text.append(f"At {values[-1]:g} the model no longer fits even the training data (train "
+                    f"accuracy {_f(train[-1])} against {_f(train[0])}): too much.")
+    else:
+        text.append(f"Even at {values[-1]:g} the model still fits the training data (train "
+                    f"accuracy {_f(train[-1])}): this range does not reach too much.")
+    return text
+
+
+def _structure_discussion(sweep, facts):
+    accuracy, params, layers = sweep["accuracy"], sweep["n_parameters"], sweep["layers"]
+    small, large = int(np.argmin(params)), int(np.argmax(params))
+    rank = facts["accuracy_parameter_rank_correlation"]
+    trend = ("rises with" if rank > 0.7 else "falls with" if rank < -0.7
+             else "does not follow")
+    text = [f"From {params[small]} parameters (layers {layers_label(layers[small])}) to "
+            f"{params[large]} ({layers_label(layers[large])}) the test accuracy goes from "
+            f"{_f(accuracy[small])} to {_f(accuracy[large])}; over all structures it {trend} "
+            f"the parameter count (rank correlation {rank:.2f}). The final training loss goes "
+            f"from {_f(_last(sweep['loss'][small]))} to {_f(_last(sweep['loss'][large]))} and "
+            f"the final test loss from {_f(_last(sweep['test_loss'][small]))} to "
+            f"{_f(_last(sweep['test_loss'][large]))}."]
+    deep, shallow = facts["best_deep"], facts["best_shallow"]
+    if deep is not None and shallow is not None:
+        difference = accuracy[deep] - accuracy[shallow]
+        verdict = ("within two standard errors of each other, so this run does not tell them "
+                   "apart" if abs(difference) < 2 * facts["best_standard_error"]
+                   else "deeper is better here" if difference > 0 else "deeper is worse here")
+        text.append(f"Depth: the best network with more than one hidden layer "
+                    f"({layers_label(layers[deep])}, {params[deep]} parameters) scores "
+                    f"{_f(accuracy[deep])}, the best with at most one "
+                    f"({layers_label(layers[shallow])}, {params[shallow]} parameters) "
+                    f"{_f(accuracy[shallow])}: {verdict}.")
+    return text
+
+
+def _last(curve):
+    return curve[-1] if curve and curve[-1] is not None else None
+
+
+def _smoothing_discussion(sweep, facts):
+    values, accuracy = sweep["values"], sweep["accuracy"]
+    none, smoothed = facts["unsmoothed"], facts["best_smoothed"]
+    size = facts["difference_in_standard_errors"]
+    verdict = ("more than two: larger than the noise of sampling the test digits (the "
+               "variation between seeds is not measured by one run)" if abs(size) > 2 else
+               "within two: this run cannot tell it from the noise of sampling the test digits")
+    return [f"The best smoothed setting, s = {values[smoothed]:g}, scores "
+            f"{_f(accuracy[smoothed])} against {_f(accuracy[none])} without smoothing, a "
+            f"difference of {_f(facts['difference'])}, that is {abs(size):.1f} standard errors "
+            f"of one test accuracy; {verdict}."]
+
+
+def q5_section(results):
+    """Q5's answers, with this run's numbers."""
+    q1, q3, q4 = results["q1"], results["q3"], results["q4"]
+    best = max(((name, i) for name, sweep in q4.items() for i in range(len(sweep["values"]))),
+               key=lambda pair: q4[pair[0]]["accuracy"][pair[1]])
+    workflow = ", ".join(f"a cross-validated accuracy of {_f(r['accuracy'])} on "
+                         f"{r['config']['title'][5:]} (LogisticRegression: "
+                         f"{_f(r['baseline']['accuracy'])})" for r in q3.values())
+    parts = ["## Q5 Follow-up questions", "### Q5.1 Workflow",
+             "A sample is a row of features. The network passes it through its layers (forward "
+             "propagation) and reads the output layer: with one sigmoid output unit (dataset 1) "
+             "the label is 1 when the output exceeds 0.5; with a softmax output (dataset 2) it is "
+             "the class of the largest probability. Training repeats forward and backward "
+             "propagation and a gradient step, epoch after epoch. In this run that gave "
+             f"{workflow}, and a highest test accuracy of "
+             f"{_f(q4[best[0]]['accuracy'][best[1]])} on the digits "
+             f"({_setting(q4[best[0]], best[1])}; optimistic: chosen on the test set).",
+             "### Q5.2 Forward propagation",
+             "Each layer multiplies its input rows by its weight matrix, adds its biases and "
+             "applies its activation: Z = A_prev @ W + b, A = f(Z); the output of one layer is "
+             "the input of the next. All samples of a batch go through together as the rows of "
+             f"one matrix. For the Q1.1 network, input {Q1['input']} gives z1 = "
+             f"{_vector(q1['z1'])}, a1 = {_vector(q1['a1'])}, z2 = {_vector(q1['z2'])} and the "
+             f"output {q1['output']:.4f}.",
+             "### Q5.3 Backward propagation",
+             "Backward propagation applies the chain rule from the loss back to every weight "
+             "(Q1.2 shows each step). The error at the output's pre-activation, delta = dL/dz, is "
+             "the loss derivative times the activation derivative (for softmax with "
+             "cross-entropy simply prediction minus target). Each layer's weight gradient is its "
+             "input transposed times its delta, the bias gradient is the sum of delta over the "
+             "samples, and the delta of the layer before is delta @ W^T times that layer's "
+             "activation derivative. The gradients are averaged over the samples, the L2 term is "
+             f"added ({l2_rule(results['q4_baseline'])}), and every weight takes a step of "
+             "-learning_rate times its gradient. In this run the Q1 gradients from "
+             "backpropagation match the closed-form Q1.2 formulas to "
+             f"{q1['formula_max_abs_difference']:.1e} and central differences to a relative "
+             f"error of {q1['gradcheck_relative_error']:.1e}.",
+             "### Q5.4 Epochs, learning rate and regularization"]
+    theory = {"epochs": "**Epochs.** In theory too few epochs leave the model under-fitted "
+                        "and too many let it over-fit the training data.",
+              "learning_rate": "**Learning rate.** A small step learns slowly; a large one "
+                               "overshoots the minimum, oscillates or diverges.",
+              "reg_lambda": "**Regularization.** Too little does not prevent over-fitting; too "
+                            "much keeps the weights too small to learn."}
+    for name, text in theory.items():
+        if name not in q4:
+            continue
+        if results["quick"]:
+            parts.append(f"{text} A quick run's shortened sweeps cannot say whether it happens.")
+        else:
+            parts.append(f"{text} What this run shows: "
+                         + sweep_discussion(q4[name], results["findings"]["q4"][name]))
+    return parts
+
+
+def build(results, figures):
+    """The report as Markdown, in the assignment's order."""
+    parts = (header(results) + q1_section(results["q1"])
+             + q2_5_section(results["q2_5"], figures) + q3_section(results, figures)
+             + q4_section(results, figures) + q5_section(results))
+    return "\n\n".join(parts) + "\n"
+
+
+# ----- HTML and PDF ----------------------------------------------------------------------
+
+STYLE = (pathlib.Path(__file__).with_name("report.css")).read_text(encoding="utf-8")
+
+
+def _formula_png(latex, display):
     """A formula drawn by matplotlib's mathtext (a LaTeX subset), as PNG bytes; None if it
     cannot be parsed."""
     from matplotlib.mathtext import math_to_image
 
     buffer = io.BytesIO()
     try:
-        math_to_image(f"${latex}$", buffer, dpi=130, format="png")
+        math_to_image(f"${latex}$", buffer, dpi=130 if display else 100, format="png")
     except ValueError:
         return None
     return buffer.getvalue()
@@ -88,403 +499,76 @@ def _data_uri(png_bytes):
     return "data:image/png;base64," + base64.b64encode(png_bytes).decode("ascii")
 
 
-HTML_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
-       line-height: 1.5; color: #222; }
-table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
-th, td { border: 1px solid #bbb; padding: 0.2rem 0.6rem; text-align: right; }
-th { background: #f0f0f0; }
-td:first-child, th:first-child { text-align: left; }
-table.text td, table.text th { text-align: left; overflow-wrap: anywhere; }
-pre { background: #f6f6f6; padding: 0.6rem; overflow-x: auto; }
-figure { margin: 1rem 0; } figcaption { font-style: italic; color: #555; }
-.formula { margin: 0.6rem 0; }
-"""
+def to_html(markdown, folder, jobs=1):
+    """One HTML file of `markdown`, its figures (paths relative to `folder`) and formulas
+    embedded; formulas are drawn as `parallel.map_ordered` runs calls (`jobs`)."""
+    import html
+
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    def formula(latex, options):
+        png = images.get((latex.strip(), options["display_mode"]))
+        if png is None:
+            return f"<code>{html.escape(latex)}</code>"
+        return (f"<img class='math{' display' if options['display_mode'] else ''}' "
+                f"src='{_data_uri(png)}' alt='{html.escape(latex, quote=True)}'>")
+
+    images = {}
+    md = MarkdownIt("commonmark", {"html": False}).enable("table").use(
+        dollarmath_plugin, double_inline=True, renderer=formula)
+    tokens = md.parse(markdown)
+    wanted = sorted({(t.content.strip(), t.type == "math_block") for t in _walk(tokens)
+                     if t.type in ("math_inline", "math_block")})
+    images.update(zip(wanted, parallel.map_ordered(_formula_png, wanted, jobs)))
+    for i, token in enumerate(tokens):
+        children = token.children or []
+        if token.type == "inline" and children and children[0].type == "image":
+            # A paragraph that starts with an image is a figure; the rest is its caption.
+            tokens[i - 1].tag = tokens[i + 1].tag = "figure"
+            children[0].attrs["src"] = _data_uri((pathlib.Path(folder)
+                                                  / children[0].attrs["src"]).read_bytes())
+            caption = [c for c in children[1:] if c.type != "softbreak"]
+            token.children = [children[0], _html_token("<figcaption>"), *caption,
+                              _html_token("</figcaption>")]
+    body = md.renderer.render(tokens, md.options, {})
+    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><meta "
+            f"name='viewport' content='width=device-width, initial-scale=1'><title>{TITLE}"
+            f"</title><style>{STYLE}</style></head><body>\n{body}</body></html>\n")
 
 
-def formula_images(blocks, jobs=1):
-    """{latex: PNG bytes or None} for the formulas among `blocks`, drawn by matplotlib.
-
-    With ``jobs > 1`` they are drawn in the worker processes (`tasks.run_task_groups`), which
-    load matplotlib for the figures anyway: the main process then never loads it.
-    """
-    latex = sorted({block[1] for block in blocks if block[0] == "formula"})
-    [images] = run_task_groups([("formulas", [(_formula_png, (text,)) for text in latex])],
-                               jobs=jobs)
-    return dict(zip(latex, images))
+def _walk(tokens):
+    for token in tokens:
+        yield token
+        yield from _walk(token.children or [])
 
 
-def to_html(blocks, figures_dir, title, formulas=None):
-    """One HTML file with every figure and formula embedded; `formulas` as `formula_images`
-    returns (drawn here if None)."""
-    if formulas is None:
-        formulas = formula_images(blocks)
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-             f"</title><style>{HTML_STYLE}</style></head><body>"]
-    for block in blocks:
-        kind = block[0]
-        if kind == "heading":
-            parts.append(f"<h{block[1]}>{html.escape(block[2])}</h{block[1]}>")
-        elif kind == "paragraph":
-            text = html.escape(block[1]).replace("**", "")
-            parts.append(f"<p>{text}</p>")
-        elif kind == "table":
-            head = "".join(f"<th>{html.escape(str(h))}</th>" for h in block[1])
-            body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row)
-                           + "</tr>" for row in block[2])
-            style = " class='text'" if block[3] else ""
-            parts.append(f"<table{style}><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
-                         "</table>")
-        elif kind == "figure":
-            png = (pathlib.Path(figures_dir) / block[1]).read_bytes()
-            parts.append(f"<figure><img src='{_data_uri(png)}' alt='{html.escape(block[2])}'>"
-                         f"<figcaption>{html.escape(block[2])}</figcaption></figure>")
-        elif kind == "formula":
-            png = formulas[block[1]]
-            if png is None:
-                parts.append(f"<pre class='formula'>{html.escape(block[1])}</pre>")
-            else:
-                parts.append(f"<div class='formula'><img src='{_data_uri(png)}' "
-                             f"alt='{html.escape(block[1])}'></div>")
-        elif kind == "code":
-            parts.append(f"<pre>{html.escape(block[1])}</pre>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+def _html_token(text):
+    from markdown_it.token import Token
+    token = Token("html_inline", "", 0)
+    token.content = text
+    return token
 
 
-# ----- content -----------------------------------------------------------------------------
-
-def _f(value, digits=4):
-    return f"{value:.{digits}f}"
-
-
-def _vector(values, digits=4):
-    return "[" + ", ".join(_f(v, digits) for v in np.ravel(values)) + "]"
-
-
-def _batches(batch_size):
-    return "full batch" if batch_size is None else f"mini-batches of {batch_size}"
+def pdf_engine():
+    """WeasyPrint's HTML class where the `pdf` extra is installed, else None."""
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError):   # OSError: installed without the system's Pango
+        return None
+    return HTML
 
 
-def score_lists(sweep):
-    """The assignment's four lists of a Q4 sweep, one line each: "accuracy scores: [...]"."""
-    return "\n".join(f"{metric} scores: [{', '.join(_f(v) for v in sweep[metric])}]"
-                     for metric in METRICS)
-
-
-def _setting(value):
-    return "-".join(map(str, value)) if isinstance(value, list) else f"{value:g}"
-
-
-def q1_blocks(q1):
-    blocks = [heading(2, "Q1 Written problems"), heading(3, "Q1.1 Forward pass"),
-              paragraph("The 2-3-1 network of the assignment (w1 = [[0.4, 0.6, 0.2], [0.3, 0.9, "
-                        "0.5]], b1 = [1, 1, 1], w2 = [0.2, 0.2, 0.8]^T, b2 = 0.5, input [1, 1]), "
-                        "computed by mlplab's Layer and Network:"),
-              formula(r"z^{(1)} = w^{(1)T} a^{(0)} + b^{(1)T},\quad a^{(1)} = \sigma(z^{(1)}),"
-                      r"\quad z^{(2)} = w^{(2)T} a^{(1)} + b^{(2)T},\quad a^{(2)} = \sigma(z^{(2)})"),
-              table(["step", "value"], [
-                  ["z1 = w1^T a0 + b1", _vector(q1["z1"])],
-                  ["a1 = sigmoid(z1)", _vector(q1["a1"])],
-                  ["z2 = w2^T a1 + b2", _vector(q1["z2"])],
-                  ["a2 = sigmoid(z2)", _vector(q1["a2"], 6)],
-              ]),
-              paragraph(f"**The network output is {q1['output']:.4f}** (4 decimals)."),
-              heading(3, "Q1.2 Backward propagation"),
-              paragraph("By the chain rule, with eta the error at the output's pre-activation:")]
-    blocks += [formula(latex) for latex in (
-        r"\eta = (a^{(2)} - y_{true}) \odot \sigma(z^{(2)}) \odot (1 - \sigma(z^{(2)}))",
-        r"\frac{\partial L}{\partial w^{(2)}} = a^{(1)} \cdot \eta^T,\quad "
-        r"\frac{\partial L}{\partial b^{(2)}} = \eta^T",
-        r"\frac{\partial L}{\partial w^{(1)}} = a^{(0)} \cdot \left((w^{(2)} \cdot \eta) \odot "
-        r"\sigma(z^{(1)}) \odot (1 - \sigma(z^{(1)}))\right)^T",
-        r"\frac{\partial L}{\partial b^{(1)}} = \left((w^{(2)} \cdot \eta) \odot "
-        r"\sigma(z^{(1)}) \odot (1 - \sigma(z^{(1)}))\right)^T")]
-    g = q1["gradients"]
-    blocks += [
-        paragraph(f"Numeric check for y_true = {q1['y_true']:g}: these formulas and the "
-                  f"network's backpropagation differ by at most "
-                  f"{q1['formula_max_abs_difference']:.1e} (absolute), and backpropagation agrees "
-                  f"with central differences to a relative error of "
-                  f"{q1['gradcheck_relative_error']:.1e}."),
-        table(["gradient", "value"], [["dL/dw1", str(np.round(g["dW1"], 6).tolist())],
-                                      ["dL/db1", _vector(g["db1"], 6)],
-                                      ["dL/dw2", _vector(g["dW2"], 6)],
-                                      ["dL/db2", _vector(g["db2"], 6)]]),
-    ]
-    return blocks
-
-
-def q2_5_blocks(q2_5, figures):
-    loss = q2_5["loss"]
-    return [heading(2, "Q2.5 Test model"),
-            paragraph(f"The assignment's snippet: iris (first 100 rows, 2 features), 2-4-1 "
-                      f"sigmoid network, L2 loss, {len(loss)} epochs at learning rate "
-                      f"{q2_5['config']['learning_rate']:g}. The loss falls from "
-                      f"{loss[0]:.6f} to {loss[-1]:.6f}; strictly decreasing: "
-                      f"{'yes' if q2_5['strictly_decreasing'] else 'no'}."),
-            figure(figures["q2_5_loss"], "Q2.5 training loss")]
-
-
-def _metrics_row(label, record):
-    return [label] + [_f(record[m]) for m in METRICS]
-
-
-def q3_blocks(q3, figures, zero_division):
-    blocks = [heading(2, "Q3 Dataset 1: 5-fold stratified cross-validation"),
-              paragraph("Each subset is split by StratifiedKFold(n_splits=5, shuffle=True, "
-                        "random_state=seed); a fresh network is trained per fold. The confusion "
-                        "matrix is accumulated over the folds; accuracy, precision, recall and F1 "
-                        "(positive class: the larger label, 1 for 0/1 labels) are averaged over "
-                        "the folds. A fold where a class is "
-                        f"never predicted scores its precision as {zero_division} "
-                        f"(zero_division={zero_division}). LogisticRegression on the same folds "
-                        "is the linear baseline.")]
-    for name, result in q3.items():
-        config = result["config"]
-        training = config["training"]
-        structure = "-".join(map(str, [2, *training["hidden"], 1]))
-        blocks += [
-            heading(3, config["title"]),
-            paragraph(f"Network {structure}, {training['activation']} hidden units, "
-                      f"{training['output']} output, {training['epochs']} epochs, learning rate "
-                      f"{training['learning_rate']:g}, {_batches(training['batch_size'])}. "
-                      f"Why: {config['why']}"),
-            paragraph("Confusion matrix (rows: true label; columns: predicted label), "
-                      f"accumulated over the folds of all {result['n_samples']} samples:"),
-            table(["", *(f"predicted {label}" for label in result["labels"])],
-                  [[f"true {label}", *row]
-                   for label, row in zip(result["labels"], result["confusion_matrix"])]),
-            paragraph(f"Accuracy: {_f(result['accuracy'])}"),
-            paragraph(f"Precision: {_f(result['precision'])}"),
-            paragraph(f"Recall: {_f(result['recall'])}"),
-            paragraph(f"F1: {_f(result['f1'])}"),
-            table(["", *METRICS],
-                  [_metrics_row(f"fold {i}", fold) for i, fold in enumerate(result["folds"], 1)]
-                  + [_metrics_row("network, mean", result),
-                     _metrics_row("LogisticRegression, mean", result["baseline"])]),
-            figure(figures[f"q3_{name}_losses"], f"{config['title']}: training loss per fold"),
-            figure(figures[f"q3_{name}_boundary"],
-                   f"{config['title']}: decision boundary of the fold-1 network"),
-            figure(figures[f"q3_{name}_confusion"],
-                   f"{config['title']}: accumulated confusion matrix"),
-        ]
-    return blocks
-
-
-def _describe(training, n_input, n_output, varied=None):
-    """A Training config (as in results.json) in words, for the report; the `varied` field
-    is left out."""
-    structure = "-".join(map(str, [n_input, *training["hidden"], n_output]))
-    smoothing = training.get("label_smoothing", 0.0)
-    targets = f"labels smoothed by {smoothing:g}" if smoothing else "one-hot labels"
-    if varied == "label_smoothing":
-        targets = "smoothed labels"
-    return (f"network {structure}, {training['activation']} hidden units, softmax output with "
-            f"cross-entropy on {targets}, {training['epochs']} epochs, learning rate "
-            f"{training['learning_rate']:g}, reg_lambda {training['reg_lambda']:g} "
-            f"({_l2_rule(training)}), {_batches(training['batch_size'])}")
-
-
-def _l2_rule(training):
-    """How reg_lambda enters a step, by the config's `reg_convention` (`Network.fit`)."""
-    if training.get("reg_convention", "mean") == "mean":
-        return ("L2 convention \"mean\": each step adds reg_lambda * W to the mean gradient, "
-                "J = mean loss + reg_lambda / 2 * sum ||W||^2")
-    return ("L2 convention \"sum\": each step adds reg_lambda / N * W to the mean gradient of "
-            "a batch of N, J = (sum of losses + reg_lambda / 2 * sum ||W||^2) / N")
-
-
-def q4_blocks(q4, baseline, figures):
-    n_input, n_output = q4["structure"]["values"][0][0], q4["structure"]["values"][0][-1]
-    blocks = [heading(2, "Q4 Dataset 2: handwritten digits"),
-              paragraph(f"Train on the training subset, score on the test subset. Baseline held "
-                        f"fixed while one setting varies: "
-                        f"{_describe(baseline, n_input, n_output)}. Precision, recall and F1 "
-                        f"are macro-averaged over the {n_output} classes.")]
-    for name, sweep in q4.items():
-        title = sweep["config"]["title"]
-        values = [_setting(v) for v in sweep["values"]]
-        lists = score_lists(sweep)
-        rows = [[value, *(_f(sweep[m][i]) for m in METRICS), _f(sweep["train_accuracy"][i]),
-                 "-" if sweep["diverged_at"][i] is None else f"epoch {sweep['diverged_at'][i]}"]
-                for i, value in enumerate(values)]
-        blocks.append(heading(3, title))
-        if sweep["config"].get("note"):
-            blocks.append(paragraph(sweep["config"]["note"]))
-        base, param = sweep["config"]["base"], sweep["config"]["param"]
-        if base != baseline:
-            blocks.append(paragraph("Held fixed in this sweep instead of the baseline: "
-                                    f"{_describe(base, n_input, n_output, param)}."))
-        blocks += [
-            paragraph(f"{sweep['config']['param']} = {', '.join(values)}"),
-            code(lists),
-            table([sweep["config"]["param"], *METRICS, "train accuracy", "diverged"], rows),
-            figure(figures[f"q4_{name}_metrics"], f"{title}: test scores per setting"),
-            figure(figures[f"q4_{name}_losses"], f"{title}: train and test loss per epoch"),
-        ]
-    return blocks
-
-
-def _extremes(sweep, metric="accuracy"):
-    scores = sweep[metric]
-    best = int(np.argmax(scores))
-    return scores, best
-
-
-def q5_blocks(results):
-    """Q5's answers, written from this run's numbers."""
-    q3, q4, q1 = results["q3"], results["q4"], results["q1"]
-    linear, nonlinear = q3["linear"], q3["nonlinear"]
-    best = max(((name, i, sweep["accuracy"][i]) for name, sweep in q4.items()
-                for i in range(len(sweep["values"]))), key=lambda t: t[2])
-    best_sweep = q4[best[0]]
-    blocks = [heading(2, "Q5 Follow-up questions"), heading(3, "Q5.1 Workflow")]
-    blocks.append(paragraph(
-        "A sample is a row of features. The network passes it through its layers (forward "
-        "propagation) and reads the output layer: with one sigmoid output unit (dataset 1) the "
-        "label is 1 when the output exceeds 0.5; with a softmax output (dataset 2) it is the "
-        "class of the largest probability. Training repeats forward and backward propagation "
-        "and a gradient step, epoch after epoch, until the loss is low. In this run that gave a "
-        f"cross-validated accuracy of {linear['accuracy']:.4f} on LinearXY (LogisticRegression: "
-        f"{linear['baseline']['accuracy']:.4f}), {nonlinear['accuracy']:.4f} on NonLinearXY "
-        f"(LogisticRegression: {nonlinear['baseline']['accuracy']:.4f}), and a best test "
-        f"accuracy of {best[2]:.4f} on the digits ({best_sweep['config']['param']} = "
-        f"{_setting(best_sweep['values'][best[1]])})."))
-    blocks += [heading(3, "Q5.2 Forward propagation"), paragraph(
-        "Each layer multiplies its input rows by its weight matrix, adds its biases and applies "
-        "its activation: Z = A_prev @ W + b, A = f(Z); the output of one layer is the input of "
-        "the next. All samples of a batch go through together as the rows of one matrix. For "
-        f"the Q1.1 network, input [1, 1] gives z1 = {_vector(q1['z1'])}, a1 = "
-        f"{_vector(q1['a1'])}, z2 = {_vector(q1['z2'])} and the output {q1['output']:.4f}.")]
-    blocks += [heading(3, "Q5.3 Backward propagation"), paragraph(
-        "Backward propagation applies the chain rule from the loss back to every weight. The "
-        "error at the output's pre-activation, delta = dL/dz, is the loss derivative times the "
-        "activation derivative (for softmax with cross-entropy simply prediction minus target). "
-        "Each layer's weight gradient is its input transposed times its delta, the bias "
-        "gradient is the sum of delta over the samples, and the delta of the layer before is "
-        "delta @ W^T times that layer's activation derivative. The gradients are averaged over "
-        f"the samples, the L2 term is added ({_l2_rule(results['q4_baseline'])}), and every "
-        "weight takes a step of -learning_rate times its gradient. In this run the Q1 gradients "
-        "from "
-        "backpropagation match the closed-form Q1.2 formulas to "
-        f"{q1['formula_max_abs_difference']:.1e} and central differences to a relative error "
-        f"of {q1['gradcheck_relative_error']:.1e}.")]
-    blocks += [heading(3, "Q5.4 Epochs, learning rate and regularization")]
-    blocks += _q5_4_paragraphs(q4)
-    return blocks
-
-
-def _q5_4_paragraphs(q4):
-    paragraphs = []
-    epochs = q4["epochs"]
-    values, accuracy, train_accuracy = epochs["values"], epochs["accuracy"], epochs["train_accuracy"]
-    best = int(np.argmax(accuracy))
-    longest = int(np.argmax(values))
-    test_loss = np.asarray(epochs["test_loss"][longest], dtype=float)
-    text = ("Epochs. In theory too few epochs leave the model under-fitted and too many let it "
-            "over-fit the training data. Here, ")
-    if best != 0:
-        text += (f"with {values[0]} epoch(s) the test accuracy is {accuracy[0]:.4f} "
-                 f"(train {train_accuracy[0]:.4f}), which is under-fitting; it rises to "
-                 f"{accuracy[best]:.4f} at {values[best]} epochs. ")
-    else:
-        text += f"already {values[0]} epoch(s) give the best test accuracy, {accuracy[0]:.4f}. "
-    if np.isfinite(test_loss).any():
-        lowest = int(np.nanargmin(test_loss))
-        if lowest < len(test_loss) - 1 and test_loss[-1] > test_loss[lowest]:
-            text += (f"In the {values[longest]}-epoch run the test loss is lowest at epoch "
-                     f"{lowest + 1} ({test_loss[lowest]:.4f}) and ends at {test_loss[-1]:.4f} "
-                     f"while the training loss falls to {epochs['loss'][longest][-1]:.4f}: the "
-                     "start of over-fitting. ")
-    if accuracy[longest] < accuracy[best]:
-        text += (f"The test accuracy at {values[longest]} epochs ({accuracy[longest]:.4f}) is "
-                 "below the best, as the theory predicts.")
-    else:
-        text += (f"The test accuracy itself does not drop at {values[longest]} epochs "
-                 f"({accuracy[longest]:.4f}): over-fitting shows in the loss before it shows in "
-                 "the accuracy, if at all.")
-    paragraphs.append(paragraph(text))
-
-    rates = q4["learning_rate"]
-    values, accuracy = rates["values"], rates["accuracy"]
-    best, last = int(np.argmax(accuracy)), len(values) - 1
-    text = "Learning rate. A small step learns slowly; a large one overshoots. Here, "
-    if best == 0:
-        text += f"the smallest, {values[0]:g}, is already the best ({accuracy[0]:.4f}); "
-    else:
-        text += (f"the smallest, {values[0]:g}, reaches only {accuracy[0]:.4f} test accuracy in "
-                 f"the same epochs; ")
-    if 0 < best < last:
-        text += f"{values[best]:g} is best with {accuracy[best]:.4f}; "
-    diverged = [v for v, d in zip(values, rates["diverged_at"]) if d is not None]
-    if best == last:
-        text += (f"and the largest, {values[last]:g}, is best ({accuracy[last]:.4f}): in this "
-                 "range no step overshot.")
-    else:
-        text += (f"and the largest, {values[last]:g}, falls back to {accuracy[last]:.4f}"
-                 + (f" (training diverged at learning rate "
-                    f"{', '.join(f'{v:g}' for v in diverged)})" if diverged else "")
-                 + ": it overshoots.")
-    paragraphs.append(paragraph(text))
-
-    regs = q4["reg_lambda"]
-    values, accuracy, train_accuracy = regs["values"], regs["accuracy"], regs["train_accuracy"]
-    best = int(np.argmax(accuracy))
-    text = ("Regularization. Too little does not prevent over-fitting; too much keeps the "
-            f"weights too small to learn. Here, reg_lambda {values[0]:g} gives test accuracy "
-            f"{accuracy[0]:.4f} with training accuracy {train_accuracy[0]:.4f}; the best is "
-            f"{accuracy[best]:.4f} at {values[best]:g}. ")
-    if train_accuracy[-1] < train_accuracy[0] - 0.05:
-        text += (f"At {values[-1]:g} the model can no longer fit even the training data (train "
-                 f"{train_accuracy[-1]:.4f}, test {accuracy[-1]:.4f}): too much.")
-    else:
-        text += (f"Even at {values[-1]:g} the model still fits the training data (train "
-                 f"{train_accuracy[-1]:.4f}): this range does not reach too much.")
-    if best == 0:
-        text += (" The baseline over-fits little here, so the smallest values are as good as "
-                 "none.")
-    paragraphs.append(paragraph(text))
-    return paragraphs
-
-
-def build(results, figures):
-    """All blocks of the report, in the assignment's order."""
-    seed = results["seed"]
-    intro = (f"Generated by mlplab {results['mlplab_version']} (`mlplab run`, seed {seed}"
-             + (", quick mode: shortened epochs and sweeps" if results["quick"] else "") + "). "
-             "Every number below is in results.json. The data each study used:")
-    return ([heading(1, "CS640 Homework 2: neural network report"), paragraph(intro),
-             data_table(results["data"])]
-            + q1_blocks(results["q1"]) + q2_5_blocks(results["q2_5"], figures)
-            + q3_blocks(results["q3"], figures, results["zero_division"])
-            + q4_blocks(results["q4"], results["q4_baseline"], figures)
-            + q5_blocks(results))
-
-
-def data_table(sources):
-    """Where each data set came from (`datasets.load_dataset`'s sources), as a table."""
-    titles = {"linear": "LinearXY (Q3.1)", "nonlinear": "NonLinearXY (Q3.2)",
-              "digits": "dataset 2, digits (Q4)"}
-    rows = []
-    for name, source in (sources or {}).items():
-        if "built_in" in source:
-            rows.append([titles.get(name, name), source["built_in"], "-"])
-        for record in source.get("files", []):
-            also = f" (for {record['for']})" if "for" in record else ""
-            rows.append([titles.get(name, name), f"{record['path']}{also}, {record['bytes']} "
-                         "bytes", record["sha256"]])
-    if not rows:
-        return paragraph("Not recorded: the run was given data without its sources.")
-    return table(["data set", "source", "SHA-256"], rows, text=True)
-
-
-def write_report(results, figures, out_dir, figures_subdir="figures", jobs=1):
-    """Write report.md and report.html into `out_dir` (figures already in its subfolder);
-    `jobs` as for `formula_images`."""
+def write_report(results, figures, out_dir, jobs=1):
+    """Write report.md, report.html and, where WeasyPrint is installed, report.pdf into
+    `out_dir` (the figures already in its figures/); returns the names written."""
     out_dir = pathlib.Path(out_dir)
-    blocks = build(results, figures)
-    (out_dir / "report.md").write_text(to_markdown(blocks, f"{figures_subdir}/"), encoding="utf-8")
-    (out_dir / "report.html").write_text(
-        to_html(blocks, out_dir / figures_subdir, "CS640 Homework 2 report",
-                formula_images(blocks, jobs)), encoding="utf-8")
+    markdown = build(results, figures)
+    (out_dir / "report.md").write_text(markdown, encoding="utf-8")
+    page = to_html(markdown, out_dir, jobs)
+    (out_dir / "report.html").write_text(page, encoding="utf-8")
+    engine = pdf_engine()
+    if engine is None:
+        return ["report.md", "report.html"]
+    engine(string=page).write_pdf(out_dir / "report.pdf")
+    return ["report.md", "report.html", "report.pdf"]

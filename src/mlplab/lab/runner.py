@@ -1,35 +1,34 @@
 """Run the assignment's experiments and return plain records (dicts of numbers and lists).
 
-Nothing here plots or writes a report: `plots` and `report` read what this returns. Every
-training is an independent task (a fold, a sweep point), so ``jobs > 1`` runs them in parallel
-with joblib and gives exactly the same numbers as ``jobs=1``: each task's randomness comes from
-its own seed, never from the order tasks run in.
+One function does the work: `train_and_score(training, split, seed)` trains a fresh network on
+a split's training rows and scores it on its test rows. A study (a cross-validation, a sweep)
+is a list of such calls and a function that assembles their records; `run_all` runs the calls
+of every study, one after another or mapped over worker processes (`parallel`), and gets
+exactly the same numbers either way: each call's randomness comes from its own seed.
+Nothing here plots or writes a report: `plots` and `report` read what `run_all` returns.
 """
 
 import dataclasses
+import pathlib
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_score, recall_score
+from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, precision_score,
+                             recall_score)
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from .. import Layer, Network, __version__, datasets, gradcheck
+from .. import Layer, Network, __version__, _model_file, build_network, datasets, gradcheck
+from ..errors import DivergenceError
 from ..functions import d_l2_loss, d_sigmoid, l2_loss, sigmoid, smooth_labels
-from . import configs
+from . import configs, findings, parallel
 from .configs import METRICS
-from .tasks import run_task_groups
-from .training import network_for, train_network
+from .progress import Progress
 
 # Folds or settings where a class is never predicted make precision (and so F1) 0/0: scored
 # as 0 rather than warned about (zero_division=0), and said so in the report.
 ZERO_DIVISION = 0
 
-
-# ----- one network ---------------------------------------------------------------------------
-# A training runs as `training.train_network` (anywhere, e.g. in a worker process) between two
-# steps taken here: `training_task` prepares its inputs and targets, `score_training` scores
-# its predictions with scikit-learn's metrics.
 
 def scores(y_true, y_pred, labels, average):
     """Accuracy, precision, recall, F1 and the confusion matrix, by scikit-learn."""
@@ -47,83 +46,184 @@ def scores(y_true, y_pred, labels, average):
     }
 
 
-@dataclasses.dataclass(frozen=True)
-class Scoring:
-    """What scoring one training's predictions needs, kept from when its task was made."""
-    labels: np.ndarray    # the sorted training labels: class index k means labels[k]
-    average: str          # "binary" (positive class: the larger label) or "macro"
-    y_train: np.ndarray
-    y_test: np.ndarray
-    scaler: object        # the StandardScaler fitted on the training rows, or None
+def network_for(training, n_input, n_output):
+    """A fresh Network for `training` (a configs.Training) with the given input/output widths."""
+    return build_network((n_input, *training.hidden, n_output), training.activation,
+                         training.output, reg_convention=training.reg_convention)
 
 
-def training_task(training, X_train, y_train, X_test, y_test, seed, keep_model=False):
-    """One training on these rows: its (train_network, args) task and its `Scoring`.
+def train_and_score(training, split, seed, keep_model=False, on_epoch=None):
+    """Train a fresh network on a split's training rows and score it on its test rows.
 
-    Labels are 1-D class labels; a sigmoid output gets them as 0/1 targets (binary only), a
-    softmax output as one-hot rows (column k: the k-th smallest training label); then
-    smoothed if the config asks (test targets too, so that the train and test loss curves
-    measure the same objective). Inputs are standardised if the config asks, with a scaler
-    fitted on the training rows only (StandardScaler leaves zero-variance columns alone).
+    `split` is (X_train, y_train, X_test, y_test) with 1-D class labels. A sigmoid output is
+    trained on 0/1 targets (binary only), a softmax output on one-hot rows (column k: the k-th
+    smallest training label), smoothed if the config asks (the test targets too, so that the
+    train and test loss curves measure the same objective). Inputs are standardised if the
+    config asks, by a scaler fitted on the training rows only. `seed` draws the mini-batches;
+    `on_epoch(n_rows)` is called after every epoch.
+
+    Returns the test scores (`scores`), ``train_accuracy``, the per-epoch ``loss`` and
+    ``test_loss``, ``diverged_at`` (the epoch where training stopped on a non-finite step,
+    else None; the network is scored with its last finite weights) and, with `keep_model`,
+    ``model``: the trained Network and the scaler's ``input_mean`` and ``input_scale``.
     """
+    X_train, y_train, X_test, y_test = split
     labels = np.unique(y_train)
     scaler = StandardScaler().fit(X_train) if training.standardize else None
     if scaler is not None:
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     if training.output == "softmax":
         Y_train, Y_test = datasets.one_hot_encode(y_train, y_test)
+    elif len(labels) != 2:
+        raise ValueError(f"a sigmoid output needs 2 classes, got {len(labels)}")
     else:
-        if len(labels) != 2:
-            raise ValueError(f"a sigmoid output needs 2 classes, got {len(labels)}")
-        Y_train = (y_train == labels[1]).astype(float)
-        Y_test = (y_test == labels[1]).astype(float)
+        Y_train, Y_test = (y_train == labels[1]) * 1.0, (y_test == labels[1]) * 1.0
     if training.label_smoothing:
         Y_train = smooth_labels(Y_train, training.label_smoothing)
         Y_test = smooth_labels(Y_test, training.label_smoothing)
-    task = (train_network, (training, X_train, Y_train, X_test, Y_test, seed, keep_model))
+    net = network_for(training, X_train.shape[1], 1 if Y_train.ndim == 1 else Y_train.shape[1])
+    callback = None if on_epoch is None else (lambda epoch, history: on_epoch(len(X_train)))
+    diverged_at = None
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):   # a diverging step: diverged_at
+            history = net.train(X_train, Y_train, epochs=training.epochs,
+                                learning_rate=training.learning_rate,
+                                reg_lambda=training.reg_lambda, batch_size=training.batch_size,
+                                seed=seed, validation_data=(X_test, Y_test), callback=callback)
+    except DivergenceError as exc:
+        diverged_at, history = exc.epoch, exc.history
     average = "macro" if training.output == "softmax" else "binary"
-    return task, Scoring(labels, average, y_train, y_test, scaler)
-
-
-def score_training(output, scoring):
-    """The record of one training from `train_network`'s output: scores on the test rows,
-    training accuracy, the loss curves, ``diverged_at`` and, if kept, the model (with its
-    input scaler) as lists."""
-    labels = scoring.labels
-    record = scores(scoring.y_test, labels[output["test_prediction"]], labels, scoring.average)
-    record["train_accuracy"] = float(accuracy_score(scoring.y_train,
-                                                    labels[output["train_prediction"]]))
-    record["loss"], record["test_loss"] = output["loss"], output["test_loss"]
-    record["diverged_at"] = output["diverged_at"]
-    if "weights" in output:
-        scaler = scoring.scaler
-        record["model"] = {
-            "weights": output["weights"], "biases": output["biases"],
-            "scaler_mean": None if scaler is None else scaler.mean_.tolist(),
-            "scaler_scale": None if scaler is None else scaler.scale_.tolist(),
-        }
+    record = scores(y_test, labels[net.predict(X_test)], labels, average)
+    record.update(train_accuracy=float(accuracy_score(y_train, labels[net.predict(X_train)])),
+                  loss=history["loss"].tolist(), test_loss=history["val_loss"].tolist(),
+                  diverged_at=diverged_at)
+    if keep_model:
+        record["model"] = {"network": net,
+                           "input_mean": None if scaler is None else scaler.mean_.tolist(),
+                           "input_scale": None if scaler is None else scaler.scale_.tolist()}
     return record
 
 
-def train_and_score(training, X_train, y_train, X_test, y_test, seed, keep_model=False):
-    """Train one network on the training rows and score it on the test rows, here.
-
-    The record holds the scores plus the per-epoch training and test loss, ``diverged_at``
-    and, with `keep_model`, the trained parameters (see `score_training`).
-    """
-    (function, args), scoring = training_task(training, X_train, y_train, X_test, y_test,
-                                              seed, keep_model)
-    return score_training(function(*args), scoring)
+def sample_epochs(call):
+    """The training work of a `train_and_score` call: epochs x training rows."""
+    training, split = call[0], call[1]
+    return training.epochs * len(split[0])
 
 
-def logistic_regression_scores(X_train, y_train, X_test, y_test):
-    """The linear baseline of Q3: scikit-learn's LogisticRegression on standardised inputs."""
-    scaler = StandardScaler().fit(X_train)
-    model = LogisticRegression().fit(scaler.transform(X_train), y_train)
-    return scores(y_test, model.predict(scaler.transform(X_test)), np.unique(y_train), "binary")
+# ----- Q1 and Q2.5: one network each, run here ---------------------------------------------
+
+def q1_network():
+    """The assignment's Q1 network: 2-3-1, sigmoid on both layers, L2 loss."""
+    layers = [Layer(2, 3), Layer(3, 1)]
+    for layer, W, b in zip(layers, ("W1", "W2"), ("b1", "b2")):
+        layer.weights, layer.biases = np.array(configs.Q1[W]), np.array(configs.Q1[b])
+    return Network(layers, [sigmoid, sigmoid], [d_sigmoid, d_sigmoid], l2_loss, d_l2_loss)
 
 
-# ----- aggregation ---------------------------------------------------------------------------
+def run_q1():
+    """Q1: the worked forward pass, and the Q1.2 gradients by the closed-form formulas (in
+    the assignment's column orientation) beside the network's backpropagation."""
+    net = q1_network()
+    a0 = np.array([configs.Q1["input"]])
+    y_true = np.array([[configs.Q1["y_true"]]])
+    activations, zs = net.forward(a0, return_z=True)
+    _, grads = net.gradients(a0, y_true)
+    W1, b1, W2, b2 = (np.array(configs.Q1[key]) for key in ("W1", "b1", "W2", "b2"))
+    z1 = W1.T @ a0.T + b1[:, None]
+    z2 = W2.T @ sigmoid(z1) + b2[:, None]
+    eta = (sigmoid(z2) - y_true) * sigmoid(z2) * (1 - sigmoid(z2))        # dL/dz2, (1, 1)
+    delta1 = (W2 @ eta) * sigmoid(z1) * (1 - sigmoid(z1))                 # dL/dz1, (3, 1)
+    formula = {"dW1": a0.T @ delta1.T, "db1": delta1.T, "dW2": sigmoid(z1) @ eta.T,
+               "db2": eta.T}
+    backprop = {"dW1": grads[0][0], "db1": grads[0][1], "dW2": grads[1][0], "db2": grads[1][1]}
+    return {
+        "z1": zs[0][0].tolist(), "a1": activations[1][0].tolist(),
+        "z2": zs[1][0].tolist(), "a2": activations[2][0].tolist(),
+        "given": configs.Q1, "output": float(activations[2][0, 0]),
+        "y_true": configs.Q1["y_true"],
+        "gradients": {name: value.tolist() for name, value in backprop.items()},
+        "formula_max_abs_difference": max(float(np.max(np.abs(
+            np.ravel(backprop[name]) - np.ravel(formula[name])))) for name in formula),
+        "gradcheck_relative_error": gradcheck(net, a0, y_true),
+    }
+
+
+def run_q2_5(training):
+    """Q2.5: the 2-4-1 network on iris, full batch; its loss must fall at every epoch."""
+    X, y = datasets.load_q25()
+    net = network_for(training, X.shape[1], 1)
+    loss = net.train(X, y * 1.0, epochs=training.epochs, learning_rate=training.learning_rate,
+                     reg_lambda=training.reg_lambda)["loss"]
+    return {"loss": loss.tolist(), "strictly_decreasing": bool(np.all(np.diff(loss) < 0)),
+            "train_accuracy": float(np.mean(net.predict(X) == y)),
+            "config": configs.to_dict(training)}
+
+
+# ----- Q3 and Q4: studies of many trainings ----------------------------------------------
+
+def _folds(cv, y, seed):
+    splitter = StratifiedKFold(n_splits=cv.n_splits, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(y)), y))
+
+
+def study_calls(study, data, seed):
+    """The `train_and_score` calls (argument tuples) of a CrossValidation or a Sweep; `data`
+    is (X, y) for a cross-validation, (X_train, y_train, X_test, y_test) for a sweep."""
+    if isinstance(study, configs.CrossValidation):
+        X, y = data
+        return [(study.training, (X[train], y[train], X[test], y[test]), seed + fold, fold == 0)
+                for fold, (train, test) in enumerate(_folds(study, y, seed))]
+    return [(dataclasses.replace(study.base, **{study.param: value}), data, seed)
+            for value in study.values]
+
+
+def assemble(study, data, records, seed):
+    """A study's record from its calls' records, in the order of `study_calls`."""
+    if isinstance(study, configs.CrossValidation):
+        return _assemble_cross_validation(study, *data, records, seed)
+    X_train, y_train, _, y_test = data
+    n_input, n_output = X_train.shape[1], len(np.unique(y_train))
+    trainings = [call[0] for call in study_calls(study, data, seed)]
+    layers = [[n_input, *training.hidden, n_output] for training in trainings]
+    result = {"values": [list(v) if study.param == "hidden" else v for v in study.values],
+              "layers": layers,
+              "n_parameters": [sum(a * b + b for a, b in zip(s, s[1:])) for s in layers],
+              "n_test": len(y_test)}
+    for key in (*METRICS, "train_accuracy", "diverged_at", "loss", "test_loss"):
+        result[key] = [record[key] for record in records]
+    result["confusion_matrices"] = [record["confusion_matrix"] for record in records]
+    result["config"] = configs.to_dict(study)
+    return result
+
+
+def _assemble_cross_validation(cv, X, y, records, seed):
+    """Q3's record: fold scores averaged, confusion matrices summed, each fold kept; the
+    LogisticRegression baseline on the same folds; and how well a line fits all the data."""
+    baseline = []
+    for train, test in _folds(cv, y, seed):
+        scaler = StandardScaler().fit(X[train])
+        model = LogisticRegression().fit(scaler.transform(X[train]), y[train])
+        baseline.append(scores(y[test], model.predict(scaler.transform(X[test])),
+                               np.unique(y), "binary"))
+    # A nearly unregularised linear model on every point: 100% means linearly separable.
+    line = LogisticRegression(C=1e6, max_iter=10_000).fit(StandardScaler().fit_transform(X), y)
+    errors = int(np.sum(line.predict(StandardScaler().fit_transform(X)) != y))
+    labels, counts = np.unique(y, return_counts=True)
+    return {**summarize_folds(records), "folds": records,
+            "baseline": {"name": "LogisticRegression", **summarize_folds(baseline),
+                         "folds": baseline},
+            "linear_fit": {"errors": errors, "accuracy": 1 - errors / len(y)},
+            "n_samples": len(y), "labels": labels.tolist(), "class_counts": counts.tolist(),
+            "config": configs.to_dict(cv)}
+
+
+def run_study(study, data, seed=0):
+    """One study, its trainings run here one after another (as a notebook runs them): its
+    record, as `run_all` saves it."""
+    records = [train_and_score(*call) for call in study_calls(study, data, seed)]
+    for record in records:
+        record.pop("model", None)
+    return assemble(study, data, records, seed)
 
 
 def summarize_folds(folds):
@@ -134,136 +234,27 @@ def summarize_folds(folds):
     return summary
 
 
-# ----- the studies ---------------------------------------------------------------------------
-
-def run_q1():
-    """Assignment Q1: the worked forward pass and the gradients of its 2-3-1 network.
-
-    Q1.2 gives no target; y_true = 1 is used for the gradients.
-    """
-    net = q1_network()
-    a0 = np.array([[1.0, 1.0]])
-    y_true = np.array([[1.0]])
-    activations, zs = net.forward(a0, return_z=True)
-    _, grads = net.gradients(a0, y_true)
-    formula = q1_formula_gradients(y_true[0, 0])
-    difference = max(float(np.max(np.abs(np.ravel(grads[l][k]) - np.ravel(formula[name]))))
-                     for l, k, name in ((0, 0, "dW1"), (0, 1, "db1"), (1, 0, "dW2"), (1, 1, "db2")))
-    return {
-        "z1": zs[0][0].tolist(), "a1": activations[1][0].tolist(),
-        "z2": zs[1][0].tolist(), "a2": activations[2][0].tolist(),
-        "output": float(activations[2][0, 0]),
-        "y_true": 1.0,
-        "gradients": {"dW1": grads[0][0].tolist(), "db1": grads[0][1].tolist(),
-                      "dW2": grads[1][0].tolist(), "db2": grads[1][1].tolist()},
-        "formula_max_abs_difference": difference,
-        "gradcheck_relative_error": gradcheck(net, a0, y_true),
-    }
+def headline(study, record):
+    """One line of a finished study, for the console."""
+    if "baseline" in record:
+        return (f"{study.title}: accuracy {record['accuracy']:.4f} "
+                f"(LogisticRegression {record['baseline']['accuracy']:.4f})")
+    best = int(np.argmax(record["accuracy"]))
+    setting = (f"layers {configs.layers_label(record['layers'][best])}" if study.param == "hidden"
+               else f"{study.param} = {configs.setting_label(study.values[best])}")
+    return (f"{study.title}: test accuracy {min(record['accuracy']):.4f} to "
+            f"{record['accuracy'][best]:.4f} (highest at {setting})")
 
 
-Q1_W1 = [[0.4, 0.6, 0.2], [0.3, 0.9, 0.5]]
-Q1_B1 = [1.0, 1.0, 1.0]
-Q1_W2 = [[0.2], [0.2], [0.8]]
-Q1_B2 = [0.5]
+# ----- everything ------------------------------------------------------------------------------
 
-
-def q1_network():
-    """The assignment's Q1 network: 2-3-1, sigmoid on both layers, L2 loss."""
-    layers = [Layer(2, 3), Layer(3, 1)]
-    for layer, W, b in zip(layers, (Q1_W1, Q1_W2), (Q1_B1, Q1_B2)):
-        layer.weights, layer.biases = np.array(W), np.array(b)
-    return Network(layers, [sigmoid, sigmoid], [d_sigmoid, d_sigmoid], l2_loss, d_l2_loss)
-
-
-def q1_formula_gradients(y_true):
-    """Q1.2's closed-form gradients, in the assignment's column orientation."""
-    W1, b1, W2, b2 = (np.array(v, dtype=float) for v in (Q1_W1, Q1_B1, Q1_W2, Q1_B2))
-    a0 = np.ones((2, 1))
-    z1 = W1.T @ a0 + b1.reshape(-1, 1)
-    a1 = sigmoid(z1)
-    z2 = W2.T @ a1 + b2.reshape(-1, 1)
-    a2 = sigmoid(z2)
-    eta = (a2 - y_true) * (sigmoid(z2) * (1 - sigmoid(z2)))
-    inner = (W2 @ eta) * (sigmoid(z1) * (1 - sigmoid(z1)))
-    return {"dW2": a1 @ eta.T, "db2": eta.T, "dW1": a0 @ inner.T, "db1": inner.T}
-
-
-def run_q2_5(training):
-    """Assignment Q2.5: the 2-4-1 network on iris, full batch; its loss must fall."""
-    X, y = datasets.load_q25()
-    net = network_for(training, X.shape[1], 1)
-    loss = net.train(X, y.astype(float), epochs=training.epochs,
-                     learning_rate=training.learning_rate,
-                     reg_lambda=training.reg_lambda)["loss"]
-    return {"loss": loss.tolist(), "strictly_decreasing": bool(np.all(np.diff(loss) < 0)),
-            "train_accuracy": float(np.mean(net.predict(X) == y))}
-
-
-class CrossValidationStudy:
-    """Assignment Q3 on one data set: a training task per fold (``tasks``, run anywhere), and
-    the study's record made from their outputs (`assemble`, here), saved as
-    ``results[part][name]``."""
-
-    part = "q3"
-
-    def __init__(self, cv, X, y, seed):
-        self.cv, self.X, self.y = cv, X, y
-        self.name, self.title = cv.name, cv.title
-        splitter = StratifiedKFold(n_splits=cv.n_splits, shuffle=True, random_state=seed)
-        self.folds = list(splitter.split(X, y))   # (training rows, test rows) per fold
-        self.tasks, self.scorings = zip(*(
-            training_task(cv.training, X[train], y[train], X[test], y[test], seed + fold,
-                          keep_model=True)
-            for fold, (train, test) in enumerate(self.folds)))
-
-    def assemble(self, outputs):
-        """Q3's record: fold scores averaged, confusion matrices summed, each fold kept, and
-        the LogisticRegression baseline on the same folds (computed here: milliseconds)."""
-        X, y = self.X, self.y
-        folds = [score_training(output, scoring)
-                 for output, scoring in zip(outputs, self.scorings, strict=True)]
-        baseline_folds = [logistic_regression_scores(X[train], y[train], X[test], y[test])
-                          for train, test in self.folds]
-        summary = summarize_folds(folds)
-        summary["folds"] = folds
-        summary["baseline"] = {"name": "LogisticRegression", **summarize_folds(baseline_folds),
-                               "folds": baseline_folds}
-        summary["n_samples"] = len(y)
-        summary["labels"] = np.unique(y).tolist()
-        summary["config"] = configs.to_dict(self.cv)
-        return summary
-
-
-class SweepStudy:
-    """Assignment Q4: one sweep on `data` (X_train, y_train, X_test, y_test), a training task
-    per setting (``tasks``, run anywhere), and the sweep's record from their outputs
-    (`assemble`, here), saved as ``results[part][name]``."""
-
-    part = "q4"
-
-    def __init__(self, sweep, data, seed):
-        self.sweep, self.data = sweep, data
-        self.name, self.title = sweep.name, sweep.title
-        self.tasks, self.scorings = zip(*(
-            training_task(dataclasses.replace(sweep.base, **{sweep.param: value}), *data, seed)
-            for value in sweep.values))
-
-    def assemble(self, outputs):
-        sweep, (X_train, y_train, _, _) = self.sweep, self.data
-        records = [score_training(output, scoring)
-                   for output, scoring in zip(outputs, self.scorings, strict=True)]
-        if sweep.param == "hidden":
-            # Structures are written as full lists of layer sizes, e.g. [64, 32, 10].
-            n_input, n_output = X_train.shape[1], len(np.unique(y_train))
-            values = [[n_input, *hidden, n_output] for hidden in sweep.values]
-        else:
-            values = list(sweep.values)
-        result = {"values": values}
-        for key in (*METRICS, "train_accuracy", "diverged_at", "loss", "test_loss"):
-            result[key] = [record[key] for record in records]
-        result["confusion_matrices"] = [record["confusion_matrix"] for record in records]
-        result["config"] = configs.to_dict(sweep)
-        return result
+def save_models(models, folder):
+    """Write each of `run_all`'s models to `folder`/<name>.npz in mlplab's model-file format,
+    its input scaler in the header (``Network.load`` reads the network alone)."""
+    for name, model in models.items():
+        _model_file.save_network(model["network"], pathlib.Path(folder) / f"{name}.npz",
+                                 extra={"input_mean": model["input_mean"],
+                                        "input_scale": model["input_scale"]})
 
 
 def load_all(data_dir=None):
@@ -307,30 +298,53 @@ def _describe_source(source):
     return ", ".join(record["path"] for record in source["files"])
 
 
-def run_all(data, seed=0, quick=False, jobs=1, progress=False, sources=None, backend=None):
-    """Every experiment of the assignment on `data` (from `load_all`); returns the results
-    dict that is saved as results.json. `jobs` and `backend` are as in `run_task_groups`.
+def run_all(data, seed=0, quick=False, jobs=1, backend=None, progress=False, sources=None,
+            studies=(configs.Q2_5, configs.Q3, configs.Q4)):
+    """Every experiment of the assignment on `data` (from `load_all`).
+
+    Returns (results, models): results is the dict saved as results.json (with the
+    `findings` computed from it), models maps "q3_<name>_fold1" to the `model` of that
+    fold's training. `studies` is (Q2.5's Training, the Q3 CrossValidations, the Q4 Sweeps);
+    `quick` shrinks each (`configs.quick`). With ``jobs > 1`` or a `backend` the trainings
+    run as `parallel.map_unordered` runs them; `progress` (a bool, or a `progress.Progress`)
+    shows a bar of the training work and a line per finished study.
     """
     pick = configs.quick if quick else (lambda config: config)
-    q2_5 = pick(configs.Q2_5)
-    q3 = [pick(cv) for cv in configs.Q3]
-    q4 = [pick(sweep) for sweep in configs.Q4]
-    results = {
-        "mlplab_version": __version__,
-        "seed": seed,
-        "quick": quick,
-        "data": sources,
-        "zero_division": ZERO_DIVISION,
-        "q1": run_q1(),
-        "q2_5": {**run_q2_5(q2_5), "config": configs.to_dict(q2_5)},
-        "q3": {},
-        "q4": {},
-    }
-    studies = ([CrossValidationStudy(cv, *data[cv.dataset], seed) for cv in q3]
-               + [SweepStudy(sweep, data["digits"], seed) for sweep in q4])
-    outputs = run_task_groups([(study.title, study.tasks) for study in studies], jobs,
-                              progress, backend)
-    for study, study_outputs in zip(studies, outputs):
-        results[study.part][study.name] = study.assemble(study_outputs)
-    results["q4_baseline"] = configs.to_dict(q4[0].base)
-    return results
+    q2_5, q3, q4 = pick(studies[0]), [pick(cv) for cv in studies[1]], [pick(s) for s in studies[2]]
+    runs = [(study, data[study.dataset] if isinstance(study, configs.CrossValidation)
+             else data["digits"]) for study in q3 + q4]
+    study_call_lists = [study_calls(study, study_data, seed) for study, study_data in runs]
+    calls = [(s, i, call) for s, study_call_list in enumerate(study_call_lists)
+             for i, call in enumerate(study_call_list)]
+    if not isinstance(progress, Progress):
+        progress = Progress(progress)
+    progress.start(sum(sample_epochs(call) for *_, call in calls))
+    results = {"mlplab_version": __version__, "seed": seed, "quick": quick, "data": sources,
+               "zero_division": ZERO_DIVISION, "q1": run_q1(), "q2_5": run_q2_5(q2_5),
+               "q3": {}, "q4": {}, "q4_baseline": configs.to_dict(q4[0].base) if q4 else None}
+    serial = jobs == 1 and backend is None
+    if serial:
+        finished = ((n, train_and_score(*call, on_epoch=progress.advance))
+                    for n, (*_, call) in enumerate(calls))
+    else:
+        finished = parallel.map_unordered(train_and_score, [call for *_, call in calls], jobs,
+                                          backend, cost=sample_epochs)
+    records = [[None] * len(study_call_list) for study_call_list in study_call_lists]
+    waiting = [len(study_call_list) for study_call_list in study_call_lists]
+    models = {}
+    for n, record in finished:
+        s, i, call = calls[n]
+        if not serial:
+            progress.advance(sample_epochs(call))
+        records[s][i], waiting[s] = record, waiting[s] - 1
+        if waiting[s] == 0:   # the study's last training: its record, and a line to say so
+            study, study_data = runs[s]
+            if "model" in records[s][0]:
+                models[f"q3_{study.name}_fold1"] = records[s][0].pop("model")
+            part = "q3" if isinstance(study, configs.CrossValidation) else "q4"
+            results[part][study.name] = assemble(study, study_data, records[s], seed)
+            progress.say(headline(study, results[part][study.name]))
+    for part, studies_run in (("q3", q3), ("q4", q4)):   # in the configs' order
+        results[part] = {study.name: results[part][study.name] for study in studies_run}
+    results["findings"] = findings.compute(results)
+    return results, models
