@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 from mlplab import cli, datasets
-from mlplab.lab import folder, plots, report, runner
+from mlplab import _report_folder as folder
+from mlplab.lab import plots, report, runner
 
 MANIFEST = folder.MANIFEST
 
@@ -47,7 +48,7 @@ def fake_run(monkeypatch):
         write_planned(out_dir, "figures/")
         return {}
 
-    def write_report(results, figures, out_dir, jobs=1):
+    def write_report(results, figures, out_dir):
         write_planned(out_dir, "report.")
 
     monkeypatch.setattr(runner, "save_models", lambda models, folder: write_planned(
@@ -154,7 +155,7 @@ def test_a_report_that_cannot_be_written_names_the_users_path(tmp_path, fake_run
     assert cli.main(["run", "--out", str(out)]) == 0
     before = snapshot(out)
 
-    def full_disk(results, figures, out_dir, jobs=1):
+    def full_disk(results, figures, out_dir):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(report, "write_report", full_disk)

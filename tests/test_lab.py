@@ -110,7 +110,7 @@ def test_the_html_is_rendered_markdown_that_prints_well(quick_run):
     assert "**" not in body and "`" not in body and "$" not in body
     assert "<strong>" in html and "<code>" in html and "<figcaption>" in html
     assert html.count("<figure>") == len(list((out / "figures").iterdir()))
-    assert "<img class='math display'" in html and "<img class='math'" in html
+    assert "<img class='math display' style=" in html and "<img class='math' style=" in html
     assert "max-width: 100%" in html and "@page { size: A4" in html
     assert re.search(r"@media print \{.*table, figure, pre, blockquote[^{]*\{ break-inside: avoid",
                      html, re.S)

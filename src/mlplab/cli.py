@@ -3,7 +3,7 @@
 Errors a user can cause (a bad flag, a missing or malformed data file, an output folder that is
 not ours) end in one line on stderr and a non-zero exit, never a traceback. Ctrl-C, SIGTERM and
 SIGHUP end a run the same way: one line, exit status 128 + the signal's number, nothing left
-behind (`lab.folder` says what a run may write, and when).
+behind (`_report_folder` says what a run may write, and when).
 """
 
 import argparse
@@ -94,7 +94,8 @@ def _jobs(requested):
 def _run(args):
     jobs = _jobs(args.jobs) if args.scheduler is None else args.jobs
     from . import datasets
-    from .lab import folder, plots, report, runner
+    from . import _report_folder as folder
+    from .lab import plots, report, runner
     from .lab.progress import Progress
 
     data_dir = None
@@ -130,7 +131,7 @@ def _run(args):
             figures = plots.make_all(results, data, out.staging, jobs=jobs,
                                      on_figure=progress.count)
             progress.step("writing the report")
-            report.write_report(results, figures, out.staging, jobs=jobs)
+            report.write_report(results, figures, out.staging)
         except OSError as exc:
             raise ValueError(f"--out {out.shown}: cannot write the report "
                              f"({exc.strerror or exc}); nothing was written") from None

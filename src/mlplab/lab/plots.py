@@ -15,9 +15,9 @@ from . import parallel
 from .configs import METRICS, layers_label, setting_label
 
 
-def _figure(figsize):
+def _figure(figsize, layout="constrained"):
     from matplotlib.figure import Figure
-    return Figure(figsize=figsize, layout="constrained")
+    return Figure(figsize=figsize, layout=layout)
 
 
 def _save(fig, path):
@@ -47,6 +47,7 @@ def fold_losses(result, title, path):
     for number, fold in enumerate(result["folds"], start=1):
         ax.plot(np.arange(1, len(fold["loss"]) + 1), fold["loss"], label=f"fold {number}")
     ax.set(title=title, xlabel="Epoch", ylabel="mean training loss", yscale="log")
+    ax.minorticks_off()
     _legend_outside(ax)
     return _save(fig, path)
 
@@ -144,22 +145,26 @@ def sweep_losses(sweep, title, path):
             ax.axvline(value, color=_colour(i), linewidth=0.8, linestyle=":",
                        label=f"end of the {value}-epoch run")
         ax.set(title=title, xlabel="Epoch (log scale)", ylabel="mean loss", xscale="log")
+        ax.minorticks_off()
         _legend_outside(ax)
         return _save(fig, path)
     columns = 3 if len(labels) > 4 else min(2, len(labels))
     rows = -(-len(labels) // columns)
-    fig = _figure((2.6 * columns + 0.4, 2.1 * rows + 0.5))
-    axes = np.atleast_1d(fig.subplots(rows, columns, sharex=True, sharey=True,
-                                      squeeze=False)).ravel()
+    # Fixed margins (in inches) instead of a layout engine: it would double the drawing time.
+    width, height = 2.6 * columns + 0.8, 2.0 * rows + 1.0
+    fig = _figure((width, height), layout=None)
+    fig.subplots_adjust(left=0.8 / width, right=1 - 0.15 / width, bottom=0.6 / height,
+                        top=1 - 0.6 / height, wspace=0.12, hspace=0.35)
+    axes = fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False).ravel()
     param = "layers" if sweep["config"]["param"] == "hidden" else sweep["config"]["param"]
     for i, (ax, label) in enumerate(zip(axes, labels)):
         _curves(ax, sweep["loss"][i], sweep["test_loss"][i], _colour(i))
         ax.set_title(f"{param} = {label}", fontsize="small", color=_colour(i))
     for ax in axes[len(labels):]:
         ax.set_visible(False)
-    fig.supxlabel("Epoch")
-    fig.supylabel("mean loss (log scale)")
-    fig.suptitle(title + " (solid: train, dashed: test)")
+    fig.supxlabel("Epoch", y=0.02)
+    fig.supylabel("mean loss", x=0.01)
+    fig.suptitle(title + " (solid: train, dashed: test)", y=1 - 0.12 / height)
     return _save(fig, path)
 
 
@@ -172,6 +177,7 @@ def _curves(ax, train, test, colour):
     finite = finite[np.isfinite(finite) & (finite > 0)]
     if len(finite) and finite.max() / finite.min() > 10:   # values spanning decades
         ax.set_yscale("log")
+        ax.minorticks_off()   # hundreds of unlabelled ticks: most of a figure's drawing time
 
 
 def figure_files(cv_names, sweep_names):

@@ -15,7 +15,6 @@ import pathlib
 
 import numpy as np
 
-from . import parallel
 from .configs import METRICS, Q1, layers_label, setting_label
 
 TITLE = "CS640 Homework 2: neural network report"
@@ -483,36 +482,45 @@ STYLE = (pathlib.Path(__file__).with_name("report.css")).read_text(encoding="utf
 
 
 def _formula_png(latex, display):
-    """A formula drawn by matplotlib's mathtext (a LaTeX subset), as PNG bytes; None if it
-    cannot be parsed."""
-    from matplotlib.mathtext import math_to_image
+    """A formula drawn by matplotlib's mathtext (a LaTeX subset): (PNG bytes, black on
+    transparent; pixels below the baseline), or None if it cannot be parsed."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.mathtext import MathTextParser
+    from PIL import Image
 
-    buffer = io.BytesIO()
     try:
-        math_to_image(f"${latex}$", buffer, dpi=130 if display else 100, format="png")
+        drawn = MathTextParser("agg").parse(f"${latex}$", dpi=130 if display else 100,
+                                            prop=FontProperties(size=10))
     except ValueError:
         return None
-    return buffer.getvalue()
+    coverage = np.asarray(drawn.image)
+    pixels = np.zeros((*coverage.shape, 4), dtype=np.uint8)
+    pixels[..., 3] = coverage
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "RGBA").save(buffer, format="png")
+    return buffer.getvalue(), drawn.depth
 
 
 def _data_uri(png_bytes):
     return "data:image/png;base64," + base64.b64encode(png_bytes).decode("ascii")
 
 
-def to_html(markdown, folder, jobs=1):
+def to_html(markdown, folder):
     """One HTML file of `markdown`, its figures (paths relative to `folder`) and formulas
-    embedded; formulas are drawn as `parallel.map_ordered` runs calls (`jobs`)."""
+    embedded."""
     import html
 
     from markdown_it import MarkdownIt
     from mdit_py_plugins.dollarmath import dollarmath_plugin
 
     def formula(latex, options):
-        png = images.get((latex.strip(), options["display_mode"]))
-        if png is None:
+        drawn = images.get((latex.strip(), options["display_mode"]))
+        if drawn is None:
             return f"<code>{html.escape(latex)}</code>"
+        png, depth = drawn   # the image's baseline on the text's
         return (f"<img class='math{' display' if options['display_mode'] else ''}' "
-                f"src='{_data_uri(png)}' alt='{html.escape(latex, quote=True)}'>")
+                f"style='vertical-align: -{depth:g}px' src='{_data_uri(png)}' "
+                f"alt='{html.escape(latex, quote=True)}'>")
 
     images = {}
     md = MarkdownIt("commonmark", {"html": False}).enable("table").use(
@@ -520,7 +528,7 @@ def to_html(markdown, folder, jobs=1):
     tokens = md.parse(markdown)
     wanted = sorted({(t.content.strip(), t.type == "math_block") for t in _walk(tokens)
                      if t.type in ("math_inline", "math_block")})
-    images.update(zip(wanted, parallel.map_ordered(_formula_png, wanted, jobs)))
+    images.update((key, _formula_png(*key)) for key in wanted)
     for i, token in enumerate(tokens):
         children = token.children or []
         if token.type == "inline" and children and children[0].type == "image":
@@ -559,13 +567,13 @@ def pdf_engine():
     return HTML
 
 
-def write_report(results, figures, out_dir, jobs=1):
+def write_report(results, figures, out_dir):
     """Write report.md, report.html and, where WeasyPrint is installed, report.pdf into
     `out_dir` (the figures already in its figures/); returns the names written."""
     out_dir = pathlib.Path(out_dir)
     markdown = build(results, figures)
     (out_dir / "report.md").write_text(markdown, encoding="utf-8")
-    page = to_html(markdown, out_dir, jobs)
+    page = to_html(markdown, out_dir)
     (out_dir / "report.html").write_text(page, encoding="utf-8")
     engine = pdf_engine()
     if engine is None:

@@ -26,7 +26,7 @@ import stat
 import tempfile
 import time
 
-from ..datasets import display_path
+from .datasets import display_path
 
 MANIFEST = ".mlplab-run.json"
 _FORMAT = "mlplab-run"
