@@ -50,6 +50,7 @@ def fake_run(monkeypatch):
 
     def write_report(results, figures, out_dir):
         write_planned(out_dir, "report.")
+        return [], None
 
     monkeypatch.setattr(runner, "save_models", lambda models, folder: write_planned(
         folder.parent, "models/"))

@@ -93,8 +93,8 @@ def _jobs(requested):
 
 def _run(args):
     jobs = _jobs(args.jobs) if args.scheduler is None else args.jobs
-    from . import datasets
     from . import _report_folder as folder
+    from . import datasets
     from .lab import plots, report, runner
     from .lab.progress import Progress
 
@@ -112,7 +112,7 @@ def _run(args):
         # Load (and so check) every data file before anything is trained or written.
         data, sources = runner.load_all(data_dir)
         for title, where in report.describe_sources(sources):
-            print(f"{title}: {where}".replace("`", ""))
+            print(f"{title}: {where}")
         start = time.perf_counter()
         run = dict(data=data, seed=args.seed, quick=args.quick, jobs=jobs, progress=progress,
                    sources=sources)
@@ -131,7 +131,9 @@ def _run(args):
             figures = plots.make_all(results, data, out.staging, jobs=jobs,
                                      on_figure=progress.count)
             progress.step("writing the report")
-            report.write_report(results, figures, out.staging)
+            note = report.write_report(results, figures, out.staging)[1]
+            if note:
+                print(f"mlplab: {note}", file=sys.stderr)
         except OSError as exc:
             raise ValueError(f"--out {out.shown}: cannot write the report "
                              f"({exc.strerror or exc}); nothing was written") from None
@@ -259,7 +261,8 @@ def build_parser():
                      help="run the trainings on an existing Dask cluster, e.g. "
                           "tcp://host:8786 (needs the 'cluster' extra); results are identical")
     run.add_argument("--no-progress", action="store_true",
-                     help="print nothing while running (no bar, no line per study)")
+                     help="no progress bar and no line per study (the data used and the "
+                          "summary are still printed)")
     run.set_defaults(handler=_run)
 
     q1 = commands.add_parser("q1", help="print the Q1.1 forward pass, step by step")

@@ -202,7 +202,7 @@ class Network:
         smaller), in a new random order every epoch if `shuffle`, drawn from `seed` (an int or a
         Generator: the same seed gives the same weights, bit for bit). With `validation_data`
         (X_val, Y_val) the mean loss on it is recorded after every epoch; `verbose` shows a
-        progress bar with the current loss; `callback(epoch, history)` is called after each.
+        progress bar; `callback(epoch, history)` is called after each (history filled to epoch).
 
         Returns a dict of arrays of shape (epochs,): ``"loss"``, each epoch's mean training loss
         (for mini-batches, the average of the batch losses, each measured before its step), and

@@ -25,16 +25,5 @@ def map_unordered(function, calls, jobs, backend=None, cost=None):
             delayed(_indexed)(function, index, calls[index]) for index in order)
 
 
-def map_ordered(function, calls, jobs=1, backend=None, cost=None):
-    """The list ``[function(*args) for args in calls]``, the calls run as `map_unordered`
-    runs them (here, one after another, with ``jobs=1`` and no backend)."""
-    if jobs == 1 and backend is None:
-        return [function(*args) for args in calls]
-    results = [None] * len(calls)
-    for index, result in map_unordered(function, calls, jobs, backend, cost):
-        results[index] = result
-    return results
-
-
 def _indexed(function, index, args):
     return index, function(*args)

@@ -75,7 +75,7 @@ def decision_boundary(model_path, X, y, title, path):
     return _save(fig, path)
 
 
-def confusion_heatmap(matrix, title, path):
+def confusion_heatmap(matrix, labels, title, path):
     matrix = np.array(matrix)
     fig = _figure((3.8, 3.2))
     ax = fig.subplots()
@@ -83,8 +83,9 @@ def confusion_heatmap(matrix, title, path):
     for (i, j), count in np.ndenumerate(matrix):
         ax.text(j, i, str(count), ha="center", va="center",
                 color="white" if count > matrix.max() / 2 else "black")
-    ax.set(title=title, xlabel="predicted label", ylabel="true label",
-           xticks=range(len(matrix)), yticks=range(len(matrix)))
+    ax.set(title=title, xlabel="predicted label", ylabel="true label")
+    ax.set_xticks(range(len(matrix)), labels)
+    ax.set_yticks(range(len(matrix)), labels)
     fig.colorbar(image, ax=ax, label="samples")
     return _save(fig, path)
 
@@ -107,9 +108,10 @@ def sweep_metrics(sweep, title, path):
     ax = fig.subplots()
     structure = sweep["config"]["param"] == "hidden"
     positions = np.array(sweep["n_parameters"]) if structure else np.arange(len(labels))
-    for metric in METRICS:
-        ax.plot(positions, sweep[metric], marker="o", label=metric)
-    ax.plot(positions, sweep["train_accuracy"], marker="x", linestyle="--", color="gray",
+    # Shades of grey and markers for the scores: the colours name the settings.
+    for metric, shade, marker in zip(METRICS, ("black", "0.35", "0.55", "0.7"), "osD^"):
+        ax.plot(positions, sweep[metric], marker=marker, color=shade, label=metric)
+    ax.plot(positions, sweep["train_accuracy"], marker="x", linestyle="--", color="0.5",
             label="train accuracy")
     if structure:
         ax.set(xscale="log", xlabel="parameters (log scale); labels: layer sizes")
@@ -140,7 +142,7 @@ def sweep_losses(sweep, title, path):
         fig = _figure((6.5, 3.4))
         ax = fig.subplots()
         longest = int(np.argmax([len(curve) for curve in sweep["loss"]]))
-        _curves(ax, sweep["loss"][longest], sweep["test_loss"][longest], "C0")
+        _curves(ax, sweep["loss"][longest], sweep["test_loss"][longest], "black")
         for i, value in enumerate(sweep["values"]):
             ax.axvline(value, color=_colour(i), linewidth=0.8, linestyle=":",
                        label=f"end of the {value}-epoch run")
@@ -216,6 +218,7 @@ def make_all(results, data, out_dir, jobs=1, on_figure=None):
                                         "_fold1.npz", X, y, f"{title}: fold-1 network",
                                         path[f"q3_{name}_boundary"])
         calls[f"q3_{name}_confusion"] = (confusion_heatmap, result["confusion_matrix"],
+                                         result["labels"],
                                          f"{title}\nconfusion matrix (all folds)",
                                          path[f"q3_{name}_confusion"])
     for name, sweep in results["q4"].items():

@@ -12,6 +12,7 @@ import base64
 import importlib.resources
 import io
 import pathlib
+import re
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from .configs import METRICS, Q1, layers_label, setting_label
 TITLE = "CS640 Homework 2: neural network report"
 DATA_TITLES = {"linear": "LinearXY (Q3.1)", "nonlinear": "NonLinearXY (Q3.2)",
                "digits": "dataset 2, digits (Q4)"}
-STAND_IN_WARNING = ("not the course's data; use `mlplab run --data-dir DIR` with the course's "
+STAND_IN_WARNING = ("not the course's data; use mlplab run --data-dir DIR with the course's "
                     "files for results you hand in")
 
 
@@ -28,12 +29,14 @@ def _f(value, digits=4):
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _sentence(text):
-    return text[:1].upper() + text[1:]
-
-
 def _vector(values, digits=4):
     return "[" + ", ".join(_f(v, digits) for v in np.ravel(values)) + "]"
+
+
+def _code(text):
+    """`text` as a Markdown code span (taken literally, even with backticks or $ in it)."""
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}" if "`" in text else f"`{text}`"
 
 
 def _cell(value):
@@ -121,9 +124,9 @@ def header(results):
         parts.append("> **Built-in stand-in data.** " + " ".join(
             f"{DATA_TITLES[name]}: {sources[name]['built_in']}." for name in stand_ins)
             + f" This is {STAND_IN_WARNING}.")
-    rows = [[DATA_TITLES.get(name, name), f"`{record['path']}`"
+    rows = [[DATA_TITLES.get(name, name), _code(record["path"])
              + (f" (for {record['for']})" if "for" in record else ""),
-             record["bytes"], f"`{record['sha256']}`"]
+             record["bytes"], _code(record["sha256"])]
             for name, source in sources.items() for record in source.get("files", [])]
     if rows:
         parts.append("The course's files this run read:\n\n"
@@ -180,9 +183,11 @@ def _metrics_row(label, record):
 
 
 def q3_section(results, figures):
-    parts = ["## Q3 Dataset 1: 5-fold stratified cross-validation",
-             "Each subset is split by StratifiedKFold(n_splits=5, shuffle=True, "
-             "random_state=seed); a fresh network is trained per fold. The confusion matrix is "
+    parts = ["## Q3 Dataset 1: stratified cross-validation",
+             "Each subset is split by StratifiedKFold(n_splits, shuffle=True, random_state=seed) "
+             "(n_splits as each study says); a fresh network is trained per fold. Two accuracies "
+             "are called different only when they differ by more than two standard errors of "
+             "their difference. The confusion matrix is "
              "accumulated over the folds; accuracy, precision, recall and F1 (positive class: "
              "the larger label) are averaged over the folds. A fold where a class is never "
              f"predicted scores its precision as {results['zero_division']}. LogisticRegression "
@@ -191,7 +196,8 @@ def q3_section(results, figures):
         config = result["config"]
         parts += [
             f"### {config['title']}",
-            f"{_sentence(describe_training(config['training'], 2, 1))}. Why: {config['why']}",
+            f"{config['n_splits']}-fold cross-validation of a "
+            f"{describe_training(config['training'], 2, 1)}. Why: {config['why']}",
             "Confusion matrix (rows: true label; columns: predicted label), accumulated over "
             f"the folds of all {result['n_samples']} samples:",
             table(["", *(f"predicted {label}" for label in result["labels"])],
@@ -217,27 +223,29 @@ def q3_section(results, figures):
 
 def cross_validation_discussion(result, facts):
     n, fit = result["n_samples"], result["linear_fit"]
-    if facts["linearly_separable"]:
-        text = (f"A line separates the classes: LogisticRegression with almost no "
-                f"regularisation, fitted to all {n} points, classifies every one correctly. ")
+    if fit["separable"]:
+        text = (f"A line separates the classes: a linear program finds a line with all {n} "
+                "points on their own side. ")
     else:
-        text = (f"A line does not separate the classes: LogisticRegression with almost no "
-                f"regularisation, fitted to all {n} points, still misclassifies "
-                f"{fit['errors']} of them (accuracy {_f(fit['accuracy'])}). ")
-    difference = facts["accuracy_over_baseline"]
-    k = len(result["folds"])
-    if difference == 0:
-        text += "The network's mean accuracy equals LogisticRegression's"
-    else:
+        text = (f"No line separates the classes (a linear program finds none); "
+                f"LogisticRegression with almost no regularisation, fitted to all {n} points, "
+                f"misclassifies {fit['errors']} of them (accuracy {_f(fit['accuracy'])}). ")
+    difference, k = facts["accuracy_over_baseline"], len(result["folds"])
+    if facts["told_apart_from_baseline"]:
         text += (f"The network's mean accuracy is {_f(abs(difference))} "
-                 f"{'above' if difference > 0 else 'below'} LogisticRegression's "
-                 f"({_f(result['accuracy'])} against {_f(result['baseline']['accuracy'])})")
-    text += (f"; it is ahead in {facts['folds_ahead_of_baseline']} of the {k} folds and behind "
-             f"in {facts['folds_behind_baseline']}.")
+                 f"{'above' if difference > 0 else 'below'} LogisticRegression's")
+    else:
+        text += ("The network's mean accuracy and LogisticRegression's lie within two standard "
+                 "errors of each other")
+    text += (f" ({_f(result['accuracy'])} against {_f(result['baseline']['accuracy'])}); the "
+             f"network is ahead in {facts['folds_ahead_of_baseline']} of the {k} folds and "
+             f"behind in {facts['folds_behind_baseline']}.")
     if facts["rarest_class_share"] < 0.2:
-        text += (f" One class is rare ({_f(facts['rarest_class_share'])} of the samples), so "
-                 "accuracy flatters a model that favours the common class; precision, recall "
-                 "and F1 of the positive class say more.")
+        label = facts["rarest_class"]
+        text += (f" Class {label} is rare ({_f(facts['rarest_class_share'])} of the samples), "
+                 "so accuracy flatters a model that favours the common class: the network "
+                 f"finds {_f(facts['rarest_class_recall'])} of the class-{label} samples "
+                 "(its recall, from the accumulated confusion matrix).")
     return text
 
 
@@ -251,7 +259,8 @@ def q4_section(results, figures):
              f"{describe_training(baseline, n_input, n_output)}. Precision, recall and F1 are "
              f"macro-averaged over the {n_output} classes. The highest test accuracy of a sweep "
              "is chosen on the test set, so it is optimistic: it is the best of several tries "
-             "on the same test digits."]
+             "on the same test digits. Two accuracies are called different only when they "
+             "differ by more than two standard errors of their difference."]
     for name, sweep in q4.items():
         config = sweep["config"]
         param = config["param"]
@@ -284,9 +293,7 @@ def q4_section(results, figures):
 def _best(sweep, facts):
     best = facts["best"]
     return (f"The highest test accuracy is {_f(sweep['accuracy'][best])} at "
-            f"{_setting(sweep, best)} (optimistic: chosen on the test set; one accuracy on "
-            f"{sweep['n_test']} test samples has a standard error of about "
-            f"{_f(facts['best_standard_error'])}).")
+            f"{_setting(sweep, best)} (optimistic: chosen on the test set).")
 
 
 def _setting(sweep, i):
@@ -297,97 +304,103 @@ def _setting(sweep, i):
 
 
 def sweep_discussion(sweep, facts):
-    """The sentences of one sweep that its numbers support, `_best` first."""
-    param = sweep["config"]["param"]
+    """The sentences of one sweep that its numbers support, `_best` first. Two accuracies are
+    compared only when they differ by more than two standard errors (`findings`)."""
     text = [_best(sweep, facts)]
     if len(facts["diverged"]) == len(sweep["values"]):
-        return _best(sweep, facts) + " Every setting diverged: training stopped on a " \
-            "non-finite step, and each was scored with its last finite weights."
-    if param == "epochs":
-        text += _epochs_discussion(sweep, facts)
-    elif param == "learning_rate":
-        text += _learning_rate_discussion(sweep, facts)
-    elif param == "reg_lambda":
-        text += _regularization_discussion(sweep, facts)
-    elif param == "hidden":
-        text += _structure_discussion(sweep, facts)
-    elif param == "label_smoothing" and "difference" in facts:
-        text += _smoothing_discussion(sweep, facts)
+        return text[0] + (" Every setting diverged: training stopped on a non-finite step, and "
+                          "each was scored with its last finite weights.")
+    if len(sweep["values"]) < 2:
+        return text[0]
+    if facts["all_within_noise"]:
+        text.append("Every setting's test accuracy lies within two standard errors of the "
+                    "highest: this sweep does not tell them apart.")
+    param = sweep["config"]["param"]
+    discussion = {"epochs": _epochs_discussion, "learning_rate": _learning_rate_discussion,
+                  "reg_lambda": _regularization_discussion, "hidden": _structure_discussion,
+                  "label_smoothing": _smoothing_discussion}.get(param)
+    if discussion is not None:
+        text += discussion(sweep, facts)
     return " ".join(text)
 
 
 def _epochs_discussion(sweep, facts):
     values, accuracy = sweep["values"], sweep["accuracy"]
-    best, longest = facts["best"], facts["longest"]
+    smallest, longest = facts["smallest"], facts["largest"]
     text = []
-    if best != 0:
-        text.append(f"With {values[0]} epoch(s) the test accuracy is {_f(accuracy[0])} (train "
-                    f"{_f(sweep['train_accuracy'][0])}): under-fitting.")
-    lowest = facts["lowest_test_loss_epoch"]
-    if lowest is not None and facts["test_loss_rise"] > 0 and facts["train_loss_fall_after"] > 0:
+    if facts["smallest_below_best"]:
+        text.append(f"With {values[smallest]} epoch(s) the test accuracy is "
+                    f"{_f(accuracy[smallest])} (train {_f(sweep['train_accuracy'][smallest])}): "
+                    "under-fitting.")
+    if facts["over_fitting"]:
         text.append(f"In the {values[longest]}-epoch run the test loss is lowest at epoch "
-                    f"{lowest} and rises by a fraction {_f(facts['test_loss_rise'])} by the last "
-                    f"epoch while the training loss falls by a further "
-                    f"{_f(facts['train_loss_fall_after'])}: over-fitting, in the loss.")
-    if accuracy[longest] < accuracy[best]:
+                    f"{facts['lowest_test_loss_epoch']} and is higher by a fraction "
+                    f"{_f(facts['test_loss_rise'])} at the last epoch, while the training loss "
+                    f"falls by a further {_f(facts['train_loss_fall_after'])}: over-fitting, in "
+                    "the loss.")
+    if facts["largest_below_best"]:
         text.append(f"The test accuracy of the longest run ({_f(accuracy[longest])}) is below "
-                    "the highest.")
+                    "the highest by more than two standard errors.")
     else:
-        text.append(f"The test accuracy does not drop in the longest run "
-                    f"({_f(accuracy[longest])}).")
+        text.append(f"The test accuracy of the longest run ({_f(accuracy[longest])}) is not "
+                    "lower than the highest by more than two standard errors.")
     return text
 
 
 def _learning_rate_discussion(sweep, facts):
     values, accuracy = sweep["values"], sweep["accuracy"]
-    best, last = facts["best"], len(values) - 1
+    smallest, largest = facts["smallest"], facts["largest"]
     text = []
-    if best > 0:
-        text.append(f"The smallest rate, {values[0]:g}, reaches only {_f(accuracy[0])} in the "
-                    "same epochs: too slow.")
-    if best < last and accuracy[last] < accuracy[best]:
-        diverged = [setting_label(values[i]) for i in facts["diverged"]]
-        text.append(f"The largest, {values[last]:g}, falls back to {_f(accuracy[last])}"
-                    + (f" (training diverged at {', '.join(diverged)})" if diverged else "")
-                    + ": it overshoots.")
-    elif best == last:
+    if facts["smallest_below_best"]:
+        text.append(f"The smallest rate, {values[smallest]:g}, reaches only "
+                    f"{_f(accuracy[smallest])} in the same epochs: too slow.")
+    if facts["largest_below_best"]:
+        diverged = " (training diverged)" if largest in facts["diverged"] else ""
+        text.append(f"The largest, {values[largest]:g}, falls back to "
+                    f"{_f(accuracy[largest])}{diverged}: it overshoots.")
+    elif largest == facts["best"] and largest not in facts["diverged"]:
         text.append("The largest rate is the best: in this range no step overshot.")
     return text
 
 
 def _regularization_discussion(sweep, facts):
     values, train = sweep["values"], sweep["train_accuracy"]
+    weakest, strongest = facts["smallest"], facts["largest"]
     gap = facts["train_test_gap"]
-    text = [f"The gap between training and test accuracy is {_f(gap[0])} at reg_lambda "
-            f"{values[0]:g} and {_f(gap[-1])} at {values[-1]:g}."]
-    if train[-1] < train[0] - 0.05:
-        text.append(f"At {values[-1]:g} the model no longer fits even the training data (train "
-                    f"accuracy {_f(train[-1])} against {_f(train[0])}): too much.")
+    text = [f"The gap between training and test accuracy is {_f(gap[weakest])} at reg_lambda "
+            f"{values[weakest]:g} and {_f(gap[strongest])} at {values[strongest]:g}."]
+    if facts["fit_lost"]:
+        text.append(f"At {values[strongest]:g} the model no longer fits even the training data "
+                    f"(train accuracy {_f(train[strongest])} against {_f(train[weakest])}): too "
+                    "much.")
     else:
-        text.append(f"Even at {values[-1]:g} the model still fits the training data (train "
-                    f"accuracy {_f(train[-1])}): this range does not reach too much.")
+        text.append(f"Even at {values[strongest]:g} the model still fits the training data "
+                    f"(train accuracy {_f(train[strongest])} against {_f(train[weakest])}): "
+                    "this range does not reach too much.")
     return text
 
 
 def _structure_discussion(sweep, facts):
     accuracy, params, layers = sweep["accuracy"], sweep["n_parameters"], sweep["layers"]
     small, large = int(np.argmin(params)), int(np.argmax(params))
-    rank = facts["accuracy_parameter_rank_correlation"]
-    trend = ("rises with" if rank > 0.7 else "falls with" if rank < -0.7
-             else "does not follow")
     text = [f"From {params[small]} parameters (layers {layers_label(layers[small])}) to "
             f"{params[large]} ({layers_label(layers[large])}) the test accuracy goes from "
-            f"{_f(accuracy[small])} to {_f(accuracy[large])}; over all structures it {trend} "
-            f"the parameter count (rank correlation {rank:.2f}). The final training loss goes "
-            f"from {_f(_last(sweep['loss'][small]))} to {_f(_last(sweep['loss'][large]))} and "
-            f"the final test loss from {_f(_last(sweep['test_loss'][small]))} to "
+            f"{_f(accuracy[small])} to {_f(accuracy[large])}, the final training loss from "
+            f"{_f(_last(sweep['loss'][small]))} to {_f(_last(sweep['loss'][large]))} and the "
+            f"final test loss from {_f(_last(sweep['test_loss'][small]))} to "
             f"{_f(_last(sweep['test_loss'][large]))}."]
+    rank = facts["accuracy_parameter_rank_correlation"]
+    if rank is not None and not facts["all_within_noise"]:
+        trend = ("rises with" if rank > 0.7 else "falls with" if rank < -0.7
+                 else "does not follow")
+        text.append(f"Over all structures the test accuracy {trend} the parameter count (rank "
+                    f"correlation {rank:.2f}).")
     deep, shallow = facts["best_deep"], facts["best_shallow"]
     if deep is not None and shallow is not None:
-        difference = accuracy[deep] - accuracy[shallow]
-        verdict = ("within two standard errors of each other, so this run does not tell them "
-                   "apart" if abs(difference) < 2 * facts["best_standard_error"]
-                   else "deeper is better here" if difference > 0 else "deeper is worse here")
+        verdict = ("within two standard errors of each other: this run does not tell them "
+                   "apart" if not facts["depth_told_apart"] else
+                   "deeper is better here" if accuracy[deep] > accuracy[shallow]
+                   else "deeper is worse here")
         text.append(f"Depth: the best network with more than one hidden layer "
                     f"({layers_label(layers[deep])}, {params[deep]} parameters) scores "
                     f"{_f(accuracy[deep])}, the best with at most one "
@@ -401,16 +414,17 @@ def _last(curve):
 
 
 def _smoothing_discussion(sweep, facts):
+    if "difference" not in facts:
+        return []
     values, accuracy = sweep["values"], sweep["accuracy"]
     none, smoothed = facts["unsmoothed"], facts["best_smoothed"]
-    size = facts["difference_in_standard_errors"]
-    verdict = ("more than two: larger than the noise of sampling the test digits (the "
-               "variation between seeds is not measured by one run)" if abs(size) > 2 else
-               "within two: this run cannot tell it from the noise of sampling the test digits")
+    verdict = ("more than two standard errors of the difference (though the smoothed setting "
+               "is the best of several, chosen on the test set)" if facts["told_apart"]
+               else "within two standard errors of the difference: this run does not tell "
+               "them apart")
     return [f"The best smoothed setting, s = {values[smoothed]:g}, scores "
             f"{_f(accuracy[smoothed])} against {_f(accuracy[none])} without smoothing, a "
-            f"difference of {_f(facts['difference'])}, that is {abs(size):.1f} standard errors "
-            f"of one test accuracy; {verdict}."]
+            f"difference of {_f(facts['difference'])}, {verdict}."]
 
 
 def q5_section(results):
@@ -418,8 +432,8 @@ def q5_section(results):
     q1, q3, q4 = results["q1"], results["q3"], results["q4"]
     best = max(((name, i) for name, sweep in q4.items() for i in range(len(sweep["values"]))),
                key=lambda pair: q4[pair[0]]["accuracy"][pair[1]])
-    workflow = ", ".join(f"a cross-validated accuracy of {_f(r['accuracy'])} on "
-                         f"{r['config']['title'][5:]} (LogisticRegression: "
+    workflow = "; ".join(f"a cross-validated accuracy of {_f(r['accuracy'])} in "
+                         f"{r['config']['title']} (LogisticRegression: "
                          f"{_f(r['baseline']['accuracy'])})" for r in q3.values())
     parts = ["## Q5 Follow-up questions", "### Q5.1 Workflow",
              "A sample is a row of features. The network passes it through its layers (forward "
@@ -427,7 +441,7 @@ def q5_section(results):
              "the label is 1 when the output exceeds 0.5; with a softmax output (dataset 2) it is "
              "the class of the largest probability. Training repeats forward and backward "
              "propagation and a gradient step, epoch after epoch. In this run that gave "
-             f"{workflow}, and a highest test accuracy of "
+             f"{workflow}; and a highest test accuracy of "
              f"{_f(q4[best[0]]['accuracy'][best[1]])} on the digits "
              f"({_setting(q4[best[0]], best[1])}; optimistic: chosen on the test set).",
              "### Q5.2 Forward propagation",
@@ -569,14 +583,21 @@ def pdf_engine():
 
 def write_report(results, figures, out_dir):
     """Write report.md, report.html and, where WeasyPrint is installed, report.pdf into
-    `out_dir` (the figures already in its figures/); returns the names written."""
+    `out_dir` (the figures already in its figures/); returns (the names written, a note
+    saying why report.pdf was not written, or None)."""
     out_dir = pathlib.Path(out_dir)
     markdown = build(results, figures)
     (out_dir / "report.md").write_text(markdown, encoding="utf-8")
     page = to_html(markdown, out_dir)
     (out_dir / "report.html").write_text(page, encoding="utf-8")
+    written = ["report.md", "report.html"]
     engine = pdf_engine()
     if engine is None:
-        return ["report.md", "report.html"]
-    engine(string=page).write_pdf(out_dir / "report.pdf")
-    return ["report.md", "report.html", "report.pdf"]
+        return written, None
+    try:
+        engine(string=page).write_pdf(out_dir / "report.pdf")
+    except Exception as exc:   # WeasyPrint's failures share no base class; the rest stands
+        (out_dir / "report.pdf").unlink(missing_ok=True)
+        return written, f"report.pdf not written ({type(exc).__name__}: {exc}); print " \
+            "report.html from a browser instead"
+    return [*written, "report.pdf"], None

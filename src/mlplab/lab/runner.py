@@ -10,11 +10,13 @@ Nothing here plots or writes a report: `plots` and `report` read what `run_all` 
 
 import dataclasses
 import pathlib
+import warnings
 
 import numpy as np
+from scipy.optimize import linprog
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, precision_score,
-                             recall_score)
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
@@ -32,18 +34,12 @@ ZERO_DIVISION = 0
 
 def scores(y_true, y_pred, labels, average):
     """Accuracy, precision, recall, F1 and the confusion matrix, by scikit-learn."""
-    kwargs = {"average": average, "zero_division": ZERO_DIVISION}
-    if average == "binary":
-        kwargs["pos_label"] = labels[-1]
-    else:
-        kwargs["labels"] = labels
-    return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "precision": float(precision_score(y_true, y_pred, **kwargs)),
-        "recall": float(recall_score(y_true, y_pred, **kwargs)),
-        "f1": float(f1_score(y_true, y_pred, **kwargs)),
-        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-    }
+    kwargs = {"pos_label": labels[-1]} if average == "binary" else {"labels": labels}
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y_true, y_pred, average=average, zero_division=ZERO_DIVISION, **kwargs)
+    return {"accuracy": float(accuracy_score(y_true, y_pred)), "precision": float(precision),
+            "recall": float(recall), "f1": float(f1),
+            "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()}
 
 
 def network_for(training, n_input, n_output):
@@ -108,6 +104,15 @@ def sample_epochs(call):
     """The training work of a `train_and_score` call: epochs x training rows."""
     training, split = call[0], call[1]
     return training.epochs * len(split[0])
+
+
+def multiply_adds(call):
+    """A `train_and_score` call's sample-epochs times its network's weights: how long it
+    takes, roughly, to run the longest calls first."""
+    training, (X_train, y_train, *_) = call[0], call[1]
+    n_output = len(np.unique(y_train)) if training.output == "softmax" else 1
+    sizes = (X_train.shape[1], *training.hidden, n_output)
+    return sample_epochs(call) * sum(a * b for a, b in zip(sizes, sizes[1:]))
 
 
 # ----- Q1 and Q2.5: one network each, run here ---------------------------------------------
@@ -205,14 +210,18 @@ def _assemble_cross_validation(cv, X, y, records, seed):
         model = LogisticRegression().fit(scaler.transform(X[train]), y[train])
         baseline.append(scores(y[test], model.predict(scaler.transform(X[test])),
                                np.unique(y), "binary"))
-    # A nearly unregularised linear model on every point: 100% means linearly separable.
-    line = LogisticRegression(C=1e6, max_iter=10_000).fit(StandardScaler().fit_transform(X), y)
+    # How far from linearly separable: a nearly unregularised linear model on every point.
+    with warnings.catch_warnings():   # on separable data its weights grow without bound
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        line = LogisticRegression(C=1e6, max_iter=10_000).fit(
+            StandardScaler().fit_transform(X), y)
     errors = int(np.sum(line.predict(StandardScaler().fit_transform(X)) != y))
     labels, counts = np.unique(y, return_counts=True)
     return {**summarize_folds(records), "folds": records,
             "baseline": {"name": "LogisticRegression", **summarize_folds(baseline),
                          "folds": baseline},
-            "linear_fit": {"errors": errors, "accuracy": 1 - errors / len(y)},
+            "linear_fit": {"separable": linearly_separable(X, y), "errors": errors,
+                           "accuracy": 1 - errors / len(y)},
             "n_samples": len(y), "labels": labels.tolist(), "class_counts": counts.tolist(),
             "config": configs.to_dict(cv)}
 
@@ -224,6 +233,16 @@ def run_study(study, data, seed=0):
     for record in records:
         record.pop("model", None)
     return assemble(study, data, records, seed)
+
+
+def linearly_separable(X, y):
+    """Whether a hyperplane separates the two classes of `y`, exactly: a linear program looks
+    for w, b with s_i (w . x_i + b) >= 1 for every sample (s_i = +-1 by class)."""
+    sign = np.where(y == y.max(), 1.0, -1.0)
+    rows = -sign[:, None] * np.column_stack([X, np.ones(len(X))])
+    found = linprog(np.zeros(X.shape[1] + 1), A_ub=rows, b_ub=-np.ones(len(X)),
+                    bounds=(None, None), method="highs")
+    return bool(found.status == 0)   # 2: infeasible, no such line
 
 
 def summarize_folds(folds):
@@ -328,14 +347,16 @@ def run_all(data, seed=0, quick=False, jobs=1, backend=None, progress=False, sou
                     for n, (*_, call) in enumerate(calls))
     else:
         finished = parallel.map_unordered(train_and_score, [call for *_, call in calls], jobs,
-                                          backend, cost=sample_epochs)
+                                          backend, cost=multiply_adds)
     records = [[None] * len(study_call_list) for study_call_list in study_call_lists]
     waiting = [len(study_call_list) for study_call_list in study_call_lists]
     models = {}
     for n, record in finished:
         s, i, call = calls[n]
-        if not serial:
-            progress.advance(sample_epochs(call))
+        # Serial epochs were counted as they ran; here the rest (all, from a worker; those a
+        # diverged training never ran, serially).
+        counted = len(record["loss"]) * len(call[1][0]) if serial else 0
+        progress.advance(sample_epochs(call) - counted)
         records[s][i], waiting[s] = record, waiting[s] - 1
         if waiting[s] == 0:   # the study's last training: its record, and a line to say so
             study, study_data = runs[s]
