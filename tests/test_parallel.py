@@ -1,6 +1,9 @@
 """Parallel and distributed runs give exactly the serial numbers."""
 
 import dataclasses
+import os
+import pathlib
+import time
 
 import pytest
 
@@ -57,3 +60,34 @@ def test_serial_progress_is_counted_per_epoch_and_changes_nothing(calls, serial)
     assert record == serial[0]
     assert counted == [len(split[0])] * training.epochs
     assert sum(counted) == runner.sample_epochs(calls[0])
+
+
+def children():
+    """The process ids of this process's children (Linux: /proc)."""
+    found = set()
+    for task in pathlib.Path(f"/proc/{os.getpid()}/task").iterdir():
+        found.update(map(int, (task / "children").read_text().split()))
+    return found
+
+
+def pid_after(seconds):
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_started_workers_are_the_ones_that_run_the_calls():
+    # start_workers (the command line calls it first) must leave joblib a pool that the run
+    # then reuses: the run itself starts (or stops) no process.
+    if not pathlib.Path(f"/proc/{os.getpid()}/task").is_dir():
+        pytest.skip("needs /proc to list child processes")
+    parallel.start_workers(2)
+    parallel._starting.join()
+    before = children()
+    used = {pid for _, pid in parallel.map_unordered(pid_after, [(0.05,)] * 4, jobs=2)}
+    assert used <= before and os.getpid() not in used
+    assert children() == before
+
+
+def test_run_one_runs_here_or_in_a_worker():
+    assert parallel.run_one(pid_after, (0,), jobs=1) == os.getpid()
+    assert parallel.run_one(pid_after, (0,), jobs=2) != os.getpid()

@@ -93,9 +93,12 @@ def _jobs(requested):
 
 def _run(args):
     jobs = _jobs(args.jobs) if args.scheduler is None else args.jobs
+    if jobs != 1 and args.scheduler is None:
+        from .lab import parallel
+        parallel.start_workers(jobs)   # while the rest of the run's modules load
     from . import _report_folder as folder
     from . import datasets
-    from .lab import plots, report, runner
+    from .lab import parallel, plots, report, runner
     from .lab.progress import Progress
 
     data_dir = None
@@ -131,7 +134,8 @@ def _run(args):
             figures = plots.make_all(results, data, out.staging, jobs=jobs,
                                      on_figure=progress.count)
             progress.step("writing the report")
-            note = report.write_report(results, figures, out.staging)[1]
+            _, note = parallel.run_one(report.write_report, (results, figures, out.staging),
+                                       jobs)
             if note:
                 print(f"mlplab: {note}", file=sys.stderr)
         except OSError as exc:
