@@ -179,12 +179,11 @@ def _dask_client(address):
 
 def _print_summary(results, out, elapsed):
     from .datasets import display_path
-    from .lab import report
+    from .lab import report, runner
 
     print(f"Q1.1 output: {results['q1']['output']:.4f}")
-    for name, result in results["q3"].items():
-        print(f"{result['config']['title']}: accuracy {result['accuracy']:.4f} "
-              f"(LogisticRegression {result['baseline']['accuracy']:.4f})")
+    for result in results["q3"].values():
+        print(runner.headline(result))
     for name, sweep in results["q4"].items():
         values = ", ".join(str(v) for v in sweep["values"])
         print(f"{sweep['config']['title']} ({sweep['config']['param']} = {values}):")

@@ -211,11 +211,11 @@ def _assemble_cross_validation(cv, X, y, records, seed):
         baseline.append(scores(y[test], model.predict(scaler.transform(X[test])),
                                np.unique(y), "binary"))
     # How far from linearly separable: a nearly unregularised linear model on every point.
+    X_scaled = StandardScaler().fit_transform(X)
     with warnings.catch_warnings():   # on separable data its weights grow without bound
         warnings.simplefilter("ignore", ConvergenceWarning)
-        line = LogisticRegression(C=1e6, max_iter=10_000).fit(
-            StandardScaler().fit_transform(X), y)
-    errors = int(np.sum(line.predict(StandardScaler().fit_transform(X)) != y))
+        line = LogisticRegression(C=1e6, max_iter=10_000).fit(X_scaled, y)
+    errors = int(np.sum(line.predict(X_scaled) != y))
     labels, counts = np.unique(y, return_counts=True)
     return {**summarize_folds(records), "folds": records,
             "baseline": {"name": "LogisticRegression", **summarize_folds(baseline),
@@ -253,15 +253,17 @@ def summarize_folds(folds):
     return summary
 
 
-def headline(study, record):
-    """One line of a finished study, for the console."""
+def headline(record):
+    """One line of a finished study's record, for the console."""
+    config = record["config"]
     if "baseline" in record:
-        return (f"{study.title}: accuracy {record['accuracy']:.4f} "
+        return (f"{config['title']}: accuracy {record['accuracy']:.4f} "
                 f"(LogisticRegression {record['baseline']['accuracy']:.4f})")
     best = int(np.argmax(record["accuracy"]))
-    setting = (f"layers {configs.layers_label(record['layers'][best])}" if study.param == "hidden"
-               else f"{study.param} = {configs.setting_label(study.values[best])}")
-    return (f"{study.title}: test accuracy {min(record['accuracy']):.4f} to "
+    setting = (f"layers {configs.layers_label(record['layers'][best])}"
+               if config["param"] == "hidden"
+               else f"{config['param']} = {configs.setting_label(record['values'][best])}")
+    return (f"{config['title']}: test accuracy {min(record['accuracy']):.4f} to "
             f"{record['accuracy'][best]:.4f} (highest at {setting})")
 
 
@@ -364,7 +366,7 @@ def run_all(data, seed=0, quick=False, jobs=1, backend=None, progress=False, sou
                 models[f"q3_{study.name}_fold1"] = records[s][0].pop("model")
             part = "q3" if isinstance(study, configs.CrossValidation) else "q4"
             results[part][study.name] = assemble(study, study_data, records[s], seed)
-            progress.say(headline(study, results[part][study.name]))
+            progress.say(headline(results[part][study.name]))
     for part, studies_run in (("q3", q3), ("q4", q4)):   # in the configs' order
         results[part] = {study.name: results[part][study.name] for study in studies_run}
     results["findings"] = findings.compute(results)
