@@ -58,12 +58,21 @@ def cross_validation(result):
             "rarest_class_recall": matrix[rare][rare] / counts[rare]}
 
 
+def _final(curve):
+    """The last value of a loss curve, or None if there is none or it is not finite."""
+    return float(curve[-1]) if curve and curve[-1] is not None and np.isfinite(curve[-1]) \
+        else None
+
+
 def sweep(result, param):
     """Facts of every sweep, then those of its kind (`param`)."""
     accuracy = result["accuracy"]
     best = int(np.argmax(accuracy))
     facts = {"best": best,   # index of the highest test accuracy (the first, if tied)
+             "tied_with_best": [i for i, a in enumerate(accuracy) if a == accuracy[best]
+                                and i != best],
              "diverged": [i for i, epoch in enumerate(result["diverged_at"]) if epoch is not None],
+             "final_loss": [_final(curve) for curve in result["loss"]],
              "train_test_gap": [t - a for t, a in zip(result["train_accuracy"], accuracy)]}
     if len(accuracy) < 2:
         return facts
@@ -76,28 +85,50 @@ def sweep(result, param):
                  largest_below_best=told_apart(accuracy[largest], accuracy[best], n)
                  and largest != best,
                  all_within_noise=not any(told_apart(a, accuracy[best], n) for a in accuracy))
-    kind = {"epochs": _epochs, "reg_lambda": _regularization, "hidden": _structure,
-            "label_smoothing": _smoothing}.get(param)
+    kind = {"epochs": _epochs, "learning_rate": _learning_rate, "reg_lambda": _regularization,
+            "hidden": _structure, "label_smoothing": _smoothing}.get(param)
     if kind is not None:
         facts.update(kind(result, facts))
     return facts
 
 
+def _higher_loss(facts, i, j):
+    """Whether setting i ends with a higher training loss than setting j (both finite)."""
+    loss = facts["final_loss"]
+    return loss[i] is not None and loss[j] is not None and loss[i] > loss[j]
+
+
 def _epochs(result, facts):
-    """Over-fitting in the longest run: the test loss turns up, by more than LOSS_RISE and
-    before the last tenth of the epochs, while the training loss keeps falling."""
-    longest = facts["largest"]
+    """Under-fitting: the fewest epochs fit worse, on the training data too. Over-fitting in
+    the longest run: through its last tenth of epochs the test loss stays above its lowest by
+    more than LOSS_RISE, while the training loss keeps falling."""
+    smallest, longest = facts["smallest"], facts["largest"]
+    train = result["train_accuracy"]
+    under = facts["smallest_below_best"] and train[smallest] < train[longest] and told_apart(
+        train[smallest], train[longest], result["n_test"])
     test_loss = np.asarray(result["test_loss"][longest], dtype=float)
     loss = np.asarray(result["loss"][longest], dtype=float)
-    if not np.isfinite(test_loss).any():
-        return {"lowest_test_loss_epoch": None, "over_fitting": False}
-    lowest = int(np.nanargmin(test_loss))
-    rise = float(test_loss[-1] / test_loss[lowest] - 1)
+    if not np.isfinite(test_loss).all() or len(test_loss) < 10:
+        return {"under_fitting": under, "lowest_test_loss_epoch": None, "over_fitting": False}
+    lowest = int(np.argmin(test_loss))
+    last_tenth = slice(len(test_loss) - len(test_loss) // 10, None)
+    rise = float(test_loss[last_tenth].min() / test_loss[lowest] - 1)
     fall = float(1 - loss[-1] / loss[lowest]) if loss[lowest] else 0.0
-    return {"lowest_test_loss_epoch": lowest + 1, "test_loss_rise": rise,
-            "train_loss_fall_after": fall,
-            "over_fitting": bool(rise > LOSS_RISE and fall > 0
-                                 and lowest + 1 <= 0.9 * len(test_loss))}
+    return {"under_fitting": under, "lowest_test_loss_epoch": lowest + 1,
+            "test_loss_rise": rise, "train_loss_fall_after": fall,
+            "over_fitting": bool(rise > LOSS_RISE and fall > 0)}
+
+
+def _learning_rate(result, facts):
+    """Too slow: the smallest rate scores lower and has not fit its training data as far.
+    Overshoots: the largest scores lower and diverged or ends at a higher training loss."""
+    smallest, largest, best = facts["smallest"], facts["largest"], facts["best"]
+    return {"too_slow": facts["smallest_below_best"] and smallest not in facts["diverged"]
+            and _higher_loss(facts, smallest, best),
+            "overshoots": facts["largest_below_best"] and (
+                largest in facts["diverged"] or _higher_loss(facts, largest, best)),
+            "largest_alone_best": largest == best and not facts["tied_with_best"]
+            and not facts["all_within_noise"] and largest not in facts["diverged"]}
 
 
 def _regularization(result, facts):
@@ -107,20 +138,28 @@ def _regularization(result, facts):
 
 
 def _structure(result, facts):
-    """Accuracy against the parameter count, and depth against width."""
+    """Accuracy against the parameter count, and depth against width, over the structures
+    whose training did not diverge."""
     accuracy, n_parameters = result["accuracy"], result["n_parameters"]
+    n = result["n_test"]
+    kept = [i for i in range(len(accuracy)) if i not in facts["diverged"]]
     depth = [len(layers) - 2 for layers in result["layers"]]
-    rank = None
-    if len(set(n_parameters)) >= 3 and len(set(accuracy)) > 1:
-        rank = float(spearmanr(n_parameters, accuracy).statistic)
-    deep = [i for i, d in enumerate(depth) if d > 1]
-    shallow = [i for i, d in enumerate(depth) if d <= 1]
+    trend = None   # +1: more parameters score higher, -1: lower, 0: neither, None: too few
+    if len({n_parameters[i] for i in kept}) >= 4:
+        rank = spearmanr([n_parameters[i] for i in kept], [accuracy[i] for i in kept]).statistic
+        small = min(kept, key=lambda i: n_parameters[i])
+        large = max(kept, key=lambda i: n_parameters[i])
+        apart = told_apart(accuracy[small], accuracy[large], n)
+        trend = (1 if rank > 0.7 and apart and accuracy[large] > accuracy[small] else
+                 -1 if rank < -0.7 and apart and accuracy[large] < accuracy[small] else 0)
+    deep = [i for i in kept if depth[i] > 1]
+    shallow = [i for i in kept if depth[i] <= 1]
     best_deep = max(deep, key=lambda i: accuracy[i]) if deep else None
     best_shallow = max(shallow, key=lambda i: accuracy[i]) if shallow else None
-    return {"depth": depth, "accuracy_parameter_rank_correlation": rank,
+    return {"depth": depth, "parameter_trend": trend,
             "best_deep": best_deep, "best_shallow": best_shallow,
             "depth_told_apart": best_deep is not None and best_shallow is not None
-            and told_apart(accuracy[best_deep], accuracy[best_shallow], result["n_test"])}
+            and told_apart(accuracy[best_deep], accuracy[best_shallow], n)}
 
 
 def _smoothing(result, facts):

@@ -243,14 +243,16 @@ def cross_validation_discussion(result, facts):
     if facts["rarest_class_share"] < 0.2:
         label = facts["rarest_class"]
         text += (f" Class {label} is rare ({_f(facts['rarest_class_share'])} of the samples), "
-                 "so accuracy flatters a model that favours the common class: the network "
-                 f"finds {_f(facts['rarest_class_recall'])} of the class-{label} samples "
-                 "(its recall, from the accumulated confusion matrix).")
+                 "so look at it on its own: the network finds "
+                 f"{_f(facts['rarest_class_recall'])} of the class-{label} samples (its recall, "
+                 "from the accumulated confusion matrix).")
     return text
 
 
 def q4_section(results, figures):
     q4, baseline = results["q4"], results["q4_baseline"]
+    if not q4:
+        return []
     any_sweep = next(iter(q4.values()))
     n_input, n_output = any_sweep["layers"][0][0], any_sweep["layers"][0][-1]
     parts = ["## Q4 Dataset 2: handwritten digits",
@@ -291,9 +293,10 @@ def q4_section(results, figures):
 
 
 def _best(sweep, facts):
-    best = facts["best"]
+    best, tied = facts["best"], facts["tied_with_best"]
+    also = f", tied with {', '.join(_setting(sweep, i) for i in tied)}" if tied else ""
     return (f"The highest test accuracy is {_f(sweep['accuracy'][best])} at "
-            f"{_setting(sweep, best)} (optimistic: chosen on the test set).")
+            f"{_setting(sweep, best)}{also} (optimistic: chosen on the test set).")
 
 
 def _setting(sweep, i):
@@ -328,16 +331,16 @@ def _epochs_discussion(sweep, facts):
     values, accuracy = sweep["values"], sweep["accuracy"]
     smallest, longest = facts["smallest"], facts["largest"]
     text = []
-    if facts["smallest_below_best"]:
+    if facts["under_fitting"]:
         text.append(f"With {values[smallest]} epoch(s) the test accuracy is "
                     f"{_f(accuracy[smallest])} (train {_f(sweep['train_accuracy'][smallest])}): "
                     "under-fitting.")
     if facts["over_fitting"]:
         text.append(f"In the {values[longest]}-epoch run the test loss is lowest at epoch "
-                    f"{facts['lowest_test_loss_epoch']} and is higher by a fraction "
-                    f"{_f(facts['test_loss_rise'])} at the last epoch, while the training loss "
-                    f"falls by a further {_f(facts['train_loss_fall_after'])}: over-fitting, in "
-                    "the loss.")
+                    f"{facts['lowest_test_loss_epoch']} and stays higher, by a fraction "
+                    f"{_f(facts['test_loss_rise'])} or more, through the last tenth of the "
+                    f"epochs, while the training loss falls by a further "
+                    f"{_f(facts['train_loss_fall_after'])}: over-fitting, in the loss.")
     if facts["largest_below_best"]:
         text.append(f"The test accuracy of the longest run ({_f(accuracy[longest])}) is below "
                     "the highest by more than two standard errors.")
@@ -351,14 +354,19 @@ def _learning_rate_discussion(sweep, facts):
     values, accuracy = sweep["values"], sweep["accuracy"]
     smallest, largest = facts["smallest"], facts["largest"]
     text = []
-    if facts["smallest_below_best"]:
+    if facts["too_slow"]:
         text.append(f"The smallest rate, {values[smallest]:g}, reaches only "
-                    f"{_f(accuracy[smallest])} in the same epochs: too slow.")
-    if facts["largest_below_best"]:
-        diverged = " (training diverged)" if largest in facts["diverged"] else ""
+                    f"{_f(accuracy[smallest])} and a higher training loss in the same epochs: "
+                    "too slow.")
+    if facts["overshoots"]:
+        why = ("training diverged" if largest in facts["diverged"]
+               else "its training loss ends higher too")
         text.append(f"The largest, {values[largest]:g}, falls back to "
-                    f"{_f(accuracy[largest])}{diverged}: it overshoots.")
-    elif largest == facts["best"] and largest not in facts["diverged"]:
+                    f"{_f(accuracy[largest])} ({why}): it overshoots.")
+    elif facts["largest_below_best"]:
+        text.append(f"The largest, {values[largest]:g}, scores {_f(accuracy[largest])}, below "
+                    "the highest by more than two standard errors.")
+    elif facts["largest_alone_best"]:
         text.append("The largest rate is the best: in this range no step overshot.")
     return text
 
@@ -374,27 +382,34 @@ def _regularization_discussion(sweep, facts):
                     f"(train accuracy {_f(train[strongest])} against {_f(train[weakest])}): too "
                     "much.")
     else:
-        text.append(f"Even at {values[strongest]:g} the model still fits the training data "
-                    f"(train accuracy {_f(train[strongest])} against {_f(train[weakest])}): "
-                    "this range does not reach too much.")
+        text.append(f"At {values[strongest]:g} the training accuracy ({_f(train[strongest])}) "
+                    f"stays within 0.05 of that at {values[weakest]:g} "
+                    f"({_f(train[weakest])}): this range does not stop the model fitting.")
+    if strongest in facts["diverged"]:
+        text.append(f"Training at {values[strongest]:g} diverged.")
     return text
 
 
 def _structure_discussion(sweep, facts):
     accuracy, params, layers = sweep["accuracy"], sweep["n_parameters"], sweep["layers"]
+    loss = facts["final_loss"]
+    test_loss = [_last(curve) for curve in sweep["test_loss"]]
     small, large = int(np.argmin(params)), int(np.argmax(params))
     text = [f"From {params[small]} parameters (layers {layers_label(layers[small])}) to "
             f"{params[large]} ({layers_label(layers[large])}) the test accuracy goes from "
             f"{_f(accuracy[small])} to {_f(accuracy[large])}, the final training loss from "
-            f"{_f(_last(sweep['loss'][small]))} to {_f(_last(sweep['loss'][large]))} and the "
-            f"final test loss from {_f(_last(sweep['test_loss'][small]))} to "
-            f"{_f(_last(sweep['test_loss'][large]))}."]
-    rank = facts["accuracy_parameter_rank_correlation"]
-    if rank is not None and not facts["all_within_noise"]:
-        trend = ("rises with" if rank > 0.7 else "falls with" if rank < -0.7
-                 else "does not follow")
-        text.append(f"Over all structures the test accuracy {trend} the parameter count (rank "
-                    f"correlation {rank:.2f}).")
+            f"{_f(loss[small])} to {_f(loss[large])} and the final test loss from "
+            f"{_f(test_loss[small])} to {_f(test_loss[large])}."]
+    if facts["diverged"]:
+        text.append("Training diverged for layers "
+                    + ", ".join(layers_label(layers[i]) for i in facts["diverged"])
+                    + "; the comparisons below leave them out.")
+    trend = facts["parameter_trend"]
+    if trend is not None:
+        text.append({1: "Over all structures, more parameters score higher.",
+                     -1: "Over all structures, more parameters score lower.",
+                     0: "Over all structures, the test accuracy does not clearly follow the "
+                        "parameter count."}[trend])
     deep, shallow = facts["best_deep"], facts["best_shallow"]
     if deep is not None and shallow is not None:
         verdict = ("within two standard errors of each other: this run does not tell them "
@@ -405,12 +420,13 @@ def _structure_discussion(sweep, facts):
                     f"({layers_label(layers[deep])}, {params[deep]} parameters) scores "
                     f"{_f(accuracy[deep])}, the best with at most one "
                     f"({layers_label(layers[shallow])}, {params[shallow]} parameters) "
-                    f"{_f(accuracy[shallow])}: {verdict}.")
+                    f"{_f(accuracy[shallow])} (both chosen on the test set): {verdict}.")
     return text
 
 
 def _last(curve):
-    return curve[-1] if curve and curve[-1] is not None else None
+    finite = curve and curve[-1] is not None and np.isfinite(curve[-1])
+    return curve[-1] if finite else None
 
 
 def _smoothing_discussion(sweep, facts):
@@ -430,20 +446,22 @@ def _smoothing_discussion(sweep, facts):
 def q5_section(results):
     """Q5's answers, with this run's numbers."""
     q1, q3, q4 = results["q1"], results["q3"], results["q4"]
-    best = max(((name, i) for name, sweep in q4.items() for i in range(len(sweep["values"]))),
-               key=lambda pair: q4[pair[0]]["accuracy"][pair[1]])
-    workflow = "; ".join(f"a cross-validated accuracy of {_f(r['accuracy'])} in "
-                         f"{r['config']['title']} (LogisticRegression: "
-                         f"{_f(r['baseline']['accuracy'])})" for r in q3.values())
+    found = [f"a cross-validated accuracy of {_f(r['accuracy'])} in {r['config']['title']} "
+             f"(LogisticRegression: {_f(r['baseline']['accuracy'])})" for r in q3.values()]
+    if q4:
+        name, i = max(((name, i) for name, sweep in q4.items()
+                       for i in range(len(sweep["values"]))),
+                      key=lambda pair: q4[pair[0]]["accuracy"][pair[1]])
+        found.append(f"a highest test accuracy of {_f(q4[name]['accuracy'][i])} on the digits "
+                     f"({_setting(q4[name], i)}; optimistic: chosen on the test set)")
     parts = ["## Q5 Follow-up questions", "### Q5.1 Workflow",
              "A sample is a row of features. The network passes it through its layers (forward "
              "propagation) and reads the output layer: with one sigmoid output unit (dataset 1) "
-             "the label is 1 when the output exceeds 0.5; with a softmax output (dataset 2) it is "
+             "the label is the larger of the two labels when the output exceeds 0.5, else the "
+             "smaller; with a softmax output (dataset 2) it is "
              "the class of the largest probability. Training repeats forward and backward "
-             "propagation and a gradient step, epoch after epoch. In this run that gave "
-             f"{workflow}; and a highest test accuracy of "
-             f"{_f(q4[best[0]]['accuracy'][best[1]])} on the digits "
-             f"({_setting(q4[best[0]], best[1])}; optimistic: chosen on the test set).",
+             "propagation and a gradient step, epoch after epoch."
+             + (f" In this run that gave {'; '.join(found)}." if found else ""),
              "### Q5.2 Forward propagation",
              "Each layer multiplies its input rows by its weight matrix, adds its biases and "
              "applies its activation: Z = A_prev @ W + b, A = f(Z); the output of one layer is "
@@ -459,7 +477,8 @@ def q5_section(results):
              "input transposed times its delta, the bias gradient is the sum of delta over the "
              "samples, and the delta of the layer before is delta @ W^T times that layer's "
              "activation derivative. The gradients are averaged over the samples, the L2 term is "
-             f"added ({l2_rule(results['q4_baseline'])}), and every weight takes a step of "
+             f"added ({l2_rule(results['q4_baseline'] or results['q2_5']['config'])}), and "
+             "every weight takes a step of "
              "-learning_rate times its gradient. In this run the Q1 gradients from "
              "backpropagation match the closed-form Q1.2 formulas to "
              f"{q1['formula_max_abs_difference']:.1e} and central differences to a relative "
