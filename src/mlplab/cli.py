@@ -78,7 +78,7 @@ def _planned_files():
     return ["results.json", "report.md", "report.html",
             *(["report.pdf"] if report.pdf_engine() is not None else []),
             *(f"figures/{name}" for name in figures.values()),
-            *(f"models/q3_{cv.name}_fold1.npz" for cv in configs.Q3)]
+            *(f"models/{configs.fold1_model(cv.name)}.npz" for cv in configs.Q3)]
 
 
 def _jobs(requested):

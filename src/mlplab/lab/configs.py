@@ -109,6 +109,26 @@ def setting_label(value):
     return layers_label(value) if isinstance(value, (list, tuple)) else f"{value:g}"
 
 
+def setting_labels(sweep):
+    """The settings of a sweep's record (`runner.assemble`) as text: for a structure sweep,
+    every layer's size, input to output."""
+    if sweep["config"]["param"] == "hidden":
+        return [layers_label(layers) for layers in sweep["layers"]]
+    return [setting_label(value) for value in sweep["values"]]
+
+
+def setting_name(sweep, i):
+    """Setting `i` of a sweep's record in words: "learning_rate = 0.5", "layers 64-32-10"."""
+    param = sweep["config"]["param"]
+    label = setting_labels(sweep)[i]
+    return f"layers {label}" if param == "hidden" else f"{param} = {label}"
+
+
+def fold1_model(cv_name):
+    """The name of the fold-1 network a cross-validation keeps (models/<this>.npz)."""
+    return f"q3_{cv_name}_fold1"
+
+
 def quick(config):
     """A smaller version of a study for a smoke run: fewer epochs, at most 3 sweep values."""
     if isinstance(config, Training):

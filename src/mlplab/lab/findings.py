@@ -58,7 +58,7 @@ def cross_validation(result):
             "rarest_class_recall": matrix[rare][rare] / counts[rare]}
 
 
-def _final(curve):
+def final_value(curve):
     """The last value of a loss curve, or None if there is none or it is not finite."""
     return float(curve[-1]) if curve and curve[-1] is not None and np.isfinite(curve[-1]) \
         else None
@@ -72,7 +72,7 @@ def sweep(result, param):
              "tied_with_best": [i for i, a in enumerate(accuracy) if a == accuracy[best]
                                 and i != best],
              "diverged": [i for i, epoch in enumerate(result["diverged_at"]) if epoch is not None],
-             "final_loss": [_final(curve) for curve in result["loss"]],
+             "final_loss": [final_value(curve) for curve in result["loss"]],
              "train_test_gap": [t - a for t, a in zip(result["train_accuracy"], accuracy)]}
     if len(accuracy) < 2:
         return facts

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _model_file
 from . import parallel
-from .configs import METRICS, layers_label, setting_label
+from .configs import METRICS, fold1_model, setting_labels
 
 
 def _figure(figsize, layout="constrained"):
@@ -90,12 +90,6 @@ def confusion_heatmap(matrix, labels, title, path):
     return _save(fig, path)
 
 
-def _labels(sweep):
-    if sweep["config"]["param"] == "hidden":
-        return [layers_label(layers) for layers in sweep["layers"]]
-    return [setting_label(value) for value in sweep["values"]]
-
-
 def _colour(i):
     return f"C{i % 10}"
 
@@ -103,7 +97,7 @@ def _colour(i):
 def sweep_metrics(sweep, title, path):
     """The test scores per setting (settings evenly spaced, in the sweep's order; for
     structures, placed at their parameter count on a log scale)."""
-    labels = _labels(sweep)
+    labels = setting_labels(sweep)
     fig = _figure((6.5, 3.4))
     ax = fig.subplots()
     structure = sweep["config"]["param"] == "hidden"
@@ -135,7 +129,7 @@ def sweep_metrics(sweep, title, path):
 def sweep_losses(sweep, title, path):
     """Train (solid) and test (dashed) loss per epoch, one panel per setting, shared axes:
     over-fitting shows as a test curve that turns up while its training curve keeps falling."""
-    labels = _labels(sweep)
+    labels = setting_labels(sweep)
     if sweep["config"]["param"] == "epochs":
         # With one seed a shorter run is the start of the longest: draw that one, and mark
         # where each shorter run stopped.
@@ -214,8 +208,9 @@ def make_all(results, data, out_dir, jobs=1, on_figure=None):
         X, y = data[result["config"]["dataset"]]
         calls[f"q3_{name}_losses"] = (fold_losses, result, f"{title}: training loss per fold",
                                       path[f"q3_{name}_losses"])
-        calls[f"q3_{name}_boundary"] = (decision_boundary, out_dir / "models" / f"q3_{name}"
-                                        "_fold1.npz", X, y, f"{title}: fold-1 network",
+        calls[f"q3_{name}_boundary"] = (decision_boundary,
+                                        out_dir / "models" / f"{fold1_model(name)}.npz",
+                                        X, y, f"{title}: fold-1 network",
                                         path[f"q3_{name}_boundary"])
         calls[f"q3_{name}_confusion"] = (confusion_heatmap, result["confusion_matrix"],
                                          result["labels"],

@@ -16,7 +16,8 @@ import re
 
 import numpy as np
 
-from .configs import METRICS, Q1, layers_label, setting_label
+from .configs import METRICS, Q1, layers_label, setting_labels, setting_name
+from .findings import final_value
 
 TITLE = "CS640 Homework 2: neural network report"
 DATA_TITLES = {"linear": "LinearXY (Q3.1)", "nonlinear": "NonLinearXY (Q3.2)",
@@ -267,8 +268,7 @@ def q4_section(results, figures):
         config = sweep["config"]
         param = config["param"]
         structure = param == "hidden"
-        values = [layers_label(v) if structure else setting_label(v)
-                  for v in (sweep["layers"] if structure else sweep["values"])]
+        values = setting_labels(sweep)
         parts += [f"### {config['title']}"] + ([config["why"]] if config["why"] else [])
         if config["base"] != baseline:
             parts.append("Held fixed in this sweep instead: "
@@ -294,16 +294,9 @@ def q4_section(results, figures):
 
 def _best(sweep, facts):
     best, tied = facts["best"], facts["tied_with_best"]
-    also = f", tied with {', '.join(_setting(sweep, i) for i in tied)}" if tied else ""
+    also = f", tied with {', '.join(setting_name(sweep, i) for i in tied)}" if tied else ""
     return (f"The highest test accuracy is {_f(sweep['accuracy'][best])} at "
-            f"{_setting(sweep, best)}{also} (optimistic: chosen on the test set).")
-
-
-def _setting(sweep, i):
-    param = sweep["config"]["param"]
-    if param == "hidden":
-        return f"layers {layers_label(sweep['layers'][i])}"
-    return f"{param} = {setting_label(sweep['values'][i])}"
+            f"{setting_name(sweep, best)}{also} (optimistic: chosen on the test set).")
 
 
 def sweep_discussion(sweep, facts):
@@ -393,7 +386,7 @@ def _regularization_discussion(sweep, facts):
 def _structure_discussion(sweep, facts):
     accuracy, params, layers = sweep["accuracy"], sweep["n_parameters"], sweep["layers"]
     loss = facts["final_loss"]
-    test_loss = [_last(curve) for curve in sweep["test_loss"]]
+    test_loss = [final_value(curve) for curve in sweep["test_loss"]]
     small, large = int(np.argmin(params)), int(np.argmax(params))
     text = [f"From {params[small]} parameters (layers {layers_label(layers[small])}) to "
             f"{params[large]} ({layers_label(layers[large])}) the test accuracy goes from "
@@ -424,11 +417,6 @@ def _structure_discussion(sweep, facts):
     return text
 
 
-def _last(curve):
-    finite = curve and curve[-1] is not None and np.isfinite(curve[-1])
-    return curve[-1] if finite else None
-
-
 def _smoothing_discussion(sweep, facts):
     if "difference" not in facts:
         return []
@@ -453,7 +441,7 @@ def q5_section(results):
                        for i in range(len(sweep["values"]))),
                       key=lambda pair: q4[pair[0]]["accuracy"][pair[1]])
         found.append(f"a highest test accuracy of {_f(q4[name]['accuracy'][i])} on the digits "
-                     f"({_setting(q4[name], i)}; optimistic: chosen on the test set)")
+                     f"({setting_name(q4[name], i)}; optimistic: chosen on the test set)")
     parts = ["## Q5 Follow-up questions", "### Q5.1 Workflow",
              "A sample is a row of features. The network passes it through its layers (forward "
              "propagation) and reads the output layer: with one sigmoid output unit (dataset 1) "

@@ -260,11 +260,8 @@ def headline(record):
         return (f"{config['title']}: accuracy {record['accuracy']:.4f} "
                 f"(LogisticRegression {record['baseline']['accuracy']:.4f})")
     best = int(np.argmax(record["accuracy"]))
-    setting = (f"layers {configs.layers_label(record['layers'][best])}"
-               if config["param"] == "hidden"
-               else f"{config['param']} = {configs.setting_label(record['values'][best])}")
     return (f"{config['title']}: test accuracy {min(record['accuracy']):.4f} to "
-            f"{record['accuracy'][best]:.4f} (highest at {setting})")
+            f"{record['accuracy'][best]:.4f} (highest at {configs.setting_name(record, best)})")
 
 
 # ----- everything ------------------------------------------------------------------------------
@@ -324,7 +321,7 @@ def run_all(data, seed=0, quick=False, jobs=1, backend=None, progress=False, sou
     """Every experiment of the assignment on `data` (from `load_all`).
 
     Returns (results, models): results is the dict saved as results.json (with the
-    `findings` computed from it), models maps "q3_<name>_fold1" to the `model` of that
+    `findings` computed from it), models maps `configs.fold1_model(name)` to the `model` of that
     fold's training. `studies` is (Q2.5's Training, the Q3 CrossValidations, the Q4 Sweeps);
     `quick` shrinks each (`configs.quick`). With ``jobs > 1`` or a `backend` the trainings
     run as `parallel.map_unordered` runs them; `progress` (a bool, or a `progress.Progress`)
@@ -363,7 +360,7 @@ def run_all(data, seed=0, quick=False, jobs=1, backend=None, progress=False, sou
         if waiting[s] == 0:   # the study's last training: its record, and a line to say so
             study, study_data = runs[s]
             if "model" in records[s][0]:
-                models[f"q3_{study.name}_fold1"] = records[s][0].pop("model")
+                models[configs.fold1_model(study.name)] = records[s][0].pop("model")
             part = "q3" if isinstance(study, configs.CrossValidation) else "q4"
             results[part][study.name] = assemble(study, study_data, records[s], seed)
             progress.say(headline(results[part][study.name]))
