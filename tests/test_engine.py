@@ -125,7 +125,7 @@ def test_the_reference_path_is_the_one_documented_switch():
     net = ml.build_network((2, 4, 1), "sigmoid", "sigmoid", engine=False)
     calls = []
     step = net._step
-    net._step = lambda *args: calls.append(1) or step(*args)
+    net._step = lambda *args, **options: calls.append(1) or step(*args, **options)
     X, Y = data(net)
     net.fit(X, Y, 0.1, 0.0)
     net.train(X, Y, epochs=2, learning_rate=0.1)

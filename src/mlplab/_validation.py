@@ -221,9 +221,18 @@ def check_step(network, X, Y, learning_rate, reg_lambda):
 
 
 def check_training(network, n_samples, epochs, learning_rate, reg_lambda, batch_size, seed,
-                   validation_data):
+                   validation_data, optimizer=None, schedule=None):
     """`Network.train`'s settings; returns the batch size (at most `n_samples`; None is the
     full batch) and the checked validation pair, or None."""
+    if optimizer is not None and not (hasattr(optimizer, "update")
+                                      or hasattr(optimizer, "minimize")):
+        raise ValueError("optimizer must be one of mlplab.optimizers (SGD, Adam, LBFGS) or "
+                         f"None, got {optimizer!r:.100}")
+    if schedule is not None and not (hasattr(schedule, "rate")
+                                     and hasattr(schedule, "epoch_ended")):
+        raise ValueError("schedule must be one of mlplab.optimizers' schedules (Constant, "
+                         f"InvScaling, Adaptive, StepDecay, Cosine) or None, got "
+                         f"{schedule!r:.100}")
     check_number(epochs, "epochs", low=1, integer=True)
     check_number(learning_rate, "learning_rate", low=0, low_inclusive=False)
     check_number(reg_lambda, "reg_lambda", low=0)

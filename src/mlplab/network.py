@@ -10,16 +10,17 @@ are stacked as rows, so the same equations read Z = A_prev @ W + b.
 
 Training minimises the objective
     J = (1/N) * sum over samples of loss + (c / 2) * sum over layers of ||W^(l)||^2
-by gradient descent, W <- W - learning_rate * dJ/dW (biases likewise, without the penalty).
+by gradient descent, W <- W - learning_rate * dJ/dW (biases likewise, without the penalty),
+or by another rule of `mlplab.optimizers` (momentum, Adam, L-BFGS) given to `train`.
 c is reg_lambda (reg_convention "mean", the default) or reg_lambda / N ("sum").
 
-This file is the whole algorithm in plain NumPy: `_forward`, `_backward`, `_step`. Training
-runs by default on a private engine (`mlplab._engine`) that computes the same steps into
-preallocated buffers; tests/test_engine.py proves the two equal. With ``engine=False`` every
-step runs here, to be followed line by line in a debugger.
+This file is the whole algorithm in plain NumPy: `_forward`, `_backward`, `_step`. A private
+engine (`mlplab._engine`, the default) computes the same steps into preallocated buffers
+(tests/test_engine.py); with ``engine=False`` every step runs here, for a debugger.
 """
 
 import contextlib
+import functools
 import math
 import warnings
 
@@ -30,6 +31,7 @@ from ._validation import (all_finite, check_inputs, check_network, check_number,
                           check_parameters, check_reg_convention, check_step, check_training,
                           loss_total)
 from .errors import DivergenceError, step_failure
+from .optimizers import LBFGS, SGD
 
 
 class Network:
@@ -109,30 +111,40 @@ class Network:
                 delta = (delta @ layer.weights.T) * self.d_activation_list[l - 1](zs[l - 1])
         return grads[::-1]
 
-    def _step(self, X, Y, learning_rate, l2):
-        """One gradient-descent step on (X, Y), all or nothing; returns the mean data loss of
-        the forward pass before it. A step whose loss or new parameters are not finite raises
-        (`errors.step_failure`) and leaves every parameter as it was."""
+    def _step(self, X, Y, learning_rate, l2, optimizer=None):
+        """One step of `optimizer` (None: `optimizers.SGD()`, plain descent) on (X, Y), all or
+        nothing: returns the mean data loss of the forward pass before it, or raises
+        (`errors.step_failure`) with the parameters and the optimizer's state unchanged."""
         zs, activations = self._forward(X)
         loss = self._data_loss(Y, activations[-1]) / len(X)
         if not math.isfinite(loss):
             raise step_failure(self, X, Y, learning_rate, f"loss ({loss})")
-        new_parameters = []
-        for layer, (dW, db) in zip(self.layers, self._backward(Y, zs, activations, l2)):
-            W = layer.weights - learning_rate * dW   # the update: W <- W - lr * dJ/dW
-            b = None if db is None else layer.biases - learning_rate * db
-            new_parameters.append((W, b))
-        if not all(all_finite(W) and (b is None or all_finite(b)) for W, b in new_parameters):
+        parameters = [theta for layer in self.layers for theta in (layer.weights, layer.biases)
+                      if theta is not None]                  # [W1, b1, W2, b2, ...]
+        gradients = [g for pair in self._backward(Y, zs, activations, l2) for g in pair
+                     if g is not None]                        # dJ/dW1, dJ/db1, ... alike
+        optimizer = SGD() if optimizer is None else optimizer   # SGD(): W <- W - lr * dJ/dW
+        new_parameters, state = optimizer.update(parameters, gradients, learning_rate,
+                                                 optimizer.state_for(parameters))
+        if not all(map(all_finite, new_parameters)):
             raise step_failure(self, X, Y, learning_rate, "weights")
-        dtype = self.dtype   # kept, even where a user's function computed in float64
-        for layer, (W, b) in zip(self.layers, new_parameters):   # new arrays: kept ones stay
-            layer.weights = W.astype(dtype, copy=False)
-            layer.biases = None if b is None else b.astype(dtype, copy=False)
+        optimizer.state = state
+        new_parameters = iter(new_parameters)   # new arrays, in the network's dtype: kept ones stay
+        for layer in self.layers:
+            layer.weights = next(new_parameters).astype(self.dtype, copy=False)
+            if layer.biases is not None:
+                layer.biases = next(new_parameters).astype(self.dtype, copy=False)
         return loss
 
     def _data_loss(self, Y, output):
         """The loss summed over samples and units."""
         return loss_total(self.loss_function(Y, output), self.loss_function)
+
+    def _checked(self, X, Y, reg_lambda):
+        """(X, Y) checked, and c of J's penalty for them."""
+        check_parameters(self.layers)
+        X, Y = check_inputs(self, X, Y)
+        return X, Y, self._l2_coefficient(check_number(reg_lambda, "reg_lambda", low=0), len(X))
 
     def _l2_coefficient(self, reg_lambda, n_samples):
         """c of J's penalty (c / 2) sum ||W||^2 on a batch of `n_samples` (see `fit`)."""
@@ -152,18 +164,14 @@ class Network:
     def loss(self, X, Y, reg_lambda=0.0):
         """The objective J on (X, Y): mean data loss + (c / 2) * sum ||W||^2 (see `fit` for c);
         with the default reg_lambda 0, the mean data loss (the train and test loss curves)."""
-        check_parameters(self.layers)
-        X, Y = check_inputs(self, X, Y)
-        c = self._l2_coefficient(check_number(reg_lambda, "reg_lambda", low=0), len(X))
+        X, Y, c = self._checked(X, Y, reg_lambda)
         penalty = sum(float(np.sum(layer.weights ** 2)) for layer in self.layers) if c else 0.0
         return self._data_loss(Y, self._forward(X)[1][-1]) / len(X) + 0.5 * c * penalty
 
     def gradients(self, X, Y, reg_lambda=0.0):
         """The mean data loss (no penalty) and the gradients of J, [(dW, db), ...] as
         `_backward` gives them, without updating."""
-        check_parameters(self.layers)
-        X, Y = check_inputs(self, X, Y)
-        c = self._l2_coefficient(check_number(reg_lambda, "reg_lambda", low=0), len(X))
+        X, Y, c = self._checked(X, Y, reg_lambda)
         zs, activations = self._forward(X)
         return self._data_loss(Y, activations[-1]) / len(X), self._backward(Y, zs, activations, c)
 
@@ -193,7 +201,8 @@ class Network:
         return trainer.single_step(X, Y, learning_rate, self._l2_coefficient(reg_lambda, len(X)))
 
     def train(self, X, Y, epochs, learning_rate, reg_lambda=0.0, batch_size=None,
-              shuffle=True, seed=None, validation_data=None, verbose=False, callback=None):
+              shuffle=True, seed=None, validation_data=None, verbose=False, callback=None,
+              optimizer=None, schedule=None):
         """Run `epochs` passes of gradient descent over (X, Y) and return the loss history.
 
         X, Y, learning_rate and reg_lambda are as in `fit` (with mini-batches, N is the batch's
@@ -203,35 +212,39 @@ class Network:
         Generator: the same seed gives the same weights, bit for bit). With `validation_data`
         (X_val, Y_val) the mean loss on it is recorded after every epoch; `verbose` shows a
         progress bar; `callback(epoch, history)` is called after each (history filled to epoch).
+        `optimizer` (`mlplab.optimizers`; None is plain descent) takes the steps and keeps its
+        state, so a next `train` with it continues; `schedule` sets each epoch's learning rate.
 
         Returns a dict of arrays of shape (epochs,): ``"loss"``, each epoch's mean training loss
-        (for mini-batches, the average of the batch losses, each measured before its step), and
-        with `validation_data` ``"val_loss"``, the loss on it after each epoch. Raises
-        DivergenceError as `fit`, with ``epoch`` (the epoch that failed) and ``history`` (the
-        epochs before it); the network keeps the last finite weights.
+        (of mini-batches, the mean of the batch losses before their steps), and ``"val_loss"``
+        with `validation_data`. Raises DivergenceError as `fit`, with ``epoch`` (the one that
+        failed) and ``history`` (the epochs before); the network keeps the last finite weights.
         """
         trainer = self._trainer_for()
         X, Y = check_inputs(self, X, Y)
         batch_size, validation = check_training(self, len(X), epochs, learning_rate, reg_lambda,
-                                                batch_size, seed, validation_data)
+                                                batch_size, seed, validation_data, optimizer,
+                                                schedule)
+        if isinstance(optimizer, LBFGS):
+            return optimizer.minimize(self, X, Y, epochs, reg_lambda, validation, callback)
         # No generator (about 10 us from the OS's entropy) where there is nothing to shuffle.
         rng = np.random.default_rng(seed) if shuffle and batch_size < len(X) else None
         history = {"loss": np.empty(epochs)}
         if validation is not None:
             history["val_loss"] = np.empty(epochs)
-        progress = range(epochs)
-        if verbose:
-            from tqdm.auto import tqdm
-            progress = tqdm(progress, desc="training", unit="epoch")
+        from tqdm.auto import tqdm  # a bar that does nothing unless verbose
+        progress = tqdm(range(epochs), desc="training", unit="epoch", disable=not verbose)
         try:
-            with trainer.running(batch_size):
+            with trainer.running(batch_size, optimizer):
                 for epoch in progress:
-                    history["loss"][epoch] = self._train_epoch(
-                        trainer, X, Y, learning_rate, reg_lambda, batch_size, rng)
+                    rate = learning_rate if schedule is None else schedule.rate(learning_rate)
+                    loss = history["loss"][epoch] = self._train_epoch(
+                        trainer, X, Y, rate, reg_lambda, batch_size, rng)
+                    if schedule is not None:
+                        schedule.epoch_ended(loss, len(X))
                     if validation is not None:
                         history["val_loss"][epoch] = trainer.mean_loss(*validation)
-                    if verbose:
-                        progress.set_postfix(loss=f"{history['loss'][epoch]:.4g}")
+                    progress.set_postfix(loss=f"{loss:.4g}", refresh=False)
                     if callback is not None:
                         callback(epoch, history)
         except DivergenceError as exc:
@@ -240,8 +253,7 @@ class Network:
             exc.history = {key: values[:epoch] for key, values in history.items()}
             raise
         finally:
-            if verbose:
-                progress.close()
+            progress.close()
         return history
 
     def _train_epoch(self, trainer, X, Y, learning_rate, reg_lambda, batch_size, rng):
@@ -278,8 +290,6 @@ class Network:
                           "the largest output", UserWarning, stacklevel=2)
         return np.argmax(output, axis=1)
 
-    # ----- checks and bookkeeping -------------------------------------------------------------
-
     def _trainer_for(self):
         """What takes the training steps: the engine's trainer, remade whenever the layers,
         their arrays or the functions changed since its last step; with engine off, `_step`."""
@@ -303,22 +313,12 @@ class Network:
                 layer.biases = layer.biases.astype(dtype)
         return self
 
-    @property
-    def dtype(self):
-        return self.layers[0].weights.dtype
+    dtype = property(lambda self: self.layers[0].weights.dtype, doc="The parameters' dtype.")
+    n_input = property(lambda self: self.layers[0].weights.shape[0], doc="Input units.")
+    n_output = property(lambda self: self.layers[-1].weights.shape[1], doc="Output units.")
 
-    @property
-    def n_input(self):
-        return self.layers[0].weights.shape[0]
-
-    @property
-    def n_output(self):
-        return self.layers[-1].weights.shape[1]
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_trainer"] = None   # buffers tied to these arrays; the next step makes new ones
-        return state
+    def __getstate__(self):   # not the trainer, whose buffers are tied to these arrays
+        return {**self.__dict__, "_trainer": None}
 
     def save(self, path):
         """Write the network to a model file (.npz arrays + JSON header, no pickle); only
@@ -341,7 +341,9 @@ class _ReferenceTrainer:
     """What `fit` and `train` step with when ``engine=False``: `Network._step`, nothing else."""
 
     def __init__(self, network):
-        self.step = self.single_step = network._step
-        self.mean_loss = network.loss
-        self.running = lambda n_rows: contextlib.nullcontext(self)
+        self.network, self.single_step, self.mean_loss = network, network._step, network.loss
+
+    def running(self, n_rows, optimizer=None):
+        self.step = functools.partial(self.network._step, optimizer=optimizer)
+        return contextlib.nullcontext(self)
 

@@ -25,6 +25,7 @@ import numpy as np
 from .._validation import all_finite
 from ..errors import step_failure
 from .threads import limited, threads_for
+from .updates import flat_update
 from .workspace import Workspace, backward, data_loss, forward
 
 
@@ -44,6 +45,7 @@ class Trainer:
         self.workspace = self.validation = None
         self.contexts = {}   # batch rows -> the context of `running`
         self.spare = None
+        self.update = None   # the flat optimizer of `running`; None: plain gradient descent
         self.functions = _functions(network)
         current = self._new_slot()
         for layer, (W, b) in zip(network.layers, current.views):
@@ -90,16 +92,19 @@ class Trainer:
                 and all(map(operator.is_, map(_WEIGHTS, layers), slot.weights))
                 and all(map(operator.is_, map(_BIASES, layers), slot.biases)))
 
-    def running(self, n_rows):
+    def running(self, n_rows, optimizer=None):
         """A context for steps on batches of up to `n_rows` rows: ``with trainer.running(n):``
-        sets the BLAS threads such steps run on (`threads.threads_for`) and restores them."""
+        sets the BLAS threads such steps run on (`threads.threads_for`) and restores them.
+        With an `optimizer` other than plain gradient descent its steps take that rule, its
+        state kept in flat buffers and written back to the optimizer on leaving."""
         if self.workspace is None or n_rows > self.workspace.n_rows:
             self.workspace = Workspace(self.network, n_rows, gradient=self.gradient)
         context = self.contexts.get(n_rows)
         if context is None:
             threads = threads_for(self.shapes, n_rows)
             context = self.contexts[n_rows] = _AS_IT_IS if threads is None else _Limited(threads)
-        return context
+        update = flat_update(optimizer, self)
+        return context if update is None else _Optimizing(self, update, context)
 
     def single_step(self, X, Y, learning_rate, l2):
         """`step` on its own, as `Network.fit` takes it: in the thread setting it needs."""
@@ -110,30 +115,48 @@ class Trainer:
             return self.step(X, Y, learning_rate, l2)
 
     def step(self, X, Y, learning_rate, l2):
-        """One gradient-descent step on (X, Y), all or nothing, as `Network._step`; returns the
-        mean data loss before it. `l2` is the coefficient of W in dJ/dW's penalty term."""
-        network, work = self.network, self.workspace.rows(len(X))
+        """One step on (X, Y), all or nothing, as `Network._step`; returns the mean data loss
+        before it. `l2` is the coefficient of W in dJ/dW's penalty term."""
+        network, work, update = self.network, self.workspace.rows(len(X)), self.update
         try:
             output = forward(network, X, work)
             loss = data_loss(network, Y, output, work) / len(X)
             if not math.isfinite(loss):
                 raise step_failure(network, X, Y, learning_rate, f"loss ({loss})")
-            backward(network, Y, work, learning_rate)   # learning_rate * the mean data gradient
+            # Plain descent gets learning_rate * the mean data gradient; an optimizer dJ/dtheta.
+            backward(network, Y, work, learning_rate if update is None else 1.0)
         finally:
             work.activations[0] = None   # the caller's X: the trainer must not keep it alive
-        new = self._updated(learning_rate * l2)
-        if new is None:
+        new = self._free_slot()
+        if update is None:
+            self._descend(new, learning_rate * l2)
+        else:
+            if l2:
+                for (W, _), (dW, _) in zip(self.current.views, self.gradient):
+                    dW += np.multiply(W, np.array(l2, self.dtype), out=update.scratch[:W.size]
+                                      .reshape(W.shape))
+            update.apply(self.current.buffer, self.gradient_buffer, new.buffer, learning_rate)
+        # The sum of squares as one BLAS dot product, inside the step's thread setting; a
+        # square beyond float range (|w| > ~1e154 in float64) is rechecked elementwise.
+        if not (math.isfinite(np.vdot(new.buffer, new.buffer)) or all_finite(new.buffer)):
+            self.spare = new
             raise step_failure(network, X, Y, learning_rate, "weights")
+        if update is not None:
+            update.commit()
         self.spare = self.current
         self._bind(new)
         return loss
 
-    def _updated(self, decay):
-        """The new parameters, in a slot not shared with anyone: W * (1 - decay) - gradient for
-        the weights, b - gradient for the biases; None if any of them is not finite."""
+    def _free_slot(self):
+        """A slot for the next parameters that no one else holds: the spare, or a new one."""
         new = self.spare
         if new is None or new.references() != new.unshared:
             new = self._new_slot()   # someone kept a parameter of that step: it stays theirs
+        return new
+
+    def _descend(self, new, decay):
+        """Plain gradient descent into `new`: W * (1 - decay) - gradient for the weights,
+        b - gradient for the biases (the gradient already times the learning rate)."""
         if decay:
             keep = np.array(1.0 - decay, self.dtype)   # 0-d: see kernels._constant
             for (W, b), (W_new, b_new) in zip(self.current.views, new.views):
@@ -143,12 +166,6 @@ class Trainer:
             new.buffer -= self.gradient_buffer
         else:
             np.subtract(self.current.buffer, self.gradient_buffer, out=new.buffer)
-        # The sum of squares as one BLAS dot product, inside the step's thread setting; a
-        # square beyond float range (|w| > ~1e154 in float64) is rechecked elementwise.
-        if math.isfinite(np.vdot(new.buffer, new.buffer)) or all_finite(new.buffer):
-            return new
-        self.spare = new
-        return None
 
     def mean_loss(self, X, Y):
         """The mean data loss on (X, Y), through a forward-only workspace kept for its size."""
@@ -182,6 +199,23 @@ class _Slot:
         when the slot was made (`unshared`) as long as anything else refers to one of them: a
         view holds its buffer, and a user's variable or list holds a view."""
         return sum(map(sys.getrefcount, self.arrays))
+
+
+class _Optimizing:
+    """The context of `Trainer.running` with an optimizer: the thread setting of `context`, and
+    the trainer stepping with `update`, whose state goes back to its optimizer on leaving."""
+
+    def __init__(self, trainer, update, context):
+        self.trainer, self.update, self.context = trainer, update, context
+
+    def __enter__(self):
+        self.context.__enter__()
+        self.trainer.update = self.update
+
+    def __exit__(self, *exc_info):
+        self.trainer.update = None
+        self.update.store()
+        self.context.__exit__(*exc_info)
 
 
 class _Limited:

@@ -1,0 +1,107 @@
+"""The optimizers of `mlplab.optimizers`, on the trainer's flat buffers.
+
+The readable rules work on one array per parameter and make new arrays at each step; here the
+parameters, the gradient and each state (velocity, moments) are one flat vector each, laid out
+as the trainer's (layer by layer, W then b), and a step writes into buffers made once: the new
+state into a second copy, which becomes the state only when the step is finite (`commit`), so
+a failed step changes nothing. The arithmetic is the readable rule's; Adam's bias corrections
+are folded into two scalars (as PyTorch does), the same values to rounding
+(tests/test_optimizers.py).
+
+During `Trainer.running` the state lives here; it is read from ``optimizer.state`` on entry and
+written back to it, as new arrays, on exit.
+"""
+
+import math
+
+import numpy as np
+
+from ..optimizers import SGD, Adam
+
+
+def flat_update(optimizer, trainer):
+    """The flat form of `optimizer` for `trainer`'s layout, or None for plain gradient descent,
+    which the trainer does itself (its learning rate folded into the backward pass)."""
+    if optimizer is None or (type(optimizer) is SGD and not optimizer.momentum):
+        return None
+    if type(optimizer) is SGD:
+        return _Momentum(optimizer, trainer)
+    if type(optimizer) is Adam:
+        return _Adam(optimizer, trainer)
+    raise ValueError(f"the engine has no flat form of {optimizer!r}; train it with "
+                     "engine=False")
+
+
+class _FlatState:
+    """An optimizer's array states (`names`), flat, twice: the current and the next step's."""
+
+    names = ()
+
+    def __init__(self, optimizer, trainer):
+        self.optimizer, self.trainer = optimizer, trainer
+        parameters = [theta for W, b in trainer.current.views for theta in (W, b)
+                      if theta is not None]
+        state = optimizer.state_for(parameters)
+        self.t = state["t"]
+        size, dtype = trainer.size, trainer.dtype
+        self.current = {name: _flat(state[name], size, dtype) for name in self.names}
+        self.next = {name: np.empty(size, dtype) for name in self.names}
+        self.scratch = np.empty(size, dtype)
+
+    def commit(self):
+        """Make the state computed by the last `apply` the current one."""
+        self.current, self.next = self.next, self.current
+        self.t += 1
+
+    def store(self):
+        """Write the current state back to the optimizer, as new arrays per parameter."""
+        state = {"t": self.t}
+        for name in self.names:
+            views = self.trainer._views(self.current[name].copy())
+            state[name] = [theta for W, b in views for theta in (W, b) if theta is not None]
+        self.optimizer.state = state
+
+
+class _Momentum(_FlatState):
+    names = ("velocity",)
+
+    def apply(self, theta, g, new, learning_rate):
+        """new <- theta - lr * v (Nesterov: - lr * (g + mu v)), v <- mu v + g into `next`."""
+        mu = np.array(self.optimizer.momentum, g.dtype)
+        v = np.multiply(self.current["velocity"], mu, out=self.next["velocity"])
+        v += g
+        step = np.multiply(v, mu, out=self.scratch) if self.optimizer.nesterov else v
+        if self.optimizer.nesterov:
+            step += g
+        step = np.multiply(step, np.array(learning_rate, g.dtype), out=self.scratch)
+        np.subtract(theta, step, out=new)
+
+
+class _Adam(_FlatState):
+    names = ("m", "s")
+
+    def apply(self, theta, g, new, learning_rate):
+        """new <- theta - lr / (1 - beta_1^t) * m / (sqrt(s) / sqrt(1 - beta_2^t) + eps)."""
+        adam, dtype, scratch = self.optimizer, g.dtype, self.scratch
+        t = self.t + 1
+        m = np.multiply(self.current["m"], np.array(adam.beta_1, dtype), out=self.next["m"])
+        m += np.multiply(g, np.array(1 - adam.beta_1, dtype), out=scratch)
+        s = np.multiply(self.current["s"], np.array(adam.beta_2, dtype), out=self.next["s"])
+        np.multiply(g, g, out=scratch)
+        scratch *= np.array(1 - adam.beta_2, dtype)
+        s += scratch
+        denominator = np.sqrt(s, out=scratch)
+        denominator *= np.array(1 / math.sqrt(1 - adam.beta_2 ** t), dtype)
+        denominator += np.array(adam.epsilon, dtype)
+        step = np.divide(m, denominator, out=scratch)
+        step *= np.array(learning_rate / (1 - adam.beta_1 ** t), dtype)
+        np.subtract(theta, step, out=new)
+
+
+def _flat(arrays, size, dtype):
+    flat = np.empty(size, dtype)
+    start = 0
+    for array in arrays:
+        flat[start:start + array.size] = np.ravel(array)
+        start += array.size
+    return flat
