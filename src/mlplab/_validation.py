@@ -220,6 +220,29 @@ def check_step(network, X, Y, learning_rate, reg_lambda):
     return X, Y
 
 
+def check_sample_weight(sample_weight, n_samples):
+    """`sample_weight` as a float64 array of shape (n_samples,) of finite weights >= 0, not all
+    zero; None stays None."""
+    if sample_weight is None:
+        return None
+    weights = _numeric_array(sample_weight, "sample_weight")
+    if weights.ndim == 0:   # one number for every sample, as scikit-learn allows
+        weights = np.full(n_samples, weights, dtype=np.float64)
+    weights = weights.astype(np.float64)
+    if weights.shape != (n_samples,):
+        raise ValueError(f"sample_weight must have shape ({n_samples},), one weight per sample, "
+                         f"got shape {weights.shape}")
+    if not np.all(np.isfinite(weights)):
+        raise ValueError(f"sample_weight must be finite, got {weights[~np.isfinite(weights)][0]}"
+                         f" at index {int(np.flatnonzero(~np.isfinite(weights))[0])}")
+    if np.any(weights < 0):
+        raise ValueError(f"sample_weight must be >= 0, got {weights[weights < 0][0]} at index "
+                         f"{int(np.flatnonzero(weights < 0)[0])}")
+    if not weights.any():
+        raise ValueError("sample_weight is 0 for every sample: there is nothing to learn from")
+    return weights
+
+
 def check_training(network, n_samples, epochs, learning_rate, reg_lambda, batch_size, seed,
                    validation_data, optimizer=None, schedule=None):
     """`Network.train`'s settings; returns the batch size (at most `n_samples`; None is the

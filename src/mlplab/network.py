@@ -28,8 +28,8 @@ import numpy as np
 
 from . import _engine
 from ._validation import (all_finite, check_inputs, check_network, check_number,
-                          check_parameters, check_reg_convention, check_step, check_training,
-                          loss_total)
+                          check_parameters, check_reg_convention, check_sample_weight,
+                          check_step, check_training, loss_total)
 from .errors import DivergenceError, step_failure
 from .optimizers import LBFGS, SGD
 
@@ -85,12 +85,13 @@ class Network:
             activations.append(f(z))
         return zs, activations
 
-    def _backward(self, Y, zs, activations, l2):
+    def _backward(self, Y, zs, activations, l2, weights=None):
         """The gradients of J by the chain rule, from the output layer back to the first.
 
         Needs `zs` and `activations` of `_forward` on the same samples; `l2` is J's penalty
-        coefficient c (see `_l2_coefficient`). Returns [(dW, db), ...], one pair per layer: dW of
-        W's shape (n_in, n_out), db of shape (n_out,), or None for a layer without biases.
+        coefficient c (see `_l2_coefficient`); `weights` (N,), of mean 1, weigh the samples.
+        Returns [(dW, db), ...], one pair per layer: dW of W's shape (n_in, n_out), db of shape
+        (n_out,), or None for a layer without biases.
         """
         n_samples = len(Y)
         # delta^(L) = dL/dz^(L) = dL/da^(L) * f'(z^(L)), elementwise. A None derivative means
@@ -98,6 +99,8 @@ class Network:
         delta = self.d_loss_function(Y, activations[-1])            # (N, n_out)
         if self.d_activation_list[-1] is not None:
             delta = delta * self.d_activation_list[-1](zs[-1])
+        if weights is not None:   # J's loss term is then sum_i w_i L_i / N, a weighted mean
+            delta = delta * weights[:, np.newaxis]
         grads = []
         for l in reversed(range(len(self.layers))):
             layer = self.layers[l]
@@ -111,17 +114,17 @@ class Network:
                 delta = (delta @ layer.weights.T) * self.d_activation_list[l - 1](zs[l - 1])
         return grads[::-1]
 
-    def _step(self, X, Y, learning_rate, l2, optimizer=None):
+    def _step(self, X, Y, learning_rate, l2, weights=None, optimizer=None):
         """One step of `optimizer` (None: `optimizers.SGD()`, plain descent) on (X, Y), all or
         nothing: returns the mean data loss of the forward pass before it, or raises
         (`errors.step_failure`) with the parameters and the optimizer's state unchanged."""
         zs, activations = self._forward(X)
-        loss = self._data_loss(Y, activations[-1]) / len(X)
+        loss = self._data_loss(Y, activations[-1], weights) / len(X)
         if not math.isfinite(loss):
             raise step_failure(self, X, Y, learning_rate, f"loss ({loss})")
         parameters = [theta for layer in self.layers for theta in (layer.weights, layer.biases)
                       if theta is not None]                  # [W1, b1, W2, b2, ...]
-        gradients = [g for pair in self._backward(Y, zs, activations, l2) for g in pair
+        gradients = [g for pair in self._backward(Y, zs, activations, l2, weights) for g in pair
                      if g is not None]                        # dJ/dW1, dJ/db1, ... alike
         optimizer = SGD() if optimizer is None else optimizer   # SGD(): W <- W - lr * dJ/dW
         new_parameters, state = optimizer.update(parameters, gradients, learning_rate,
@@ -136,9 +139,12 @@ class Network:
                 layer.biases = next(new_parameters).astype(self.dtype, copy=False)
         return loss
 
-    def _data_loss(self, Y, output):
-        """The loss summed over samples and units."""
-        return loss_total(self.loss_function(Y, output), self.loss_function)
+    def _data_loss(self, Y, output, weights=None):
+        """The loss summed over samples and units; with `weights`, sum_i w_i * loss of sample i."""
+        if weights is None:
+            return loss_total(self.loss_function(Y, output), self.loss_function)
+        return sum(w * loss_total(self.loss_function(Y[i:i + 1], output[i:i + 1]),
+                                  self.loss_function) for i, w in enumerate(weights))
 
     def _checked(self, X, Y, reg_lambda):
         """(X, Y) checked, and c of J's penalty for them."""
@@ -168,12 +174,15 @@ class Network:
         penalty = sum(float(np.sum(layer.weights ** 2)) for layer in self.layers) if c else 0.0
         return self._data_loss(Y, self._forward(X)[1][-1]) / len(X) + 0.5 * c * penalty
 
-    def gradients(self, X, Y, reg_lambda=0.0):
+    def gradients(self, X, Y, reg_lambda=0.0, sample_weight=None):
         """The mean data loss (no penalty) and the gradients of J, [(dW, db), ...] as
-        `_backward` gives them, without updating."""
+        `_backward` gives them, without updating; `sample_weight` as in `train`."""
         X, Y, c = self._checked(X, Y, reg_lambda)
+        w = check_sample_weight(sample_weight, len(X))
+        w = None if w is None else w / w.mean()
         zs, activations = self._forward(X)
-        return self._data_loss(Y, activations[-1]) / len(X), self._backward(Y, zs, activations, c)
+        return (self._data_loss(Y, activations[-1], w) / len(X),
+                self._backward(Y, zs, activations, c, w))
 
     def fit(self, X, Y, learning_rate, reg_lambda):
         """Take one full-batch gradient-descent step and return the average loss.
@@ -202,7 +211,7 @@ class Network:
 
     def train(self, X, Y, epochs, learning_rate, reg_lambda=0.0, batch_size=None,
               shuffle=True, seed=None, validation_data=None, verbose=False, callback=None,
-              optimizer=None, schedule=None):
+              optimizer=None, schedule=None, sample_weight=None):
         """Run `epochs` passes of gradient descent over (X, Y) and return the loss history.
 
         X, Y, learning_rate and reg_lambda are as in `fit` (with mini-batches, N is the batch's
@@ -214,6 +223,7 @@ class Network:
         progress bar; `callback(epoch, history)` is called after each (history filled to epoch).
         `optimizer` (`mlplab.optimizers`; None is plain descent) takes the steps and keeps its
         state, so a next `train` with it continues; `schedule` sets each epoch's learning rate.
+        `sample_weight` (N,) >= 0 makes each batch's loss the weighted mean sum w_i L_i / sum w_i.
 
         Returns a dict of arrays of shape (epochs,): ``"loss"``, each epoch's mean training loss
         (of mini-batches, the mean of the batch losses before their steps), and ``"val_loss"``
@@ -225,26 +235,31 @@ class Network:
         batch_size, validation = check_training(self, len(X), epochs, learning_rate, reg_lambda,
                                                 batch_size, seed, validation_data, optimizer,
                                                 schedule)
+        weights = check_sample_weight(sample_weight, len(X))
         if isinstance(optimizer, LBFGS):
-            return optimizer.minimize(self, X, Y, epochs, reg_lambda, validation, callback)
+            return optimizer.minimize(self, X, Y, epochs, reg_lambda, validation, callback,
+                                      weights)
         # No generator (about 10 us from the OS's entropy) where there is nothing to shuffle.
         rng = np.random.default_rng(seed) if shuffle and batch_size < len(X) else None
         history = {"loss": np.empty(epochs)}
         if validation is not None:
             history["val_loss"] = np.empty(epochs)
-        from tqdm.auto import tqdm  # a bar that does nothing unless verbose
-        progress = tqdm(range(epochs), desc="training", unit="epoch", disable=not verbose)
+        progress = range(epochs)
+        if verbose:
+            from tqdm.auto import tqdm
+            progress = tqdm(progress, desc="training", unit="epoch")
         try:
             with trainer.running(batch_size, optimizer):
                 for epoch in progress:
                     rate = learning_rate if schedule is None else schedule.rate(learning_rate)
                     loss = history["loss"][epoch] = self._train_epoch(
-                        trainer, X, Y, rate, reg_lambda, batch_size, rng)
+                        trainer, X, Y, rate, reg_lambda, batch_size, rng, weights)
                     if schedule is not None:
                         schedule.epoch_ended(loss, len(X))
                     if validation is not None:
                         history["val_loss"][epoch] = trainer.mean_loss(*validation)
-                    progress.set_postfix(loss=f"{loss:.4g}", refresh=False)
+                    if verbose:
+                        progress.set_postfix(loss=f"{loss:.4g}")
                     if callback is not None:
                         callback(epoch, history)
         except DivergenceError as exc:
@@ -253,14 +268,15 @@ class Network:
             exc.history = {key: values[:epoch] for key, values in history.items()}
             raise
         finally:
-            progress.close()
+            if verbose:
+                progress.close()
         return history
 
-    def _train_epoch(self, trainer, X, Y, learning_rate, reg_lambda, batch_size, rng):
+    def _train_epoch(self, trainer, X, Y, learning_rate, reg_lambda, batch_size, rng, weights):
         """One pass over (X, Y) in batches of `batch_size`, in an order drawn from `rng` (or in
-        order, if None); returns the mean training loss."""
+        order, if None), the samples weighed by `weights` (N,) or alike; returns the mean loss."""
         n_samples = len(X)
-        if batch_size == n_samples:
+        if batch_size == n_samples and weights is None:
             return trainer.step(X, Y, learning_rate, self._l2_coefficient(reg_lambda, n_samples))
         order = None if rng is None else rng.permutation(n_samples)
         loss = 0.0
@@ -269,8 +285,12 @@ class Network:
                 order[start:start + batch_size]
             X_batch, Y_batch = X[batch], Y[batch]
             l2 = self._l2_coefficient(reg_lambda, len(X_batch))
-            loss += trainer.step(X_batch, Y_batch, learning_rate, l2) * len(X_batch)
-        return loss / n_samples
+            if weights is None:
+                loss += trainer.step(X_batch, Y_batch, learning_rate, l2) * len(X_batch)
+            elif weights[batch].any():   # a batch of weight 0 has nothing to learn from
+                w = weights[batch]
+                loss += trainer.step(X_batch, Y_batch, learning_rate, l2, w / w.mean()) * w.sum()
+        return loss / (n_samples if weights is None else weights.sum())
 
     def predict(self, X, threshold = None):
         """Predicted labels for the samples in X, as a NumPy array of shape (n_samples,).

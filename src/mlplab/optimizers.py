@@ -294,7 +294,8 @@ class LBFGS:
         self.max_fun = check_number(max_fun, "max_fun", low=1, integer=True)
         self.result = None
 
-    def minimize(self, network, X, Y, max_iter, reg_lambda, validation=None, callback=None):
+    def minimize(self, network, X, Y, max_iter, reg_lambda, validation=None, callback=None,
+                 sample_weight=None):
         """Train `network` on all of (X, Y); returns the history as `Network.train` does."""
         from scipy.optimize import minimize
 
@@ -302,7 +303,7 @@ class LBFGS:
         if validation is not None:
             history["val_loss"] = []
         evaluated = {}
-        objective = flat_objective(network, X, Y, reg_lambda, evaluated)
+        objective = flat_objective(network, X, Y, reg_lambda, evaluated, sample_weight)
 
         def iteration_ended(intermediate_result):
             theta = intermediate_result.x
@@ -327,7 +328,7 @@ class LBFGS:
         return f"LBFGS(tol={self.tol!r}, max_fun={self.max_fun!r})"
 
 
-def flat_objective(network, X, Y, reg_lambda, evaluated=None):
+def flat_objective(network, X, Y, reg_lambda, evaluated=None, sample_weight=None):
     """theta -> (J(theta), dJ/dtheta) for SciPy, theta every parameter of `network` in one
     float64 vector ([W1, b1, W2, ...] flattened); calling it sets the network's parameters to
     theta. `evaluated`, a dict, gets the last theta and its mean data loss."""
@@ -335,7 +336,7 @@ def flat_objective(network, X, Y, reg_lambda, evaluated=None):
 
     def objective(theta):
         _set_flat(network, theta)
-        loss, gradients = network.gradients(X, Y, reg_lambda)
+        loss, gradients = network.gradients(X, Y, reg_lambda, sample_weight)
         # J's penalty (c / 2) sum ||W||^2, c by the network's convention (`Network.fit`)
         c = reg_lambda if network.reg_convention == "mean" else reg_lambda / len(X)
         J = loss + 0.5 * c * sum(float(np.vdot(layer.weights, layer.weights))

@@ -106,20 +106,27 @@ def softmax_into(z, out):
     return out
 
 
-def l2_loss_into(YTrue, YPredict, scratch):
+def l2_loss_into(YTrue, YPredict, scratch, weights=None):
     """1/2 * sum((YTrue - YPredict)^2), the squares in `scratch`; all of shape (N, n_out)."""
     np.subtract(YTrue, YPredict, out=scratch)
     np.multiply(scratch, scratch, out=scratch)
-    return 0.5 * float(np.add.reduce(scratch, axis=None))
+    return 0.5 * _total(scratch, weights)
 
 
-def cross_entropy_loss_into(YTrue, YPredict, scratch):
+def cross_entropy_loss_into(YTrue, YPredict, scratch, weights=None):
     """-sum(YTrue * log(YPredict)), with YPredict clipped below at its dtype's smallest positive
     float, the terms in `scratch`; all of shape (N, n_out)."""
     np.maximum(YPredict, np.finfo(YPredict.dtype).tiny, out=scratch)
     np.log(scratch, out=scratch)
     np.multiply(YTrue, scratch, out=scratch)
-    return -float(np.add.reduce(scratch, axis=None))
+    return -_total(scratch, weights)
+
+
+def _total(terms, weights):
+    """The sum of `terms` (N, n_out); with `weights` (N,), of each row's sum times its weight."""
+    if weights is None:
+        return float(np.add.reduce(terms, axis=None))
+    return float(weights @ np.add.reduce(terms, axis=1))
 
 
 # activation -> (the derivative it must be paired with, its kernel, the derivative from its

@@ -106,25 +106,26 @@ class Trainer:
         update = flat_update(optimizer, self)
         return context if update is None else _Optimizing(self, update, context)
 
-    def single_step(self, X, Y, learning_rate, l2):
+    def single_step(self, X, Y, learning_rate, l2, weights=None):
         """`step` on its own, as `Network.fit` takes it: in the thread setting it needs."""
         context = self.running(len(X))
         if context is _AS_IT_IS:
-            return self.step(X, Y, learning_rate, l2)
+            return self.step(X, Y, learning_rate, l2, weights)
         with context:
-            return self.step(X, Y, learning_rate, l2)
+            return self.step(X, Y, learning_rate, l2, weights)
 
-    def step(self, X, Y, learning_rate, l2):
+    def step(self, X, Y, learning_rate, l2, weights=None):
         """One step on (X, Y), all or nothing, as `Network._step`; returns the mean data loss
-        before it. `l2` is the coefficient of W in dJ/dW's penalty term."""
+        before it. `l2` is the coefficient of W in dJ/dW's penalty term; `weights` (N,), of mean
+        1, weigh the samples."""
         network, work, update = self.network, self.workspace.rows(len(X)), self.update
         try:
             output = forward(network, X, work)
-            loss = data_loss(network, Y, output, work) / len(X)
+            loss = data_loss(network, Y, output, work, weights) / len(X)
             if not math.isfinite(loss):
                 raise step_failure(network, X, Y, learning_rate, f"loss ({loss})")
             # Plain descent gets learning_rate * the mean data gradient; an optimizer dJ/dtheta.
-            backward(network, Y, work, learning_rate if update is None else 1.0)
+            backward(network, Y, work, learning_rate if update is None else 1.0, weights)
         finally:
             work.activations[0] = None   # the caller's X: the trainer must not keep it alive
         new = self._free_slot()

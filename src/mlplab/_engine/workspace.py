@@ -139,8 +139,9 @@ def forward(network, X, work):
     return a
 
 
-def backward(network, Y, work, scale):
-    """`Network._backward` without the L2 term, times `scale`, into ``work.gradient``.
+def backward(network, Y, work, scale, weights=None):
+    """`Network._backward` without the L2 term, times `scale`, into ``work.gradient``; with
+    `weights` (N,), each sample's part of it times its weight.
 
     Needs the forward pass of the same rows in `work`; returns ``work.gradient``.
     """
@@ -155,6 +156,8 @@ def backward(network, Y, work, scale):
         np.copyto(delta, _user_call(network.d_loss_function, "d_loss_function",
                                     activations[-1], Y))
     delta *= np.array(scale / len(Y), delta.dtype)   # 0-d: see kernels._constant
+    if weights is not None:
+        delta *= weights.astype(delta.dtype, copy=False)[:, np.newaxis]
     for l in range(last, -1, -1):
         # delta = dL/da^(l+1) -> dL/dz^(l+1) = delta * f'(z^(l+1)), in place
         from_output = derivative_from_output[l]
@@ -174,10 +177,15 @@ def backward(network, Y, work, scale):
     return work.gradient
 
 
-def data_loss(network, Y, output, work):
-    """The loss summed over the rows, by the loss's kernel (its temporaries in the last
-    layer's scratch, free until the backward pass) or by the user's function."""
+def data_loss(network, Y, output, work, weights=None):
+    """The loss summed over the rows (with `weights`, each row's loss times its weight), by the
+    loss's kernel (its temporaries in the last layer's scratch, free until the backward pass)
+    or by the user's function (called on each row when weighted)."""
     if work.kernels.loss_into is not None:
-        return work.kernels.loss_into(Y, output, work.scratch[-1])
+        return work.kernels.loss_into(Y, output, work.scratch[-1], weights)
     # A copy for the user's function, which may keep or change it (see `_user_call`).
-    return loss_total(network.loss_function(Y, output.copy()), network.loss_function)
+    output = output.copy()
+    if weights is None:
+        return loss_total(network.loss_function(Y, output), network.loss_function)
+    return sum(w * loss_total(network.loss_function(Y[i:i + 1], output[i:i + 1]),
+                              network.loss_function) for i, w in enumerate(weights))
