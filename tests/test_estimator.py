@@ -34,18 +34,40 @@ def d_softplus(z):
 # class in float32; early stopping with full-batch steps; a custom activation pair (softplus and
 # its derivative, written with ufuncs so that the test ids, made from the repr, hold no memory
 # address).
+# Plain mini-batch gradient descent as the assignment's (and mlplab's estimator before it had
+# optimizers): the tests of mechanics that compare with Network.train by hand use it.
+PLAIN = dict(solver="sgd", momentum=0.0, learning_rate=0.1, batch_size=32,
+             activation="sigmoid", n_iter_no_change=10**6)
+
 CHECKED = [
-    MLPClassifier(hidden_layer_sizes=(8,), epochs=30, label_smoothing=0.1),
+    MLPClassifier(),   # the defaults, and each solver with its defaults
+    MLPClassifier(solver="sgd", learning_rate=0.1),
+    MLPClassifier(solver="lbfgs"),
+    MLPClassifier(hidden_layer_sizes=(8,), epochs=30, label_smoothing=0.1,
+                  **{**PLAIN, "momentum": 0.9}),
     MLPClassifier(hidden_layer_sizes=(8, 4), activation="relu", output="sigmoid",
-                  learning_rate=0.5, epochs=30, dtype="float32"),
+                  learning_rate=0.03, epochs=50, dtype="float32"),
     MLPClassifier(hidden_layer_sizes=(8,), activation="tanh", early_stopping=True,
-                  batch_size=None, learning_rate=0.5, epochs=30, patience=5),
+                  solver="sgd", batch_size=None, learning_rate=0.5, epochs=30, patience=5),
     MLPClassifier(hidden_layer_sizes=(8,), activation=(functools.partial(np.logaddexp, 0.0),
-                                                       scipy.special.expit), epochs=30),
+                                                       scipy.special.expit), epochs=30,
+                  learning_rate=0.01),
 ]
 
 
-@parametrize_with_checks(CHECKED)
+def expected_failures(estimator):
+    # As scikit-learn's own MLP: weights of 2 equal repeated samples only where the training
+    # does not draw its batches or its held-out data at random.
+    if estimator.early_stopping:
+        return {"check_sample_weight_equivalence_on_dense_data":
+                "the validation split draws other samples once some are repeated"}
+    if estimator.dtype == "float32":
+        return {"check_sample_weight_equivalence_on_dense_data":
+                "in float32 a weight of 2 and a repeated sample round differently (1e-5)"}
+    return {}
+
+
+@parametrize_with_checks(CHECKED, expected_failed_checks=expected_failures)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -71,7 +93,8 @@ def assert_same_weights(a, b):
 def test_string_labels_are_learned_and_predicted():
     X, y = load_iris(return_X_y=True)
     names = np.array(["setosa", "versicolor", "virginica"])[y]
-    clf = MLPClassifier(hidden_layer_sizes=(16,), epochs=100, random_state=0).fit(X, names)
+    clf = MLPClassifier(hidden_layer_sizes=(16,), epochs=100, random_state=0,
+                        **PLAIN).fit(X, names)
     assert clf.classes_.tolist() == ["setosa", "versicolor", "virginica"]
     predicted = clf.predict(X)
     assert predicted.dtype == names.dtype and set(predicted) <= set(names)
@@ -126,8 +149,8 @@ def test_sigmoid_output_with_several_classes_uses_one_unit_per_class(blobs):
 
 def test_a_custom_activation_pair_trains_and_cannot_be_saved(blobs, tmp_path):
     X, y = blobs
-    clf = MLPClassifier(hidden_layer_sizes=(8,), activation=(softplus, d_softplus),
-                        epochs=30, random_state=0).fit(X, y)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), epochs=30, random_state=0,
+                        **{**PLAIN, "activation": (softplus, d_softplus)}).fit(X, y)
     assert clf.network_.activation_list[0] is softplus
     assert clf.score(X, y) > 0.9
     with pytest.raises(ValueError, match="custom .* cannot be saved"):
@@ -137,7 +160,7 @@ def test_a_custom_activation_pair_trains_and_cannot_be_saved(blobs, tmp_path):
 
 def test_no_hidden_layer_is_softmax_regression(blobs):
     X, y = blobs
-    clf = MLPClassifier(hidden_layer_sizes=(), epochs=30, random_state=0).fit(X, y)
+    clf = MLPClassifier(hidden_layer_sizes=(), epochs=30, random_state=0, **PLAIN).fit(X, y)
     assert len(clf.network_.layers) == 1 and clf.score(X, y) > 0.9
 
 
@@ -193,8 +216,9 @@ def test_input_errors_use_scikit_learns_messages(blobs):
 @pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")   # NumPy may warn first
 def test_divergence_propagates_with_its_message_and_epoch(blobs):
     X, y = blobs
-    clf = MLPClassifier(hidden_layer_sizes=(8,), activation="identity", learning_rate=1e6,
-                        batch_size=None, epochs=50, random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), epochs=50, random_state=0,
+                        **{**PLAIN, "activation": "identity", "learning_rate": 1e6,
+                           "batch_size": None})
     with pytest.raises(ml.DivergenceError, match="non-finite.*learning_rate") as caught:
         clf.fit(X * 1e3, y)
     assert caught.value.epoch == clf.n_iter_ == len(clf.loss_curve_)
@@ -230,7 +254,7 @@ def test_fit_is_network_train_from_glorot_weights_drawn_from_random_state(blobs)
     # The documented recipe, by hand: Glorot-uniform weights then biases, layer by layer,
     # from default_rng(random_state); then the same generator shuffles every epoch.
     X, y = blobs
-    clf = MLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=3).fit(X, y)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=3, **PLAIN).fit(X, y)
     rng = np.random.default_rng(3)
     layers = []
     for n_in, n_out in ((2, 8), (8, 3)):
@@ -253,11 +277,12 @@ def test_label_smoothing_trains_towards_the_smoothed_targets(output, width, tmp_
     # The same as training the network by hand on mlplab.smooth_labels of the targets, and
     # (softmax) its probabilities stay further from 0 and 1 than without smoothing.
     X, y = make_blobs(n_samples=60, centers=width if width > 1 else 2, random_state=1)
-    params = dict(hidden_layer_sizes=(8,), output=output, epochs=20, random_state=3)
+    params = dict(hidden_layer_sizes=(8,), output=output, epochs=20, random_state=3, **PLAIN)
     smoothed = MLPClassifier(label_smoothing=0.2, **params).fit(X, y)
     rng = np.random.default_rng(3)
     plain = MLPClassifier(**params)
-    plain._start(np.unique(y), X.shape[1], rng)
+    plain.classes_ = np.unique(y)
+    plain._start(X.shape[1], rng)
     targets = np.eye(3)[y] if width == 3 else y.reshape(-1, 1).astype(float)
     history = plain.network_.train(X, ml.smooth_labels(targets, 0.2), epochs=20,
                                    learning_rate=0.1, reg_lambda=1e-4, batch_size=32, seed=rng)
@@ -397,12 +422,12 @@ def saved(blobs, tmp_path):
 
 @pytest.mark.parametrize("header_change, arrays_change, message", [
     (lambda h: h["extra"]["params"].update(hidden_layer_sizes=[7]), None, "does not match"),
-    (lambda h: h["extra"]["params"].update(activation="relu"), None, "does not match"),
+    (lambda h: h["extra"]["params"].update(activation="tanh"), None, "does not match"),
     (lambda h: h["extra"]["params"].update(output="sigmoid"), None, "does not match"),
     (lambda h: h["extra"]["params"].update(dtype="float32"), None, "does not match"),
     (lambda h: h["extra"]["params"].update(learning_rate=-1), None, "bad parameters"),
     (lambda h: h["extra"]["params"].update(exec="print"), None, "the parameters are"),
-    (lambda h: h["extra"].pop("params"), None, "no classifier parameters"),
+    (lambda h: h["extra"].pop("params"), None, "no estimator parameters"),
     (lambda h: h["extra"].update(loss_curve=["x", 1]), None, "loss_curve"),
     (lambda h: h["extra"].update(n_features_in=5), None, "does not match"),
     (lambda h: h["extra"].update(rng_state={"bit_generator": "PCG64"}), None, "rng_state"),
@@ -441,8 +466,9 @@ def test_grid_search_in_a_pipeline_on_the_assignments_digits_split():
     search = GridSearchCV(
         Pipeline([("scale", StandardScaler()),
                   ("mlp", MLPClassifier(hidden_layer_sizes=(256,), activation="relu",
+                                        solver="sgd", momentum=0.0, batch_size=32,
                                         learning_rate=0.1, reg_lambda=1e-4, epochs=300,
-                                        random_state=0))]),
+                                        n_iter_no_change=300, random_state=0))]),
         param_grid={"mlp__label_smoothing": [0.0, 0.1, 0.2]},
         n_jobs=2, cv=3)
     start = time.perf_counter()

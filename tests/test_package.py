@@ -55,8 +55,9 @@ def test_network_py_is_a_textbook_page():
     text = (SOURCE / "network.py").read_text()
     assert len(text.splitlines()) < 350
     imports = [line for line in text.splitlines() if line.startswith(("import ", "from "))]
-    assert imports == ["import contextlib", "import functools", "import math", "import warnings",
+    assert imports == ["import contextlib", "import functools", "import math",
                        "import numpy as np", "from . import _engine",
+                       "from ._epoch_bar import EpochBar",
                        "from ._validation import (all_finite, check_inputs, check_network, "
                        "check_number,", "from .errors import DivergenceError, step_failure",
                        "from .optimizers import LBFGS, SGD"]

@@ -29,15 +29,16 @@ from .errors import DivergenceError
 from .gradcheck import gradcheck
 from .layer import Layer
 from .network import Network
+from . import optimizers
 
 __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # MLPClassifier needs scikit-learn, which `import mlplab` alone does not load.
-    if name == "MLPClassifier":
-        from .estimator import MLPClassifier
-        return MLPClassifier
+    # The estimators need scikit-learn, which `import mlplab` alone does not load.
+    if name in ("MLPClassifier", "MLPRegressor"):
+        from . import estimator
+        return getattr(estimator, name)
     raise AttributeError(f"module 'mlplab' has no attribute {name!r}")
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "DivergenceError",
     "Layer",
     "MLPClassifier",
+    "MLPRegressor",
     "Network",
     "OUTPUTS",
     "build_network",
@@ -57,6 +59,7 @@ __all__ = [
     "d_sigmoid",
     "d_tanh",
     "gradcheck",
+    "optimizers",
     "identity",
     "l2_loss",
     "relu",

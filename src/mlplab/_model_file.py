@@ -121,19 +121,21 @@ def _temporary_beside(path):
     raise FileExistsError(f"cannot make a temporary file beside {path}")
 
 
-def load_network(path, kind="Network", extra_arrays=()):
+def load_network(path, kind="Network", extra_arrays=(), parameter_arrays=()):
     """Read a model file; returns (network, extra, arrays) after checking every part of it.
 
     `extra_arrays`: names of the 1-D numeric arrays the caller stores besides the parameters;
-    they are returned in `arrays` when present. Any other member is an error.
+    `parameter_arrays`: names of 1-D arrays of one value per parameter, in the network's dtype
+    (an optimizer's state). Both are returned in `arrays` when present. Any other member is an
+    error.
     """
     try:
-        return _load(path, kind, extra_arrays)
+        return _load(path, kind, extra_arrays, parameter_arrays)
     except _Invalid as exc:
         raise ValueError(f"{path}: not a valid mlplab model file: {exc}") from None
 
 
-def _load(path, kind, extra_arrays):
+def _load(path, kind, extra_arrays, parameter_arrays=()):
     from . import Layer, Network   # the package's classes, imported late to avoid a cycle
 
     status = os.stat(path)   # FileNotFoundError and the like stay what they are
@@ -162,6 +164,9 @@ def _load(path, kind, extra_arrays):
         arrays = {name: _read_npy(archive, members.pop(name), name, None, None,
                                   MAX_EXTRA_ELEMENTS)
                   for name in extra_arrays if name in members}
+        n_parameters = sum(W.size + (0 if b is None else b.size) for W, b in parameters)
+        arrays.update({name: _read_npy(archive, members.pop(name), name, dtype, (n_parameters,))
+                       for name in parameter_arrays if name in members})
         if members:
             raise _Invalid(f"unexpected arrays {sorted(members)}")
     layers = []

@@ -7,6 +7,7 @@ finiteness test sums the array first and only scans it elementwise when the sum 
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -220,9 +221,9 @@ def check_step(network, X, Y, learning_rate, reg_lambda):
     return X, Y
 
 
-def check_sample_weight(sample_weight, n_samples):
+def check_sample_weight(sample_weight, n_samples, mean_one=False):
     """`sample_weight` as a float64 array of shape (n_samples,) of finite weights >= 0, not all
-    zero; None stays None."""
+    zero (divided by their mean if `mean_one`); None stays None."""
     if sample_weight is None:
         return None
     weights = _numeric_array(sample_weight, "sample_weight")
@@ -239,14 +240,36 @@ def check_sample_weight(sample_weight, n_samples):
         raise ValueError(f"sample_weight must be >= 0, got {weights[weights < 0][0]} at index "
                          f"{int(np.flatnonzero(weights < 0)[0])}")
     if not weights.any():
-        raise ValueError("sample_weight is 0 for every sample: there is nothing to learn from")
-    return weights
+        raise ValueError("sample_weight is zero for every sample: there is nothing to learn "
+                         "from")
+    return weights / weights.mean() if mean_one else weights
+
+
+def check_threshold(threshold, n_output):
+    """`Network.predict`'s threshold: a number, 0.5 if None; with several output units it is
+    not used, and a warning says so."""
+    if threshold is None:
+        return 0.5
+    check_number(threshold, "threshold")
+    if n_output > 1:
+        warnings.warn(f"threshold={threshold!r} is ignored: it is used with one output unit, "
+                      f"and this network has {n_output}, so it predicts the index of the "
+                      "largest output", UserWarning, stacklevel=3)
+    return threshold
+
+
+def check_dtype(dtype):
+    """`dtype` as np.float32 or np.float64, the dtypes a network computes in."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    return dtype
 
 
 def check_training(network, n_samples, epochs, learning_rate, reg_lambda, batch_size, seed,
-                   validation_data, optimizer=None, schedule=None):
+                   validation_data, optimizer=None, schedule=None, sample_weight=None):
     """`Network.train`'s settings; returns the batch size (at most `n_samples`; None is the
-    full batch) and the checked validation pair, or None."""
+    full batch), the checked validation pair or None, and the sample weights or None."""
     if optimizer is not None and not (hasattr(optimizer, "update")
                                       or hasattr(optimizer, "minimize")):
         raise ValueError("optimizer must be one of mlplab.optimizers (SGD, Adam, LBFGS) or "
@@ -263,12 +286,13 @@ def check_training(network, n_samples, epochs, learning_rate, reg_lambda, batch_
     batch_size = min(check_number(batch_size, "batch_size", low=1, integer=True), n_samples)
     if not (seed is None or isinstance(seed, np.random.Generator)):
         check_number(seed, "seed", low=0, integer=True)
+    weights = check_sample_weight(sample_weight, n_samples)
     if validation_data is None:
-        return batch_size, None
+        return batch_size, None, weights
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         raise ValueError("validation_data must be a pair (X_val, Y_val), got "
                          f"{type(validation_data).__name__}")
-    return batch_size, check_inputs(network, *validation_data)
+    return batch_size, check_inputs(network, *validation_data), weights
 
 
 def as_parameter(value, shape, what, dtype=None):

@@ -1,121 +1,153 @@
-"""MLPClassifier: a `Network` as a scikit-learn classifier.
+"""mlplab's networks as scikit-learn estimators: `MLPClassifier` and `MLPRegressor`.
 
-With `fit`, `partial_fit`, `predict`, `predict_proba` and `score`, an mlplab network drops into
-``Pipeline``, ``GridSearchCV`` and ``cross_val_score``. The training itself is `Network.train`'s,
-one epoch per call. This module adds what an estimator needs around it: labels of any type,
-input validation with scikit-learn's own checks and messages, initialisation seeded by
-``random_state``, early stopping, and model files (`mlplab._model_file`, no pickle).
+With `fit`, `partial_fit`, `predict` and `score` (and `predict_proba` for the classifier), an
+mlplab network drops into ``Pipeline``, ``GridSearchCV`` and ``cross_val_score``. The training is
+`Network.train`'s, one epoch per call, with the optimizers of `mlplab.optimizers`; `_mlp.BaseMLP`
+holds what both estimators share. README.md maps scikit-learn's MLP parameters to these.
 
-What it leaves out: sample weights, class weights, multi-label targets, sparse input, and
-optimisers other than plain (mini-batch) gradient descent.
+What they leave out: class weights, multi-label targets and sparse input.
 """
 
-import math
 import numbers
-from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.model_selection import train_test_split
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._model_file import load_network, save_network
-from .build import build_network
-from .functions import ACTIVATIONS, LOSSES, OUTPUTS, smooth_labels, softmax
-from .errors import DivergenceError
+from ._mlp import HIDDEN_ACTIVATIONS, BaseMLP, Invalid
+from .functions import smooth_labels, softmax
 
-# The hidden activations that have a name (and so can be saved); any other is a pair of callables.
-HIDDEN_ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
 # The output kinds of `functions.OUTPUTS` that make a classifier.
 CLASSIFIER_OUTPUTS = ("softmax", "sigmoid")
-_KIND = "MLPClassifier"   # the model file's "kind"
+__all__ = ["HIDDEN_ACTIVATIONS", "MLPClassifier", "MLPRegressor"]
 
-
-class MLPClassifier(ClassifierMixin, BaseEstimator):
-    """Multi-layer perceptron classifier trained by mlplab's hand-written backpropagation.
-
-    Parameters
-    ----------
+_SHARED_PARAMETERS = """
     hidden_layer_sizes : int or sequence of int, default=(100,)
-        Units of each hidden layer; ``()`` gives no hidden layer (softmax regression).
-    activation : {"sigmoid", "tanh", "relu", "identity"} or (callable, callable), default="sigmoid"
+        Units of each hidden layer; ``()`` gives no hidden layer.
+    activation : {"relu", "tanh", "sigmoid", "identity"} or (callable, callable), default="relu"
         The hidden layers' activation: a name from `mlplab.functions.ACTIVATIONS`, or a custom
         ``(function, derivative)`` pair, both taking the pre-activation z (arrays of shape
         (n_samples, n_units)). A custom pair trains like a named one but cannot be saved.
-    output : {"softmax", "sigmoid"}, default="softmax"
-        ``"softmax"``: one unit per class, cross-entropy on one-hot targets. ``"sigmoid"``: L2
-        loss, as the assignment's binary networks; one unit for two classes, otherwise one
-        unit per class on one-hot targets.
-    learning_rate : float > 0, default=0.1
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+        ``"adam"``: `optimizers.Adam`; ``"sgd"``: `optimizers.SGD` with `momentum` and
+        `nesterovs_momentum`; ``"lbfgs"``: `optimizers.LBFGS`, full batch through SciPy, for
+        small data sets (no `partial_fit`, no early stopping, no schedule).
+    learning_rate : float > 0, default=0.001
+        The step size (scikit-learn's ``learning_rate_init``).
+    learning_rate_schedule : {"constant", "invscaling", "adaptive"}, default="constant"
+        scikit-learn's ``learning_rate``: "invscaling" divides by (t + 1)^power_t, t the samples
+        seen; "adaptive" divides by 5 whenever the training loss stalls (see `tol`). Unlike
+        scikit-learn, it applies to "adam" too.
+    power_t : float >= 0, default=0.5
+    momentum : float in [0, 1), default=0.9
+    nesterovs_momentum : bool, default=True
+    beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
+    epsilon : float > 0, default=1e-8
+        Adam's, as Kingma & Ba and PyTorch place it (see `optimizers.Adam`).
     reg_lambda : float >= 0, default=1e-4
-        L2 strength, mlplab's convention: W <- W - learning_rate * (mean_grad + reg_lambda * W).
-        Biases are not decayed.
-    label_smoothing : float in [0, 1), default=0.0
-        Train towards `mlplab.smooth_labels` of the targets: with K classes (K = 2 for one
-        sigmoid unit) the true class gets 1 - label_smoothing + label_smoothing / K, the others
-        label_smoothing / K. With the softmax output this is PyTorch's
-        ``CrossEntropyLoss(label_smoothing=...)``; with sigmoid units (L2 loss) the same targets
-        are used. The training and validation losses are measured against these targets.
+        L2 strength, mlplab's convention: dJ/dW = mean_grad + reg_lambda * W, whatever the
+        batch size (scikit-learn's ``alpha`` is reg_lambda * batch size). Biases are not
+        decayed. For "adam" it is part of the gradient, as PyTorch's ``weight_decay``.
     epochs : int >= 1, default=200
-        Passes over the training data (fewer with early stopping).
-    batch_size : int >= 1 or None, default=32
-        Samples per gradient step; None takes one full-batch step per epoch, as the assignment.
+        The most passes over the training data (scikit-learn's ``max_iter``; L-BFGS iterations
+        for "lbfgs").
+    batch_size : int >= 1, "auto" or None, default="auto"
+        Samples per step; "auto" is min(200, n_samples); None one full batch per epoch, as the
+        assignment.
     shuffle : bool, default=True
         Visit the mini-batches in a new random order each epoch.
+    tol : float >= 0, default=1e-4
+    n_iter_no_change : int >= 1, default=10
+        Training stops (or, with the adaptive schedule, the rate is divided by 5) once the
+        training loss has not improved on its best by `tol` for more than `n_iter_no_change`
+        epochs in a row, as scikit-learn; "lbfgs" stops on SciPy's ``gtol=tol``.
+    max_fun : int >= 1, default=15000
+        "lbfgs" only: the most evaluations of the loss.
     random_state : None, int, numpy.random.RandomState or numpy.random.Generator, default=None
         Seeds the initial weights, the validation split and the shuffling. An int gives the same
         model bit for bit on every run; None gives a different one each time.
     verbose : bool, default=False
         Show a progress bar (tqdm) with the training loss during `fit`.
+    warm_start : bool, default=False
+        `fit` continues from the current weights, curves and counts (with a new optimizer, as
+        scikit-learn) instead of starting again.
     early_stopping : bool, default=False
-        Hold out `validation_fraction` of the training data (stratified when every class has at
-        least two samples), stop when its loss has not improved for `patience` epochs, and keep
-        the weights of the best epoch. `partial_fit` is not available (as in scikit-learn).
+        Hold out `validation_fraction` of the training data, stop when its loss has not
+        improved for `patience` epochs, and keep the weights of the best epoch. `partial_fit` is
+        not available (as in scikit-learn).
     validation_fraction : float in (0, 1), default=0.1
     patience : int >= 1, default=10
     dtype : {"float64", "float32"}, default="float64"
-        Precision of the weights and of all computation (see `Network.astype`).
+        Precision of the weights and of all computation (see `Network.astype`)."""
 
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        The sorted labels; `predict` returns them and `predict_proba`'s columns follow them.
+_SHARED_ATTRIBUTES = """
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when X had string column names (a pandas DataFrame).
     network_ : Network
         The trained network.
+    coefs_, intercepts_ : lists of ndarray
+        Each layer's weights (n_in, n_out) and biases (n_out,), the network's own arrays.
+    n_layers_, n_outputs_, out_activation_
+        As scikit-learn's: layers of units (input and output included), output units, and the
+        output activation's scikit-learn name.
     loss_curve_ : list of float
         Each epoch's mean training loss (mean of the batch losses, each measured before its
-        step; the L2 term not included).
+        step, weighted by `sample_weight`; the L2 term not included).
+    loss_, best_loss_ : float
+        The last and the lowest of `loss_curve_`.
     n_iter_ : int
-        Epochs run (in total, for `partial_fit`).
-    validation_loss_curve_ : list of float
-        With early stopping: the loss on the held-out data after each epoch.
-    validation_scores_ : list of float
-        With early stopping: the accuracy on the held-out data after each epoch.
+        Epochs run (in total, for `partial_fit` and `warm_start`).
+    t_ : int
+        Training samples seen: samples times epochs.
+    validation_loss_curve_, validation_scores_ : lists of float
+        With early stopping: the loss and the score (accuracy or R^2) on the held-out data after
+        each epoch.
     best_epoch_ : int
-        With early stopping: the index into the curves of the epoch whose weights were kept.
+        With early stopping: the index into the curves of the epoch whose weights were kept."""
 
-    Notes
-    -----
+_NOTES = """
     Initialisation: Glorot/Xavier uniform (Glorot & Bengio, 2010) as `Layer.initialize_weights`,
     every weight and bias drawn from U(-limit, limit), limit = sqrt(6 / (n_in + n_out)), layer
-    by layer, weights before biases. A `Layer` made alone draws from ``default_rng(2)`` (the
-    assignment's rule); the estimator's layers draw from a generator made from `random_state`
-    (`build_network`'s ``rng``), so that ``random_state`` decides the initial weights as
-    scikit-learn users expect.
+    by layer, weights before biases, from a generator made from `random_state`.
 
     One generator serves the whole fit: initial weights, then (with early stopping) the
-    validation split, then the shuffling of every epoch. `partial_fit` keeps using it, so for
-    the same `random_state` ``epochs`` calls of ``partial_fit`` give the same weights, bit for
-    bit, as one ``fit`` (without early stopping).
+    validation split, then the shuffling of every epoch. `partial_fit` keeps using it, and
+    keeps the optimizer's state, so for the same `random_state` ``k`` calls of ``partial_fit``
+    give the same weights, bit for bit, as a ``fit`` of ``k`` epochs (without early stopping or
+    convergence). Model files keep the generator's and the optimizer's state.
 
     If training diverges, `mlplab.DivergenceError` propagates with the network's message;
     ``network_`` then holds the last finite weights and ``loss_curve_`` the epochs before.
+    When `epochs` end before the loss converged, a ``ConvergenceWarning`` says so, as
+    scikit-learn's does."""
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    __doc__ = f"""Multi-layer perceptron classifier, trained by mlplab's hand-written backprop.
+
+    Parameters
+    ----------{_SHARED_PARAMETERS}
+    output : {{"softmax", "sigmoid"}}, default="softmax"
+        ``"softmax"``: one unit per class, cross-entropy on one-hot targets. ``"sigmoid"``: L2
+        loss, as the assignment's binary networks; one unit for two classes, otherwise one
+        unit per class on one-hot targets.
+    label_smoothing : float in [0, 1), default=0.0
+        Train towards `mlplab.smooth_labels` of the targets: with K classes (K = 2 for one
+        sigmoid unit) the true class gets 1 - label_smoothing + label_smoothing / K, the others
+        label_smoothing / K (PyTorch's ``CrossEntropyLoss(label_smoothing=...)`` for softmax).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The sorted labels; `predict` returns them and `predict_proba`'s columns follow them.
+    {_SHARED_ATTRIBUTES}
+
+    Notes
+    -----{_NOTES}
 
     Examples
     --------
@@ -127,76 +159,46 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     (2, 3)
     """
 
+    _KIND = "MLPClassifier"   # the model file's kind
+    _EXTRA_ARRAYS = ("classes",)
     _parameter_constraints = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), tuple],
+        **BaseMLP._parameter_constraints,
         "output": [StrOptions(set(CLASSIFIER_OUTPUTS))],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "reg_lambda": [Interval(Real, 0, None, closed="left")],
-        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state", np.random.Generator],
-        "verbose": ["verbose"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "dtype": [StrOptions({"float32", "float64"})],
+        "label_smoothing": [Interval(numbers.Real, 0, 1, closed="left")],
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="sigmoid", output="softmax",
-                 learning_rate=0.1, reg_lambda=1e-4, epochs=200, batch_size=32, shuffle=True,
-                 random_state=None, verbose=False, early_stopping=False,
-                 validation_fraction=0.1, patience=10, dtype="float64", label_smoothing=0.0):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 learning_rate=0.001, learning_rate_schedule="constant", power_t=0.5,
+                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 reg_lambda=1e-4, epochs=200, batch_size="auto", shuffle=True, tol=1e-4,
+                 n_iter_no_change=10, max_fun=15000, random_state=None, verbose=False,
+                 warm_start=False, early_stopping=False, validation_fraction=0.1, patience=10,
+                 dtype="float64", output="softmax", label_smoothing=0.0):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, learning_rate=learning_rate,
+            learning_rate_schedule=learning_rate_schedule, power_t=power_t, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, reg_lambda=reg_lambda, epochs=epochs, batch_size=batch_size,
+            shuffle=shuffle, tol=tol, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            random_state=random_state, verbose=verbose, warm_start=warm_start,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            patience=patience, dtype=dtype)
         self.output = output
-        self.learning_rate = learning_rate
-        self.reg_lambda = reg_lambda
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.verbose = verbose
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.dtype = dtype
         self.label_smoothing = label_smoothing
 
-    # ----- parameters beyond what _parameter_constraints can say ------------------------------
+    # ----- what BaseMLP asks of a classifier ------------------------------------------------------
 
-    def _hidden_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        for size in sizes:
-            if isinstance(size, (bool, np.bool_)) or not isinstance(size, Integral) or size < 1:
-                raise ValueError(f"hidden_layer_sizes must hold positive integers, got "
-                                 f"{self.hidden_layer_sizes!r}")
-        return [int(size) for size in sizes]
+    def _output_name(self):
+        return self.output
 
-    def _activation_pair(self):
-        if isinstance(self.activation, str):
-            return ACTIVATIONS[self.activation]
-        if len(self.activation) != 2 or not all(map(callable, self.activation)):
-            raise ValueError("activation must be one of "
-                             f"{', '.join(map(repr, HIDDEN_ACTIVATIONS))} or a (function, "
-                             f"derivative) pair of callables, got {self.activation!r}")
-        return tuple(self.activation)
-
-    # ----- building and training ---------------------------------------------------------------
-
-    def _build_network(self, n_features, n_classes, rng):
-        """A new Network for `n_features` inputs and `n_classes` classes, weights from `rng`."""
-        n_output = 1 if self.output == "sigmoid" and n_classes == 2 else n_classes
-        return build_network([n_features, *self._hidden_sizes(), n_output],
-                             self._activation_pair(), self.output, rng=rng).astype(self.dtype)
+    def _n_output(self):
+        n_classes = len(self.classes_)
+        return 1 if self.output == "sigmoid" and n_classes == 2 else n_classes
 
     def _targets(self, y_index):
         """Network targets for class indices: a 0/1 column for one output unit, else one-hot
         rows; then smoothed by `label_smoothing`."""
-        n_output, dtype = self.network_.n_output, self.network_.dtype
+        n_output, dtype = self._n_output(), np.dtype(self.network_.dtype)
         if n_output == 1:
             targets = y_index.astype(dtype).reshape(-1, 1)   # (N, 1)
         else:
@@ -205,133 +207,57 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             targets = smooth_labels(targets, self.label_smoothing).astype(dtype, copy=False)
         return targets
 
-    def _train_epoch(self, X, Y):
-        """One pass of gradient descent over (X, Y); appends to loss_curve_ and n_iter_."""
-        try:
-            history = self.network_.train(
-                X, Y, epochs=1, learning_rate=self.learning_rate, reg_lambda=self.reg_lambda,
-                batch_size=self.batch_size, shuffle=self.shuffle, seed=self._rng)
-        except DivergenceError as exc:
-            # Network.train counts this single epoch as epoch 0; say which one it really was.
-            exc.epoch = self.n_iter_
-            exc.history = {"loss": np.array(self.loss_curve_)}
-            raise
-        self.loss_curve_.append(float(history["loss"][0]))
-        self.n_iter_ += 1
-        return self.loss_curve_[-1]
+    def _score_validation(self, output, y_index):
+        return float(np.mean(np.argmax(self._probabilities(output), axis=1) == y_index))
 
-    def _validation_split(self, y_index, rng):
-        """Training and validation indices, both in the data's original order."""
-        n_samples = len(y_index)
-        n_validation = math.ceil(self.validation_fraction * n_samples)
-        if n_validation >= n_samples:
-            raise ValueError(f"early_stopping holds out validation_fraction="
-                             f"{self.validation_fraction!r} of {n_samples} samples, which leaves "
-                             "none to train on; give more samples or a smaller fraction")
+    def _stratify(self, y_index, n_validation):
+        # As scikit-learn's MLP, but only where every class can be on both sides.
         counts = np.bincount(y_index)
         n_classes = np.count_nonzero(counts)
-        # Stratify like scikit-learn's MLP, but only where every class can be on both sides.
-        stratify = (y_index if counts[counts > 0].min() >= 2 and n_classes <= n_validation
-                    and n_classes <= n_samples - n_validation else None)
-        train, validation = train_test_split(
-            np.arange(n_samples), test_size=n_validation, stratify=stratify,
-            random_state=int(rng.integers(2**32)))
-        return np.sort(train), np.sort(validation)
+        if (counts[counts > 0].min() >= 2 and n_classes <= n_validation
+                and n_classes <= len(y_index) - n_validation):
+            return y_index
+        return None
 
-    def _evaluate(self, X, Y, y_index):
-        """Mean loss and accuracy of the current network on (X, Y)."""
-        output = self.network_.forward(X)[-1]
-        loss = self.network_.loss_function(Y, output) / len(X)
-        accuracy = float(np.mean(np.argmax(self._probabilities(output), axis=1) == y_index))
-        return loss, accuracy
+    # ----- fitting ------------------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Train a new network on (X, y) for `epochs` epochs (fewer with early stopping).
+    def fit(self, X, y, sample_weight=None):
+        """Train on (X, y) for at most `epochs` epochs (fewer on convergence or early stopping).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Class labels of any type numpy can sort: ints, integral floats, strings.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights >= 0, not all 0: each batch's loss is sum w_i L_i / sum w_i.
 
         Returns
         -------
         self
         """
         _check_label_types(y)
-        X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype))
+        warm = self.warm_start and hasattr(self, "network_")
+        X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), reset=not warm)
         check_classification_targets(y)
         classes = unique_labels(y)
         if len(classes) < 2:
             raise ValueError(f"y has only one class ({classes[0]!r}); a classifier needs at "
                              "least 2 classes")
-        y_index = np.searchsorted(classes, y)
-        rng = _make_rng(self.random_state)
-        self._start(classes, X.shape[1], rng)
-        for name in ("validation_loss_curve_", "validation_scores_", "best_epoch_"):
-            self.__dict__.pop(name, None)   # left from an earlier fit with early stopping
-        if self.early_stopping:
-            train, validation = self._validation_split(y_index, rng)
-            X_val, y_val = X[validation], y_index[validation]
-            X, y_index = X[train], y_index[train]
-            Y_val = self._targets(y_val)
-            self.validation_loss_curve_, self.validation_scores_ = [], []
-            best_loss, self.best_epoch_, best_parameters = math.inf, 0, None
-        Y = self._targets(y_index)
-
-        progress = None
-        if self.verbose:
-            from tqdm.auto import tqdm
-            progress = tqdm(total=self.epochs, desc=type(self).__name__, unit="epoch")
-        try:
-            for epoch in range(self.epochs):
-                postfix = {"loss": f"{self._train_epoch(X, Y):.4g}"}
-                if self.early_stopping:
-                    loss, accuracy = self._evaluate(X_val, Y_val, y_val)
-                    if not math.isfinite(loss):
-                        raise DivergenceError(
-                            f"the validation loss became non-finite ({loss}) after epoch "
-                            f"{epoch}. Try a lower learning_rate (got {self.learning_rate!r}).")
-                    self.validation_loss_curve_.append(loss)
-                    self.validation_scores_.append(accuracy)
-                    postfix["val_loss"] = f"{loss:.4g}"
-                    if loss < best_loss:
-                        best_loss, self.best_epoch_ = loss, epoch
-                        best_parameters = _copy_parameters(self.network_)
-                    elif epoch - self.best_epoch_ >= self.patience:
-                        break
-                if progress is not None:
-                    progress.set_postfix(postfix)
-                    progress.update()
-        finally:
-            if progress is not None:
-                progress.close()
-        if self.early_stopping:
-            for layer, (W, b) in zip(self.network_.layers, best_parameters):
-                layer.weights, layer.biases = W, b
-        return self
-
-    def _start(self, classes, n_features, rng):
-        """Set up the fitted state for training from scratch."""
+        if warm and not np.array_equal(classes, self.classes_):
+            raise ValueError(f"warm_start can only be used where y has the same classes as in "
+                             f"the previous call to fit: {self.classes_!r}, got {classes!r}")
         self.classes_ = classes
-        self.network_ = self._build_network(n_features, len(classes), rng)
-        self.loss_curve_ = []
-        self.n_iter_ = 0
-        self._rng = rng   # kept so that partial_fit continues the same random stream
+        return self._fit(X, np.searchsorted(classes, y), sample_weight, incremental=False)
 
     def _partial_fit_available(self):
-        # As scikit-learn's MLP: held-out data per call would make no sense. Hidden rather than
-        # refused, so that hasattr(classifier, "partial_fit") tells the truth.
-        if self.early_stopping:
-            raise AttributeError("partial_fit is not available with early_stopping=True; set "
-                                 "early_stopping=False or call fit")
-        return True
+        return BaseMLP._partial_fit_available(self)
 
     @available_if(_partial_fit_available)
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
-        """Train for one epoch on (X, y), starting from the current weights.
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on (X, y), starting from the current weights and optimizer state.
 
         Parameters
         ----------
@@ -340,6 +266,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         classes : array-like of shape (n_classes,) or None
             Every label that will ever appear; required on the first call (before any `fit`),
             and if given later, it must be the same.
+        sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
         -------
@@ -367,10 +294,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"y holds labels that are not in classes: "
                              f"{np.unique(np.asarray(y)[unknown]).tolist()}; classes are "
                              f"{known.tolist()}")
-        if first_call:
-            self._start(classes, X.shape[1], _make_rng(self.random_state))
-        self._train_epoch(X, self._targets(y_index))
-        return self
+        self.classes_ = known
+        return self._fit(X, y_index, sample_weight, incremental=True)
 
     # ----- prediction ---------------------------------------------------------------------------
 
@@ -401,40 +326,22 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=self.network_.dtype)
         return self._probabilities(self.network_.forward(X)[-1])
 
+    def predict_log_proba(self, X):
+        """The natural logarithm of `predict_proba` (-inf where a probability is 0)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
     def predict(self, X):
         """Predicted labels (from `classes_`) for the samples in X: shape (n_samples,)."""
         probabilities = self.predict_proba(X)   # checks that the classifier is fitted
         return self.classes_[np.argmax(probabilities, axis=1)]
 
-    # ----- pickling and model files -------------------------------------------------------------
+    # ----- model files --------------------------------------------------------------------------
 
-    def save(self, path):
-        """Write the fitted classifier to a model file (.npz arrays + JSON header; no pickle).
-
-        The file is `mlplab._model_file`'s format with kind "MLPClassifier". Its header's
-        ``extra`` holds the parameters, ``n_features_in``, ``n_iter``, ``loss_curve``, the
-        early-stopping curves if any, and the string labels; numeric labels are the array
-        ``classes``, so their dtype comes back exactly. A custom activation cannot be saved.
-        """
-        check_is_fitted(self)
-        network = self.network_
-        hidden_names = {_name_of(f) for f in network.activation_list[:-1]}
-        if not isinstance(self.activation, str) or None in hidden_names:
-            raise ValueError("activation is a custom (function, derivative) pair, which cannot "
-                             "be saved: a model file names its functions instead of storing "
-                             f"code; use one of {', '.join(map(repr, HIDDEN_ACTIVATIONS))}")
-        sizes = [layer.weights.shape[1] for layer in network.layers]
-        params = {name: _plain(value) for name, value in self.get_params(deep=False).items()}
-        # What the network was built with wins over parameters changed since (set_params).
-        params.update(hidden_layer_sizes=sizes[:-1], dtype=str(network.dtype),
-                      output="softmax" if network.activation_list[-1] is softmax else "sigmoid")
-        if hidden_names:
-            params["activation"] = hidden_names.pop()
-        if not isinstance(params["random_state"], (int, type(None))):
-            params["random_state"] = None   # a RandomState or Generator: its state is kept below
-        extra = {"params": params, "n_features_in": int(self.n_features_in_),
-                 "n_iter": int(self.n_iter_), "loss_curve": [float(v) for v in self.loss_curve_]}
-        arrays = {}
+    def _file_parts(self):
+        extra, arrays = super()._file_parts()
+        extra["params"]["output"] = ("softmax" if self.network_.activation_list[-1] is softmax
+                                     else "sigmoid")
         if self.classes_.dtype.kind in "biuf":
             arrays["classes"] = self.classes_
         else:
@@ -444,120 +351,136 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"classes_ of dtype {self.classes_.dtype} cannot be saved; "
                                  "use numeric or string labels")
             extra["classes"] = {"dtype": self.classes_.dtype.str, "values": values}
-        if hasattr(self, "feature_names_in_"):
-            extra["feature_names_in"] = self.feature_names_in_.tolist()
-        if hasattr(self, "best_epoch_"):
-            extra["validation"] = {"loss_curve": list(map(float, self.validation_loss_curve_)),
-                                   "scores": list(map(float, self.validation_scores_)),
-                                   "best_epoch": int(self.best_epoch_)}
-        state = getattr(self, "_rng", None)
-        state = state and state.bit_generator.state
-        if state and state.get("bit_generator") == "PCG64":
-            extra["rng_state"] = state   # partial_fit after load continues the same stream
-        save_network(network, path, kind=_KIND, extra=extra, arrays=arrays)
+        return extra, arrays
 
     @classmethod
-    def load(cls, path):
-        """Read a classifier written by `save`; a malformed file raises ValueError naming why.
+    def _restore(cls, network, extra, arrays):
+        classifier = cls._restore_parameters(extra)
+        classifier.classes_ = _restore_classes(extra, arrays)
+        return classifier._restore_state(network, extra, arrays, classifier._n_output())
 
-        `predict_proba` of the loaded classifier equals the saved one's bit for bit.
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    __doc__ = f"""Multi-layer perceptron regressor, trained by mlplab's hand-written backprop.
+
+    The output layer is linear (identity), one unit per target, trained on the squared error
+    1/2 * sum over targets of (y - y_hat)^2, averaged over the samples (mlplab's `l2_loss`;
+    scikit-learn's squared error also divides by the number of targets, so with k targets
+    mlplab's loss is k times scikit-learn's). `score` is R^2 (``r2_score``, targets averaged
+    uniformly).
+
+    Parameters
+    ----------{_SHARED_PARAMETERS}
+
+    Attributes
+    ----------{_SHARED_ATTRIBUTES}
+
+    Notes
+    -----{_NOTES}
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from mlplab import MLPRegressor
+    >>> X, y = make_friedman1(n_samples=200, random_state=0)
+    >>> MLPRegressor(hidden_layer_sizes=(32,), random_state=0).fit(X, y).predict(X[:3]).shape
+    (3,)
+    """
+
+    _KIND = "MLPRegressor"
+    _EXTRA_ARRAYS = ()
+
+    def _output_name(self):
+        return "identity"
+
+    def _n_output(self):
+        return self._n_targets
+
+    def _targets(self, y):
+        return y.astype(self.network_.dtype, copy=False).reshape(len(y), -1)   # (N, n_targets)
+
+    def _score_validation(self, output, y):
+        from sklearn.metrics import r2_score
+        return float(r2_score(y, output if y.ndim == 2 else output[:, 0]))
+
+    def _prepare(self, X, y, reset):
+        X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype) if reset
+                             else self.network_.dtype, multi_output=True, y_numeric=True,
+                             reset=reset)
+        n_targets = 1 if y.ndim == 1 else y.shape[1]
+        if not reset and n_targets != self._n_targets:
+            raise ValueError(f"y has {n_targets} targets, but the regressor was fitted with "
+                             f"{self._n_targets}")
+        self._n_targets, self._y_ndim = n_targets, y.ndim
+        return X, y
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train on (X, y) for at most `epochs` epochs (fewer on convergence or early stopping).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights >= 0, not all 0: each batch's loss is sum w_i L_i / sum w_i.
+
+        Returns
+        -------
+        self
         """
-        network, extra, arrays = load_network(path, kind=_KIND, extra_arrays=("classes",))
-        try:
-            return _restore(cls, network, extra, arrays)
-        except _Invalid as exc:
-            raise ValueError(f"{path}: not a valid mlplab model file: {exc}") from None
-        except Exception as exc:   # whatever else the header's values lead the checks into
-            raise ValueError(f"{path}: not a valid mlplab model file: {type(exc).__name__}: "
-                             f"{exc}") from None
+        X, y = self._prepare(X, y, reset=not (self.warm_start and hasattr(self, "network_")))
+        return self._fit(X, y, sample_weight, incremental=False)
 
+    def _partial_fit_available(self):
+        return BaseMLP._partial_fit_available(self)
 
-class _Invalid(Exception):
-    """A model file's content is inconsistent; `load` adds the path."""
+    @available_if(_partial_fit_available)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch on (X, y), starting from the current weights and optimizer state.
 
+        Returns
+        -------
+        self
+        """
+        X, y = self._prepare(X, y, reset=not hasattr(self, "network_"))
+        return self._fit(X, y, sample_weight, incremental=True)
 
-def _restore(cls, network, extra, arrays):
-    """The classifier described by a model file's parts, checked piece by piece."""
-    if not isinstance(extra, dict) or not isinstance(extra.get("params"), dict):
-        raise _Invalid("no classifier parameters in the header")
-    params = dict(extra["params"])
-    params.setdefault("label_smoothing", 0.0)   # files written before the parameter existed
-    if set(params) != set(cls._get_param_names()):
-        raise _Invalid(f"the parameters are {sorted(params)}, expected "
-                       f"{sorted(cls._get_param_names())}")
-    if isinstance(params["hidden_layer_sizes"], list):
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    classifier = cls(**params)
-    try:
-        classifier._validate_params()
-        hidden = classifier._hidden_sizes()
-    except ValueError as exc:
-        raise _Invalid(f"bad parameters ({exc})") from None
-    if not isinstance(classifier.activation, str):
-        raise _Invalid(f"activation {classifier.activation!r} is not a name")
+    def predict(self, X):
+        """Predictions for the samples in X: shape (n_samples,) for one target as fitted on a
+        1-D y, else (n_samples, n_targets)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=self.network_.dtype)
+        output = self.network_.forward(X)[-1]
+        return output[:, 0] if self._y_ndim == 1 else output
 
-    classes = _restore_classes(extra, arrays)
-    n_features = extra.get("n_features_in")
-    n_iter = extra.get("n_iter")
-    loss_curve = _numbers(extra.get("loss_curve"), "loss_curve")
-    if not _is_count(n_features) or not _is_count(n_iter) or n_iter != len(loss_curve):
-        raise _Invalid("n_features_in, n_iter or loss_curve is missing or malformed")
+    def _file_parts(self):
+        extra, arrays = super()._file_parts()
+        extra["y_ndim"] = self._y_ndim
+        return extra, arrays
 
-    # The network must be exactly what these parameters and classes build.
-    output_name, loss_name = OUTPUTS[classifier.output]
-    n_output = 1 if classifier.output == "sigmoid" and len(classes) == 2 else len(classes)
-    expected = ([n_features, *hidden, n_output],
-                [ACTIVATIONS[classifier.activation][0]] * len(hidden)
-                + [ACTIVATIONS[output_name][0]], LOSSES[loss_name][0], classifier.dtype)
-    found = ([network.n_input] + [layer.weights.shape[1] for layer in network.layers],
-             network.activation_list, network.loss_function, str(network.dtype))
-    if (expected[0] != found[0] or any(a is not b for a, b in zip(expected[1], found[1]))
-            or expected[2] is not found[2] or expected[3] != found[3]
-            or any(layer.biases is None for layer in network.layers)):
-        raise _Invalid("the network does not match the classifier's parameters and classes")
-
-    classifier.classes_ = classes
-    classifier.n_features_in_ = n_features
-    classifier.network_ = network
-    classifier.loss_curve_ = loss_curve
-    classifier.n_iter_ = n_iter
-    if "feature_names_in" in extra:
-        names = extra["feature_names_in"]
-        if (not isinstance(names, list) or len(names) != n_features
-                or not all(isinstance(name, str) for name in names)):
-            raise _Invalid("feature_names_in is malformed")
-        classifier.feature_names_in_ = np.array(names, dtype=object)
-    if "validation" in extra:
-        validation = extra["validation"]
-        if not isinstance(validation, dict):
-            raise _Invalid("validation is malformed")
-        classifier.validation_loss_curve_ = _numbers(validation.get("loss_curve"), "validation")
-        classifier.validation_scores_ = _numbers(validation.get("scores"), "validation")
-        classifier.best_epoch_ = validation.get("best_epoch")
-        # partial_fit may have run more epochs since, without validation
-        n_validated = len(classifier.validation_loss_curve_)
-        if not (_is_count(classifier.best_epoch_) and classifier.best_epoch_ < n_validated
-                and len(classifier.validation_scores_) == n_validated <= n_iter):
-            raise _Invalid("the validation curves or best_epoch are malformed")
-    classifier._rng = np.random.default_rng(classifier.random_state)
-    if "rng_state" in extra:
-        try:
-            classifier._rng = np.random.Generator(np.random.PCG64())
-            classifier._rng.bit_generator.state = extra["rng_state"]
-        except (TypeError, ValueError, KeyError) as exc:
-            raise _Invalid(f"rng_state is malformed ({exc!r})") from None
-    return classifier
+    @classmethod
+    def _restore(cls, network, extra, arrays):
+        regressor = cls._restore_parameters(extra)
+        regressor._y_ndim = extra.get("y_ndim")
+        regressor._n_targets = network.n_output
+        if regressor._y_ndim not in (1, 2) or (regressor._y_ndim == 1
+                                               and regressor._n_targets != 1):
+            raise Invalid("y_ndim is malformed")
+        return regressor._restore_state(network, extra, arrays, regressor._n_targets)
 
 
 def _restore_classes(extra, arrays):
+    """The classifier's classes from a model file: the array 'classes' or header strings."""
     in_arrays, in_header = "classes" in arrays, "classes" in extra
     if in_arrays == in_header:
-        raise _Invalid("the classes must be given once, as the array 'classes' or in the header")
+        raise Invalid("the classes must be given once, as the array 'classes' or in the header")
     if in_arrays:
         classes = arrays["classes"]
         if classes.dtype.kind not in "biuf" or (classes.dtype.kind == "f"
                                                and not np.all(np.isfinite(classes))):
-            raise _Invalid(f"array classes has dtype {classes.dtype}; expected numbers")
+            raise Invalid(f"array classes has dtype {classes.dtype}; expected numbers")
     else:
         stored = extra["classes"]
         try:
@@ -568,10 +491,10 @@ def _restore_classes(extra, arrays):
             classes = np.empty(len(stored["values"]), dtype=dtype)
             classes[:] = stored["values"]
         except (KeyError, TypeError, ValueError) as exc:
-            raise _Invalid(f"the classes in the header are malformed ({exc!r})") from None
+            raise Invalid(f"the classes in the header are malformed ({exc!r})") from None
     if classes.ndim != 1 or len(classes) < 2 or not all(
             a < b for a, b in zip(classes.tolist(), classes.tolist()[1:])):
-        raise _Invalid("the classes must be at least 2 distinct labels in sorted order")
+        raise Invalid("the classes must be at least 2 distinct labels in sorted order")
     return classes
 
 
@@ -594,40 +517,4 @@ def _check_label_types(y):
                          "labels of one type, e.g. all strings or all numbers")
 
 
-def _numbers(values, what):
-    if not isinstance(values, list) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-            for v in values):
-        raise _Invalid(f"{what} must be a list of finite numbers")
-    return [float(v) for v in values]
 
-
-def _is_count(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _make_rng(random_state):
-    """The numpy Generator behind one fit, from a `random_state` parameter."""
-    if isinstance(random_state, np.random.RandomState):
-        # scikit-learn's convention: a RandomState instance is consumed, not copied.
-        return np.random.default_rng(random_state.randint(2**31 - 1))
-    return np.random.default_rng(random_state)   # None, an int, or a Generator (used as is)
-
-
-def _copy_parameters(network):
-    """Copies of every layer's (weights, biases), to restore the best epoch's state."""
-    return [(layer.weights.copy(), layer.biases.copy()) for layer in network.layers]
-
-
-def _name_of(function):
-    """The hidden activation's registry name, or None for a custom function."""
-    return next((name for name in HIDDEN_ACTIVATIONS if ACTIVATIONS[name][0] is function), None)
-
-
-def _plain(value):
-    """A parameter as plain JSON: numpy scalars to Python numbers, tuples to lists."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value

@@ -22,14 +22,15 @@ engine (`mlplab._engine`, the default) computes the same steps into preallocated
 import contextlib
 import functools
 import math
-import warnings
 
 import numpy as np
 
 from . import _engine
+from ._epoch_bar import EpochBar
 from ._validation import (all_finite, check_inputs, check_network, check_number,
-                          check_parameters, check_reg_convention, check_sample_weight,
-                          check_step, check_training, loss_total)
+                          check_parameters, check_dtype, check_reg_convention,
+                          check_sample_weight, check_step, check_threshold, check_training,
+                          loss_total)
 from .errors import DivergenceError, step_failure
 from .optimizers import LBFGS, SGD
 
@@ -115,9 +116,8 @@ class Network:
         return grads[::-1]
 
     def _step(self, X, Y, learning_rate, l2, weights=None, optimizer=None):
-        """One step of `optimizer` (None: `optimizers.SGD()`, plain descent) on (X, Y), all or
-        nothing: returns the mean data loss of the forward pass before it, or raises
-        (`errors.step_failure`) with the parameters and the optimizer's state unchanged."""
+        """One step of `optimizer` (None: plain descent) on (X, Y): returns the mean data loss
+        before it, or raises (`errors.step_failure`) with parameters and optimizer unchanged."""
         zs, activations = self._forward(X)
         loss = self._data_loss(Y, activations[-1], weights) / len(X)
         if not math.isfinite(loss):
@@ -129,7 +129,7 @@ class Network:
         optimizer = SGD() if optimizer is None else optimizer   # SGD(): W <- W - lr * dJ/dW
         new_parameters, state = optimizer.update(parameters, gradients, learning_rate,
                                                  optimizer.state_for(parameters))
-        if not all(map(all_finite, new_parameters)):
+        if not all(map(all_finite, new_parameters + optimizer.state_arrays(state))):
             raise step_failure(self, X, Y, learning_rate, "weights")
         optimizer.state = state
         new_parameters = iter(new_parameters)   # new arrays, in the network's dtype: kept ones stay
@@ -143,8 +143,7 @@ class Network:
         """The loss summed over samples and units; with `weights`, sum_i w_i * loss of sample i."""
         if weights is None:
             return loss_total(self.loss_function(Y, output), self.loss_function)
-        return sum(w * loss_total(self.loss_function(Y[i:i + 1], output[i:i + 1]),
-                                  self.loss_function) for i, w in enumerate(weights))
+        return sum(w * self._data_loss(Y[i:i + 1], output[i:i + 1]) for i, w in enumerate(weights))
 
     def _checked(self, X, Y, reg_lambda):
         """(X, Y) checked, and c of J's penalty for them."""
@@ -178,8 +177,7 @@ class Network:
         """The mean data loss (no penalty) and the gradients of J, [(dW, db), ...] as
         `_backward` gives them, without updating; `sample_weight` as in `train`."""
         X, Y, c = self._checked(X, Y, reg_lambda)
-        w = check_sample_weight(sample_weight, len(X))
-        w = None if w is None else w / w.mean()
+        w = check_sample_weight(sample_weight, len(X), mean_one=True)
         zs, activations = self._forward(X)
         return (self._data_loss(Y, activations[-1], w) / len(X),
                 self._backward(Y, zs, activations, c, w))
@@ -190,8 +188,8 @@ class Network:
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_input)
-        Y : ndarray of shape (n_samples, n_output), or (n_samples,) for one output unit
-            Targets; one-hot rows for a softmax output.
+        Y : ndarray of shape (n_samples, n_output), or (n_samples,) for one output unit; one-hot
+            rows for a softmax output.
         learning_rate : float, > 0
         reg_lambda : float, >= 0
             L2 strength. With N samples, by the network's ``reg_convention``:
@@ -201,9 +199,8 @@ class Network:
             scikit-learn's alpha), so W <- W - learning_rate * (mean_grad + reg_lambda / N * W).
             Biases are not decayed.
 
-        Returns the mean data loss over the samples, from the forward pass before the update.
-        Raises DivergenceError if the loss or the updated weights are not finite, and leaves the
-        weights unchanged (a ValueError instead if the cause is non-finite data or parameters).
+        Returns the mean data loss of the forward pass before the update. If the loss or a new
+        weight is not finite, nothing changes and DivergenceError (ValueError for bad data) says so.
         """
         trainer = self._trainer_for()
         X, Y = check_step(self, X, Y, learning_rate, reg_lambda)
@@ -232,22 +229,16 @@ class Network:
         """
         trainer = self._trainer_for()
         X, Y = check_inputs(self, X, Y)
-        batch_size, validation = check_training(self, len(X), epochs, learning_rate, reg_lambda,
-                                                batch_size, seed, validation_data, optimizer,
-                                                schedule)
-        weights = check_sample_weight(sample_weight, len(X))
+        batch_size, validation, weights = check_training(
+            self, len(X), epochs, learning_rate, reg_lambda, batch_size, seed, validation_data,
+            optimizer, schedule, sample_weight)
         if isinstance(optimizer, LBFGS):
-            return optimizer.minimize(self, X, Y, epochs, reg_lambda, validation, callback,
-                                      weights)
-        # No generator (about 10 us from the OS's entropy) where there is nothing to shuffle.
+            return optimizer.minimize(self, X, Y, epochs, reg_lambda, validation, callback, weights)
         rng = np.random.default_rng(seed) if shuffle and batch_size < len(X) else None
         history = {"loss": np.empty(epochs)}
         if validation is not None:
             history["val_loss"] = np.empty(epochs)
-        progress = range(epochs)
-        if verbose:
-            from tqdm.auto import tqdm
-            progress = tqdm(progress, desc="training", unit="epoch")
+        progress = EpochBar(epochs, shown=verbose)
         try:
             with trainer.running(batch_size, optimizer):
                 for epoch in progress:
@@ -258,8 +249,7 @@ class Network:
                         schedule.epoch_ended(loss, len(X))
                     if validation is not None:
                         history["val_loss"][epoch] = trainer.mean_loss(*validation)
-                    if verbose:
-                        progress.set_postfix(loss=f"{loss:.4g}")
+                    progress.show(loss)
                     if callback is not None:
                         callback(epoch, history)
         except DivergenceError as exc:
@@ -268,21 +258,19 @@ class Network:
             exc.history = {key: values[:epoch] for key, values in history.items()}
             raise
         finally:
-            if verbose:
-                progress.close()
+            progress.close()
         return history
 
     def _train_epoch(self, trainer, X, Y, learning_rate, reg_lambda, batch_size, rng, weights):
-        """One pass over (X, Y) in batches of `batch_size`, in an order drawn from `rng` (or in
-        order, if None), the samples weighed by `weights` (N,) or alike; returns the mean loss."""
+        """One pass over (X, Y) in batches of `batch_size`, in an order from `rng` (None: as they
+        are), samples weighed by `weights` (N,) or alike; returns the mean training loss."""
         n_samples = len(X)
         if batch_size == n_samples and weights is None:
             return trainer.step(X, Y, learning_rate, self._l2_coefficient(reg_lambda, n_samples))
-        order = None if rng is None else rng.permutation(n_samples)
+        order = np.arange(n_samples) if rng is None else rng.permutation(n_samples)
         loss = 0.0
         for start in range(0, n_samples, batch_size):
-            batch = slice(start, start + batch_size) if order is None else \
-                order[start:start + batch_size]
+            batch = order[start:start + batch_size]
             X_batch, Y_batch = X[batch], Y[batch]
             l2 = self._l2_coefficient(reg_lambda, len(X_batch))
             if weights is None:
@@ -299,15 +287,10 @@ class Network:
         and 0 elsewhere. With several output units, the label is the index of the largest
         output, and a `threshold` is ignored with a warning.
         """
-        if threshold is not None:
-            check_number(threshold, "threshold")
+        threshold = check_threshold(threshold, self.n_output)   # 0.5 by default
         output = self.forward(X)[-1]
         if self.n_output == 1:
-            return (output[:, 0] > (0.5 if threshold is None else threshold)).astype(int)
-        if threshold is not None:
-            warnings.warn(f"threshold={threshold!r} is ignored: it is used with one output unit, "
-                          f"and this network has {self.n_output}, so it predicts the index of "
-                          "the largest output", UserWarning, stacklevel=2)
+            return (output[:, 0] > threshold).astype(int)
         return np.argmax(output, axis=1)
 
     def _trainer_for(self):
@@ -324,9 +307,7 @@ class Network:
     def astype(self, dtype):
         """Cast every weight and bias to `dtype` (np.float32 or np.float64), in which training
         and prediction then run (inputs are converted to it); returns self."""
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        dtype = check_dtype(dtype)
         for layer in self.layers:
             layer.weights = layer.weights.astype(dtype)
             if layer.biases is not None:
@@ -341,8 +322,7 @@ class Network:
         return {**self.__dict__, "_trainer": None}
 
     def save(self, path):
-        """Write the network to a model file (.npz arrays + JSON header, no pickle); only
-        networks of mlplab's registered functions, since the file names them instead of code."""
+        """Write a model file (.npz, a JSON header naming mlplab's functions; no pickle)."""
         from ._model_file import save_network
         save_network(self, path)
 

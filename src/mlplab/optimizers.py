@@ -61,6 +61,10 @@ class StepOptimizer:
                 raise ValueError("each array state must be a list, one array per parameter")
         self.state = _copy_state(state)
 
+    def state_arrays(self, state):
+        """Every array of `state`, in one list (all must stay finite)."""
+        return [a for key, arrays in state.items() if key != "t" for a in arrays]
+
     def state_for(self, parameters):
         """`state`, or the initial state before the first step, checked to fit `parameters`."""
         self.check_fits(parameters)
@@ -180,7 +184,10 @@ def _copy_state(state):
 
 
 class Constant:
-    """The same learning rate every epoch."""
+    """The same learning rate every epoch. Every schedule counts the epochs and samples it has
+    seen; its `state_dict` is that progress (not its settings)."""
+
+    state_keys = ("epoch", "samples_seen")
 
     def __init__(self):
         self.epoch = self.samples_seen = 0
@@ -195,13 +202,21 @@ class Constant:
         self.samples_seen += n_samples
 
     def state_dict(self):
-        return dict(vars(self))
+        return {key: getattr(self, key) for key in self.state_keys}
 
     def load_state_dict(self, state):
-        if not isinstance(state, dict) or set(state) != set(vars(self)):
+        """Continue from `state`, as `state_dict` gave it: counts are whole numbers >= 0."""
+        if not isinstance(state, dict) or set(state) != set(self.state_keys):
             raise ValueError(f"a {type(self).__name__} schedule's state has the keys "
-                             f"{sorted(vars(self))}, got {state!r:.200}")
-        vars(self).update(state)
+                             f"{sorted(self.state_keys)}, got {state!r:.200}")
+        for key, value in state.items():
+            number = isinstance(value, (int, float, np.integer, np.floating))
+            if not number or isinstance(value, bool) or not value >= 0 or (
+                    key != "best_loss" and (int(value) != value or math.isinf(value))):
+                raise ValueError(f"{key} must be a count >= 0 (best_loss a number or inf), "
+                                 f"got {value!r}")
+        for key, value in state.items():
+            setattr(self, key, float(value) if key == "best_loss" else int(value))
 
 
 class InvScaling(Constant):
@@ -256,6 +271,8 @@ class Adaptive(Constant):
                                              integer=True)
         self.factor = check_number(factor, "factor", low=1, low_inclusive=False)
         self.divisions, self.best_loss, self.epochs_without_improvement = 0, math.inf, 0
+
+    state_keys = (*Constant.state_keys, "divisions", "best_loss", "epochs_without_improvement")
 
     def rate(self, learning_rate):
         return learning_rate / self.factor ** self.divisions

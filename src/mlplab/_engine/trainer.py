@@ -125,11 +125,12 @@ class Trainer:
             if not math.isfinite(loss):
                 raise step_failure(network, X, Y, learning_rate, f"loss ({loss})")
             # Plain descent gets learning_rate * the mean data gradient; an optimizer dJ/dtheta.
-            backward(network, Y, work, learning_rate if update is None else 1.0, weights)
+            plain = update is None or update.plain
+            backward(network, Y, work, learning_rate if plain else 1.0, weights)
         finally:
             work.activations[0] = None   # the caller's X: the trainer must not keep it alive
         new = self._free_slot()
-        if update is None:
+        if plain:
             self._descend(new, learning_rate * l2)
         else:
             if l2:
@@ -139,7 +140,8 @@ class Trainer:
             update.apply(self.current.buffer, self.gradient_buffer, new.buffer, learning_rate)
         # The sum of squares as one BLAS dot product, inside the step's thread setting; a
         # square beyond float range (|w| > ~1e154 in float64) is rechecked elementwise.
-        if not (math.isfinite(np.vdot(new.buffer, new.buffer)) or all_finite(new.buffer)):
+        if not ((math.isfinite(np.vdot(new.buffer, new.buffer)) or all_finite(new.buffer))
+                and (update is None or update.finite())):
             self.spare = new
             raise step_failure(network, X, Y, learning_rate, "weights")
         if update is not None:

@@ -20,12 +20,11 @@ from ..optimizers import SGD, Adam
 
 
 def flat_update(optimizer, trainer):
-    """The flat form of `optimizer` for `trainer`'s layout, or None for plain gradient descent,
-    which the trainer does itself (its learning rate folded into the backward pass)."""
-    if optimizer is None or (type(optimizer) is SGD and not optimizer.momentum):
+    """The flat form of `optimizer` for `trainer`'s layout; None for no optimizer."""
+    if optimizer is None:
         return None
     if type(optimizer) is SGD:
-        return _Momentum(optimizer, trainer)
+        return _Momentum(optimizer, trainer) if optimizer.momentum else _Plain(optimizer, trainer)
     if type(optimizer) is Adam:
         return _Adam(optimizer, trainer)
     raise ValueError(f"the engine has no flat form of {optimizer!r}; train it with "
@@ -36,6 +35,7 @@ class _FlatState:
     """An optimizer's array states (`names`), flat, twice: the current and the next step's."""
 
     names = ()
+    plain = False   # True: the trainer takes the step itself, as without an optimizer
 
     def __init__(self, optimizer, trainer):
         self.optimizer, self.trainer = optimizer, trainer
@@ -47,6 +47,12 @@ class _FlatState:
         self.current = {name: _flat(state[name], size, dtype) for name in self.names}
         self.next = {name: np.empty(size, dtype) for name in self.names}
         self.scratch = np.empty(size, dtype)
+
+    def finite(self):
+        """Whether the state computed by the last `apply` is finite (a sum of squares by BLAS,
+        rechecked elementwise should it overflow)."""
+        return all(math.isfinite(np.vdot(a, a)) or bool(np.isfinite(a).all())
+                   for a in (self.next[name] for name in self.names))
 
     def commit(self):
         """Make the state computed by the last `apply` the current one."""
@@ -60,6 +66,13 @@ class _FlatState:
             views = self.trainer._views(self.current[name].copy())
             state[name] = [theta for W, b in views for theta in (W, b) if theta is not None]
         self.optimizer.state = state
+
+
+class _Plain(_FlatState):
+    """`SGD()`: plain descent, which the trainer computes with its learning rate folded into
+    the backward pass; here only its steps are counted."""
+
+    plain = True
 
 
 class _Momentum(_FlatState):
