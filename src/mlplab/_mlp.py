@@ -65,9 +65,9 @@ class BaseMLP(BaseEstimator):
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 learning_rate=0.001, learning_rate_schedule="constant", power_t=0.5,
+                 learning_rate=0.002, learning_rate_schedule="constant", power_t=0.5,
                  momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 reg_lambda=1e-4, epochs=200, batch_size="auto", shuffle=True, tol=1e-4,
+                 reg_lambda=1.5e-3, epochs=200, batch_size="auto", shuffle=True, tol=1e-4,
                  n_iter_no_change=10, max_fun=15000, random_state=None, verbose=False,
                  warm_start=False, early_stopping=False, validation_fraction=0.1, patience=10,
                  dtype="float64"):

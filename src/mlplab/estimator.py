@@ -35,8 +35,9 @@ _SHARED_PARAMETERS = """
         ``"adam"``: `optimizers.Adam`; ``"sgd"``: `optimizers.SGD` with `momentum` and
         `nesterovs_momentum`; ``"lbfgs"``: `optimizers.LBFGS`, full batch through SciPy, for
         small data sets (no `partial_fit`, no early stopping, no schedule).
-    learning_rate : float > 0, default=0.001
-        The step size (scikit-learn's ``learning_rate_init``).
+    learning_rate : float > 0, default=0.002
+        The step size (scikit-learn's ``learning_rate_init``, whose default is 0.001; see the
+        README for why mlplab's defaults differ, measured by benchmarks/defaults.py).
     learning_rate_schedule : {"constant", "invscaling", "adaptive"}, default="constant"
         scikit-learn's ``learning_rate``: "invscaling" divides by (t + 1)^power_t, t the samples
         seen; "adaptive" divides by 5 whenever the training loss stalls (see `tol`). Unlike
@@ -47,7 +48,7 @@ _SHARED_PARAMETERS = """
     beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
     epsilon : float > 0, default=1e-8
         Adam's, as Kingma & Ba and PyTorch place it (see `optimizers.Adam`).
-    reg_lambda : float >= 0, default=1e-4
+    reg_lambda : float >= 0, default=1.5e-3
         L2 strength, mlplab's convention: dJ/dW = mean_grad + reg_lambda * W, whatever the
         batch size (scikit-learn's ``alpha`` is reg_lambda * batch size). Biases are not
         decayed. For "adam" it is part of the gradient, as PyTorch's ``weight_decay``.
@@ -168,9 +169,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 learning_rate=0.001, learning_rate_schedule="constant", power_t=0.5,
+                 learning_rate=0.002, learning_rate_schedule="constant", power_t=0.5,
                  momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 reg_lambda=1e-4, epochs=200, batch_size="auto", shuffle=True, tol=1e-4,
+                 reg_lambda=1.5e-3, epochs=200, batch_size="auto", shuffle=True, tol=1e-4,
                  n_iter_no_change=10, max_fun=15000, random_state=None, verbose=False,
                  warm_start=False, early_stopping=False, validation_fraction=0.1, patience=10,
                  dtype="float64", output="softmax", label_smoothing=0.0):

@@ -49,10 +49,10 @@ class _FlatState:
         self.scratch = np.empty(size, dtype)
 
     def finite(self):
-        """Whether the state computed by the last `apply` is finite (a sum of squares by BLAS,
-        rechecked elementwise should it overflow)."""
-        return all(math.isfinite(np.vdot(a, a)) or bool(np.isfinite(a).all())
-                   for a in (self.next[name] for name in self.names))
+        """Whether the state computed by the last `apply` is finite, where the new parameters'
+        being finite does not already say so (a velocity or first moment that is not finite
+        makes them so too)."""
+        return True
 
     def commit(self):
         """Make the state computed by the last `apply` the current one."""
@@ -93,10 +93,19 @@ class _Momentum(_FlatState):
 class _Adam(_FlatState):
     names = ("m", "s")
 
+    def finite(self):
+        # An infinite s only zeroes its parameters' steps: it is checked on its own (a sum of
+        # squares by BLAS, rechecked elementwise should that overflow).
+        s = self.next["s"]
+        return math.isfinite(np.vdot(s, s)) or bool(np.isfinite(s).all())
+
     def apply(self, theta, g, new, learning_rate):
-        """new <- theta - lr / (1 - beta_1^t) * m / (sqrt(s) / sqrt(1 - beta_2^t) + eps)."""
+        """new <- theta - lr sqrt(c_2) / c_1 * m / (sqrt(s) + eps sqrt(c_2)), c = 1 - beta^t:
+        the readable rule's m_hat / (sqrt(s_hat) + eps) with both corrections taken out of
+        the arrays into two scalars."""
         adam, dtype, scratch = self.optimizer, g.dtype, self.scratch
         t = self.t + 1
+        root_c2 = math.sqrt(1 - adam.beta_2 ** t)
         m = np.multiply(self.current["m"], np.array(adam.beta_1, dtype), out=self.next["m"])
         m += np.multiply(g, np.array(1 - adam.beta_1, dtype), out=scratch)
         s = np.multiply(self.current["s"], np.array(adam.beta_2, dtype), out=self.next["s"])
@@ -104,10 +113,9 @@ class _Adam(_FlatState):
         scratch *= np.array(1 - adam.beta_2, dtype)
         s += scratch
         denominator = np.sqrt(s, out=scratch)
-        denominator *= np.array(1 / math.sqrt(1 - adam.beta_2 ** t), dtype)
-        denominator += np.array(adam.epsilon, dtype)
+        denominator += np.array(adam.epsilon * root_c2, dtype)
         step = np.divide(m, denominator, out=scratch)
-        step *= np.array(learning_rate / (1 - adam.beta_1 ** t), dtype)
+        step *= np.array(learning_rate * root_c2 / (1 - adam.beta_1 ** t), dtype)
         np.subtract(theta, step, out=new)
 
 
