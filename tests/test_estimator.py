@@ -36,12 +36,12 @@ def d_softplus(z):
 # address).
 # Plain mini-batch gradient descent as the assignment's (and mlplab's estimator before it had
 # optimizers): the tests of mechanics that compare with Network.train by hand use it.
-PLAIN = dict(solver="sgd", momentum=0.0, learning_rate=0.1, batch_size=32,
+PLAIN = dict(solver="sgd", momentum=0.0, learning_rate=0.1, batch_size=32, reg_lambda=1e-4,
              activation="sigmoid", n_iter_no_change=10**6)
 
 CHECKED = [
     MLPClassifier(),   # the defaults, and each solver with its defaults
-    MLPClassifier(solver="sgd", learning_rate=0.1),
+    MLPClassifier(solver="sgd"),
     MLPClassifier(solver="lbfgs"),
     MLPClassifier(hidden_layer_sizes=(8,), epochs=30, label_smoothing=0.1,
                   **{**PLAIN, "momentum": 0.9}),

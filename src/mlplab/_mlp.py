@@ -29,6 +29,9 @@ from .optimizers import LBFGS, SCHEDULES, SGD, Adam
 HIDDEN_ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
 # Optimizer states kept in a model file, one flat array each (the trainer's layout).
 STATE_ARRAYS = ("velocity", "m", "s")
+# The parameters an estimator's optimizer and learning-rate schedule are made from.
+OPTIMIZER_PARAMETERS = ("solver", "momentum", "nesterovs_momentum", "beta_1", "beta_2", "epsilon",
+                        "tol", "max_fun", "learning_rate_schedule", "power_t", "n_iter_no_change")
 # scikit-learn's names of the output activations (its ``out_activation_``).
 OUT_ACTIVATION_NAMES = {"softmax": "softmax", "sigmoid": "logistic", "identity": "identity"}
 
@@ -164,7 +167,13 @@ class BaseMLP(BaseEstimator):
     def _restart_optimizer(self):
         """A new optimizer, schedule and convergence count, as at the start of `fit`."""
         self._optimizer, self._schedule = self._new_optimizer(), self._new_schedule()
+        self._optimizer_settings = self._settings()
         self._no_improvement = 0
+
+    def _settings(self):
+        """The parameters the optimizer and the schedule are made from: when `set_params`
+        changes one, `partial_fit` goes on with new ones and `save` keeps no stale state."""
+        return tuple(getattr(self, name) for name in OPTIMIZER_PARAMETERS)
 
     def _fit(self, X, y, sample_weight, incremental):
         """`fit` (incremental False: up to `epochs` epochs) or `partial_fit` (one epoch) on
@@ -173,7 +182,7 @@ class BaseMLP(BaseEstimator):
         first = not hasattr(self, "network_") or not (incremental or self.warm_start)
         if first:
             self._start(X.shape[1], _make_rng(self.random_state))
-        elif not incremental:
+        elif not incremental or self._optimizer_settings != self._settings():
             self._restart_optimizer()   # warm_start: these weights, a new optimizer (scikit-learn)
         for name in ("validation_loss_curve_", "validation_scores_", "best_epoch_"):
             if not incremental:
@@ -385,6 +394,8 @@ class BaseMLP(BaseEstimator):
                                    "scores": list(map(float, self.validation_scores_)),
                                    "best_epoch": int(self.best_epoch_)}
         state = getattr(self._optimizer, "state", None)
+        if self._optimizer_settings != self._settings():   # set_params changed the solver
+            state = extra["schedule"] = None
         if state is not None:
             extra["optimizer_t"] = int(state["t"])
             for name in STATE_ARRAYS:
@@ -470,9 +481,8 @@ class BaseMLP(BaseEstimator):
         self.n_iter_ = n_iter
         self.best_loss_ = min(loss_curve, default=math.inf)
         self.t_ = extra.get("t", 0)
-        self._no_improvement = extra.get("no_improvement", 0)
-        if not _is_count(self.t_) or not _is_count(self._no_improvement):
-            raise Invalid("t or no_improvement is malformed")
+        if not _is_count(self.t_):
+            raise Invalid("t is malformed")
         if "feature_names_in" in extra:
             names = extra["feature_names_in"]
             if (not isinstance(names, list) or len(names) != n_features
@@ -505,9 +515,12 @@ class BaseMLP(BaseEstimator):
                 self._rng.bit_generator.state = extra["rng_state"]
             except (TypeError, ValueError, KeyError) as exc:
                 raise Invalid(f"rng_state is malformed ({exc!r})") from None
-        self._optimizer, self._schedule = self._new_optimizer(), self._new_schedule()
+        self._restart_optimizer()
+        self._no_improvement = extra.get("no_improvement", 0)
+        if not _is_count(self._no_improvement):
+            raise Invalid("no_improvement is malformed")
         try:
-            if "schedule" in extra:
+            if extra.get("schedule") is not None:
                 self._schedule.load_state_dict(_schedule_state(extra["schedule"]))
             if "optimizer_t" in extra and self.solver != "lbfgs":
                 parameters = [theta for layer in self.network_.layers
@@ -521,8 +534,9 @@ class BaseMLP(BaseEstimator):
                 self._optimizer.check_fits(parameters)
         except ValueError as exc:
             raise Invalid(f"the optimizer's or schedule's state is malformed ({exc})") from None
-        if any(name.startswith("optimizer_") for name in arrays):
-            raise Invalid(f"unexpected optimizer arrays {sorted(arrays)}")
+        unexpected = sorted(name for name in arrays if name.startswith("optimizer_"))
+        if unexpected:
+            raise Invalid(f"unexpected optimizer arrays {unexpected}")
 
 
 class Invalid(Exception):

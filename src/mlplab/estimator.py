@@ -15,7 +15,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._mlp import HIDDEN_ACTIVATIONS, BaseMLP, Invalid
 from .functions import smooth_labels, softmax
@@ -408,6 +408,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype) if reset
                              else self.network_.dtype, multi_output=True, y_numeric=True,
                              reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)   # one target as a column: 1-D, as scikit-learn
         n_targets = 1 if y.ndim == 1 else y.shape[1]
         if not reset and n_targets != self._n_targets:
             raise ValueError(f"y has {n_targets} targets, but the regressor was fitted with "

@@ -129,10 +129,10 @@ def smooth_labels(Y, smoothing):
     `Y` holds one-hot (or already soft) rows of shape (n_samples, n_classes); a single column
     (n_samples, 1) or a 1-D vector of 0/1 targets, one per sample, counts as two classes, so 0
     becomes smoothing / 2 and 1 becomes 1 - smoothing / 2. One-hot rows still sum to 1, so the
-    smoothed targets work with `cross_entropy_loss` and `d_cross_entropy_softmax` unchanged. The network is then
-    trained towards probabilities a little short of 0 and 1, which keeps its outputs (and so
-    its weights) from growing without bound on data it already classifies correctly: the same
-    option as PyTorch's ``CrossEntropyLoss(label_smoothing=...)``.
+    smoothed targets work with `cross_entropy_loss` and `d_cross_entropy_softmax` unchanged.
+    The network is then trained towards probabilities a little short of 0 and 1, which keeps
+    its outputs (and so its weights) from growing without bound on data it already classifies
+    correctly: the same option as PyTorch's ``CrossEntropyLoss(label_smoothing=...)``.
 
     Parameters
     ----------

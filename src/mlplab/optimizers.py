@@ -169,6 +169,12 @@ class Adam(StepOptimizer):
             ss.append(s)
         return new_parameters, {"t": t, "m": ms, "s": ss}
 
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        if self.state is not None and any(np.any(s < 0) for s in self.state["s"]):
+            self.state = None
+            raise ValueError("Adam's second moments s are running means of g^2: none can be < 0")
+
     def __repr__(self):
         return f"Adam(beta_1={self.beta_1!r}, beta_2={self.beta_2!r}, epsilon={self.epsilon!r})"
 
