@@ -46,6 +46,7 @@ class Trainer:
         self.contexts = {}   # batch rows -> the context of `running`
         self.spare = None
         self.update = None   # the flat optimizer of `running`; None: plain gradient descent
+        self.l2_mask = None   # (l2, its mask) of `_l2_mask`
         self.functions = _functions(network)
         current = self._new_slot()
         for layer, (W, b) in zip(network.layers, current.views):
@@ -133,10 +134,9 @@ class Trainer:
         if plain:
             self._descend(new, learning_rate * l2)
         else:
-            if l2:
-                for (W, _), (dW, _) in zip(self.current.views, self.gradient):
-                    dW += np.multiply(W, np.array(l2, self.dtype), out=update.scratch[:W.size]
-                                      .reshape(W.shape))
+            if l2:   # dJ/dW += l2 * W, biases not: one product with the flat mask of l2 and 0
+                np.multiply(self.current.buffer, self._l2_mask(l2), out=update.scratch)
+                self.gradient_buffer += update.scratch
             update.apply(self.current.buffer, self.gradient_buffer, new.buffer, learning_rate)
         # The sum of squares as one BLAS dot product, inside the step's thread setting; a
         # square beyond float range (|w| > ~1e154 in float64) is rechecked elementwise.
@@ -149,6 +149,16 @@ class Trainer:
         self.spare = self.current
         self._bind(new)
         return loss
+
+    def _l2_mask(self, l2):
+        """A flat vector of `l2` where the weights are and 0 where the biases are, made once
+        per value of l2."""
+        if self.l2_mask is None or self.l2_mask[0] != l2:
+            mask = np.zeros(self.size, self.dtype)
+            for W, _ in self._views(mask):
+                W[...] = l2
+            self.l2_mask = (l2, mask)
+        return self.l2_mask[1]
 
     def _free_slot(self):
         """A slot for the next parameters that no one else holds: the spare, or a new one."""
