@@ -42,10 +42,10 @@ import os
 import platform
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import sklearn
+from peers import library_owner  # benchmarks/peers.py, beside this script
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
@@ -220,14 +220,6 @@ def time_rounds(contenders, rounds, epochs):
 
 
 # ----- reporting ---------------------------------------------------------------------------------
-
-def library_owner(filepath):
-    """The package that loaded a shared library ("numpy.libs", "torch"), not its full path."""
-    parts = Path(filepath).parts
-    if "site-packages" in parts:
-        return parts[parts.index("site-packages") + 1]
-    return Path(filepath).name
-
 
 def print_environment():
     print(f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; "
