@@ -56,8 +56,8 @@ CHECKED = [
 
 
 def expected_failures(estimator):
-    # As scikit-learn's own MLP: weights of 2 equal repeated samples only where the training
-    # does not draw its batches or its held-out data at random.
+    # A weight of 2 and a repeated sample agree to the check's 1e-7 only where neither the
+    # held-out data nor the rounding differ.
     if estimator.early_stopping:
         return {"check_sample_weight_equivalence_on_dense_data":
                 "the validation split draws other samples once some are repeated"}

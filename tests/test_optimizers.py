@@ -755,3 +755,76 @@ def test_train_refuses_what_is_not_an_optimizer_or_schedule(setting, engine):
 def test_bad_settings_raise_value_error(make):
     with pytest.raises(ValueError):
         make()
+
+
+# ----- after a review: state seen by callbacks, L-BFGS's refusals, bounded counts ------------
+
+@pytest.mark.parametrize("engine", [True, False], ids=["engine", "reference"])
+def test_a_callback_sees_the_state_of_its_epochs_end_and_fit_in_it_is_plain(engine):
+    net = ml.build_network([5, 7, 3], "tanh", "softmax", rng=np.random.default_rng(1),
+                           engine=engine)
+    X = np.random.default_rng(0).normal(size=(20, 5))
+    Y = np.eye(3)[np.arange(20) % 3]
+    adam, seen = Adam(), []
+
+    def callback(epoch, history):
+        seen.append(adam.state["t"])
+        if epoch == 0:   # the assignment's one plain step, between two epochs of Adam
+            twin = ml.build_network([5, 7, 3], "tanh", "softmax", engine=False)
+            for layer, source in zip(twin.layers, net.layers):
+                layer.weights, layer.biases = source.weights.copy(), source.biases.copy()
+            net.fit(X, Y, 0.1, 0.0)
+            twin.fit(X, Y, 0.1, 0.0)
+            for a, b in zip(net.layers, twin.layers):
+                np.testing.assert_allclose(a.weights, b.weights, rtol=1e-12, atol=1e-15)
+
+    net.train(X, Y, 3, 0.01, batch_size=4, optimizer=adam, callback=callback)
+    assert seen == [5, 10, 15]
+
+
+def test_lbfgs_refuses_a_non_finite_start_batches_and_schedules_and_restores_on_errors():
+    net = ml.build_network([5, 7, 3], "tanh", "softmax", rng=np.random.default_rng(1))
+    X = np.random.default_rng(0).normal(size=(20, 5))
+    Y = np.eye(3)[np.arange(20) % 3]
+    before = [layer.weights.copy() for layer in net.layers]
+    huge = ml.build_network([5, 7, 3], "identity", "identity", rng=np.random.default_rng(1))
+    with pytest.raises(ml.DivergenceError, match="not finite .* start of L-BFGS"), \
+            np.errstate(over="ignore", invalid="ignore"):   # the overflow is the point
+        huge.train(X * 1e200, Y, 5, 1.0, optimizer=LBFGS())
+    for kwargs in (dict(batch_size=4), dict(schedule=Cosine(5))):
+        with pytest.raises(ValueError, match="LBFGS trains on the full batch"):
+            net.train(X, Y, 5, 1.0, optimizer=LBFGS(), **kwargs)
+
+    def interrupt(epoch, history):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        net.train(X, Y, 5, 1.0, optimizer=LBFGS(), callback=interrupt)
+    for layer, W in zip(net.layers, before):
+        np.testing.assert_array_equal(layer.weights, W)
+
+
+def test_an_optimizer_class_or_schedule_class_instead_of_an_instance_is_named():
+    net = ml.build_network([2, 3, 2], "tanh", "softmax")
+    X, Y = np.zeros((4, 2)), np.eye(2)[[0, 1, 0, 1]]
+    with pytest.raises(ValueError, match="instance .* got <class 'mlplab.optimizers.Adam'>"):
+        net.train(X, Y, 1, 0.1, optimizer=Adam)
+    with pytest.raises(ValueError, match="instance .* got <class 'mlplab.optimizers.Cosine'>"):
+        net.train(X, Y, 1, 0.1, schedule=Cosine)
+
+
+def test_a_refused_state_changes_nothing_and_counts_are_bounded():
+    adam = Adam()
+    adam.load_state_dict({"t": 2, "m": [np.ones(3)], "s": [np.ones(3)]})
+    kept = adam.state_dict()
+    for state in ({"t": 2, "m": [np.ones(3)], "s": [-np.ones(3)]},
+                  {"t": 2, "m": [np.full(3, np.nan)], "s": [np.ones(3)]},
+                  {"t": 10**400, "m": [np.ones(3)], "s": [np.ones(3)]}):
+        with pytest.raises(ValueError):
+            adam.load_state_dict(state)
+        assert adam.state["t"] == 2 and np.array_equal(adam.state["s"][0], kept["s"][0])
+    schedule = Adaptive()
+    with pytest.raises(ValueError, match="count from 0 to 2\\*\\*53"):
+        schedule.load_state_dict({**schedule.state_dict(), "epoch": 2**60})
+    schedule.load_state_dict({**schedule.state_dict(), "divisions": 5000})
+    assert schedule.rate(0.1) == 0.0   # divided away, not an OverflowError

@@ -799,3 +799,65 @@ def test_regressor_loss_is_half_the_squared_error_summed_over_targets(friedman, 
     # scikit-learn's squared error also divides by the number of targets
     assert reg.loss_curve_[0] == pytest.approx(n_targets * np.mean((Y - predicted) ** 2) / 2,
                                                rel=1e-12)
+
+
+# ----- after a review: refused input changes nothing; one stall count; set_params ----------
+
+def test_input_refused_by_fit_or_partial_fit_leaves_the_estimator_as_it_was(blobs, friedman):
+    X, y = blobs
+    classifier = MLPClassifier(hidden_layer_sizes=(4,), epochs=3, random_state=0).fit(X, y)
+    before = dict(vars(classifier))
+    labels = np.array(["a", "b"])[np.arange(len(y)) % 2]
+    with pytest.raises(ValueError, match="zero for every sample"):
+        classifier.fit(X, labels, sample_weight=np.zeros(len(y)))
+    assert vars(classifier).keys() == before.keys()
+    assert all(vars(classifier)[key] is value for key, value in before.items())
+    assert classifier.predict(X).dtype == y.dtype
+    # One weighted sample of 12: where the validation split holds it out, nothing is left to
+    # train on; the estimator, which had to start a network to draw the split, stays unfitted.
+    weights = np.zeros(12)
+    weights[0] = 1.0
+    refused = 0
+    for seed in range(10):
+        early = MLPClassifier(hidden_layer_sizes=(4,), epochs=3, early_stopping=True,
+                              validation_fraction=0.5, random_state=seed)
+        try:
+            early.fit(X[:12], y[:12], sample_weight=weights)
+        except ValueError as exc:
+            assert "left to train on" in str(exc)
+            assert not hasattr(early, "network_") and not hasattr(early, "classes_")
+            refused += 1
+    assert 0 < refused < 10
+    X_r, y_r = friedman
+    regressor = MLPRegressor(hidden_layer_sizes=(4,), epochs=3, random_state=0)
+    regressor.fit(X_r, np.c_[y_r, y_r])
+    with pytest.raises(ValueError, match="sample_weight must be >= 0"):
+        regressor.fit(X_r, y_r, sample_weight=-np.ones(len(y_r)))
+    assert regressor.predict(X_r).shape == (len(y_r), 2)
+
+
+def test_warm_start_with_the_adaptive_schedule_counts_the_stalls_once(blobs):
+    X, y = blobs
+    params = dict(hidden_layer_sizes=(8,), solver="sgd", tol=1e9, batch_size=32,
+                  n_iter_no_change=1, learning_rate=1e-3, learning_rate_schedule="adaptive",
+                  epochs=200, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = MLPClassifier(**params).fit(X, y)
+        first = model.n_iter_
+        model.fit(X, y)   # a new optimizer and schedule: the same count of stalls again
+    assert first == 1 + 6 * 2 and model.n_iter_ == 2 * first
+
+
+def test_set_params_of_a_setting_the_solver_does_not_use_keeps_its_state(blobs):
+    X, y = blobs
+    kept = MLPClassifier(hidden_layer_sizes=(4,), random_state=0).partial_fit(X, y, [0, 1, 2])
+    again = MLPClassifier(hidden_layer_sizes=(4,), random_state=0).partial_fit(X, y, [0, 1, 2])
+    again.set_params(tol=0.5, max_fun=10, momentum=0.5)   # not Adam's
+    kept.partial_fit(X, y)
+    again.partial_fit(X, y)
+    assert_same_weights(kept, again)
+    again.set_params(beta_1=0.5)   # Adam's: a new optimizer from here on
+    kept.partial_fit(X, y)
+    again.partial_fit(X, y)
+    assert weights_differ(kept, again)

@@ -8,6 +8,7 @@ subclass says what its targets and outputs are: `_targets`, `_score_validation`,
 kind and its model-file kind.
 """
 
+import contextlib
 import math
 import warnings
 from numbers import Integral, Real
@@ -23,15 +24,13 @@ from ._validation import check_sample_weight
 from .build import build_network
 from .errors import DivergenceError
 from .functions import ACTIVATIONS, LOSSES, OUTPUTS
-from .optimizers import LBFGS, SCHEDULES, SGD, Adam
+from .optimizers import LBFGS, SCHEDULES, SGD, Adam, flatten, unflatten
+from .optimizers import parameters as network_parameters
 
 # The hidden activations that have a name (and so can be saved); any other is a pair of callables.
 HIDDEN_ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
 # Optimizer states kept in a model file, one flat array each (the trainer's layout).
 STATE_ARRAYS = ("velocity", "m", "s")
-# The parameters an estimator's optimizer and learning-rate schedule are made from.
-OPTIMIZER_PARAMETERS = ("solver", "momentum", "nesterovs_momentum", "beta_1", "beta_2", "epsilon",
-                        "tol", "max_fun", "learning_rate_schedule", "power_t", "n_iter_no_change")
 # scikit-learn's names of the output activations (its ``out_activation_``).
 OUT_ACTIVATION_NAMES = {"softmax": "softmax", "sigmoid": "logistic", "identity": "identity"}
 
@@ -165,44 +164,66 @@ class BaseMLP(BaseEstimator):
         self._restart_optimizer()
 
     def _restart_optimizer(self):
-        """A new optimizer, schedule and convergence count, as at the start of `fit`."""
+        """A new optimizer, schedule and convergence count, as at the start of `fit` (also with
+        warm_start, as scikit-learn: the best loss to improve on starts again)."""
         self._optimizer, self._schedule = self._new_optimizer(), self._new_schedule()
         self._optimizer_settings = self._settings()
         self._no_improvement = 0
+        self.best_loss_ = math.inf
 
     def _settings(self):
-        """The parameters the optimizer and the schedule are made from: when `set_params`
-        changes one, `partial_fit` goes on with new ones and `save` keeps no stale state."""
-        return tuple(getattr(self, name) for name in OPTIMIZER_PARAMETERS)
+        """What the optimizer and the schedule are made from: when `set_params` changes it,
+        `partial_fit` goes on with new ones and `save` keeps no stale state."""
+        schedule = self._new_schedule()
+        return (repr(self._new_optimizer()), type(schedule).__name__,
+                {key: value for key, value in vars(schedule).items()
+                 if key not in schedule.state_keys and key != "divided"})
 
-    def _fit(self, X, y, sample_weight, incremental):
-        """`fit` (incremental False: up to `epochs` epochs) or `partial_fit` (one epoch) on
-        X (n_samples, n_features) and y as `_prepare_y` made it."""
+    @contextlib.contextmanager
+    def _refusal_changes_nothing(self):
+        """``with``: input refused inside leaves every attribute as it was before."""
+        before = dict(vars(self))
+        try:
+            yield
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    def _train(self, plan, incremental):
+        """Train on what `_set_up` planned: one epoch for `partial_fit` (incremental), up to
+        `epochs` for `fit`. Training that diverges leaves the last finite state and raises
+        `DivergenceError`."""
+        X, y, weights, validation = plan
+        if self.solver == "lbfgs":
+            return self._fit_lbfgs(X, y, weights)
+        if incremental:
+            self._train_epoch(X, self._targets(y), weights)
+            return self
+        self._fit_epochs(X, self._targets(y), weights, validation)
+        return self
+
+    def _set_up(self, X, y, sample_weight, incremental):
+        """Check the sample weights, start (or restart) what training needs, and hold out the
+        validation data: the plan (X, y, weights, (X_val, y_val) or None) of `_train`, X of
+        shape (n_samples, n_features) and y as the subclass prepared it."""
         weights = check_sample_weight(sample_weight, len(X))
         first = not hasattr(self, "network_") or not (incremental or self.warm_start)
         if first:
             self._start(X.shape[1], _make_rng(self.random_state))
         elif not incremental or self._optimizer_settings != self._settings():
             self._restart_optimizer()   # warm_start: these weights, a new optimizer (scikit-learn)
-        for name in ("validation_loss_curve_", "validation_scores_", "best_epoch_"):
-            if not incremental:
+        if not incremental:
+            for name in ("validation_loss_curve_", "validation_scores_", "best_epoch_"):
                 self.__dict__.pop(name, None)   # left from an earlier fit with early stopping
-        if self.solver == "lbfgs":
-            return self._fit_lbfgs(X, y, weights)
-        if incremental:
-            self._train_epoch(X, self._targets(y), weights)
-            return self
-        validation = None
-        if self.early_stopping:
-            train, held_out = self._validation_split(y, self._rng)
-            validation = (X[held_out], y[held_out])
-            X, y = X[train], y[train]
-            weights = None if weights is None else weights[train]
-            if weights is not None and not weights.any():
-                raise ValueError("sample_weight is 0 for every sample left to train on after "
-                                 "the validation split")
-        self._fit_epochs(X, self._targets(y), weights, validation)
-        return self
+        if not self.early_stopping or incremental or self.solver == "lbfgs":
+            return X, y, weights, None
+        train, held_out = self._validation_split(y, self._rng)
+        weights = None if weights is None else weights[train]
+        if weights is not None and not weights.any():
+            raise ValueError("sample_weight is zero for every sample left to train on after "
+                             "the validation split")
+        return X[train], y[train], weights, (X[held_out], y[held_out])
 
     def _fit_epochs(self, X, Y, weights, validation):
         """Up to `epochs` epochs on (X, Y), stopping on convergence or early stopping."""
@@ -279,12 +300,14 @@ class BaseMLP(BaseEstimator):
         """scikit-learn's rule: more than `n_iter_no_change` epochs in a row without the
         training loss improving on its best by `tol`; with the adaptive schedule, only once its
         learning rate has fallen to 1e-6 (until then it divides the rate by 5 instead)."""
+        if self.learning_rate_schedule == "adaptive":
+            # The schedule counts the stalls and divides its rate (one count, not two); stop
+            # once it divides a rate that was already that small.
+            return (self._schedule.divided
+                    and self._schedule.rate(self.learning_rate) * self._schedule.factor <= 1e-6)
         if self._no_improvement <= self.n_iter_no_change:
             return False
         self._no_improvement = 0
-        if self.solver != "lbfgs" and self.learning_rate_schedule == "adaptive":
-            # The schedule has just divided its rate; stop only if it was already that small.
-            return self._schedule.rate(self.learning_rate) * self._schedule.factor <= 1e-6
         return True
 
     def _fit_lbfgs(self, X, y, weights):
@@ -400,7 +423,7 @@ class BaseMLP(BaseEstimator):
             extra["optimizer_t"] = int(state["t"])
             for name in STATE_ARRAYS:
                 if name in state:
-                    arrays[f"optimizer_{name}"] = np.concatenate([a.ravel() for a in state[name]])
+                    arrays[f"optimizer_{name}"] = flatten(state[name])
         rng_state = self._rng.bit_generator.state
         if rng_state.get("bit_generator") == "PCG64":
             extra["rng_state"] = rng_state   # partial_fit after load continues the same stream
@@ -523,13 +546,12 @@ class BaseMLP(BaseEstimator):
             if extra.get("schedule") is not None:
                 self._schedule.load_state_dict(_schedule_state(extra["schedule"]))
             if "optimizer_t" in extra and self.solver != "lbfgs":
-                parameters = [theta for layer in self.network_.layers
-                              for theta in (layer.weights, layer.biases)]
+                parameters = network_parameters(self.network_)
                 state = {"t": extra["optimizer_t"]}
                 for name in set(self._optimizer.initial_state([])) - {"t"}:
                     if f"optimizer_{name}" not in arrays:
                         raise Invalid(f"the optimizer's state {name!r} is missing")
-                    state[name] = _unflatten(arrays.pop(f"optimizer_{name}"), self.network_)
+                    state[name] = unflatten(arrays.pop(f"optimizer_{name}"), parameters)
                 self._optimizer.load_state_dict(state)
                 self._optimizer.check_fits(parameters)
         except ValueError as exc:
@@ -541,16 +563,6 @@ class BaseMLP(BaseEstimator):
 
 class Invalid(Exception):
     """A model file's content is inconsistent; `load` adds the path."""
-
-
-def _unflatten(flat, network):
-    """Per-parameter arrays [W1, b1, ...] from one flat vector in that order."""
-    arrays, start = [], 0
-    for layer in network.layers:
-        for theta in (layer.weights, layer.biases):
-            arrays.append(flat[start:start + theta.size].reshape(theta.shape).astype(theta.dtype))
-            start += theta.size
-    return arrays
 
 
 def _plain_state(state):

@@ -93,9 +93,14 @@ def check_number(value, name, low=None, low_inclusive=True, integer=False):
     return value
 
 
-def loss_total(value, loss_function):
-    """A loss function's return value as a float: an array is summed (losses are sums over
-    samples and units, so the assignment's elementwise 1/2 (y - y_hat)^2 works as written)."""
+def loss_total(loss_function, YTrue, YPredict, sample_weight=None):
+    """loss_function(YTrue, YPredict) as a float: an array it returns is summed (losses are
+    sums over samples and units, so the assignment's elementwise 1/2 (y - y_hat)^2 works as
+    written). With `sample_weight` (N,), sum_i w_i L_i, L_i the loss of row i on its own."""
+    if sample_weight is not None:
+        return sum(w * loss_total(loss_function, YTrue[i:i + 1], YPredict[i:i + 1])
+                   for i, w in enumerate(sample_weight))
+    value = loss_function(YTrue, YPredict)
     if type(value) is float:
         return value
     try:
@@ -221,9 +226,9 @@ def check_step(network, X, Y, learning_rate, reg_lambda):
     return X, Y
 
 
-def check_sample_weight(sample_weight, n_samples, mean_one=False):
-    """`sample_weight` as a float64 array of shape (n_samples,) of finite weights >= 0, not all
-    zero (divided by their mean if `mean_one`); None stays None."""
+def check_sample_weight(sample_weight, n_samples, mean_one=False, dtype=np.float64):
+    """`sample_weight` as an array of shape (n_samples,) of finite weights >= 0, not all zero
+    (divided by their mean if `mean_one`, then in `dtype`); None stays None."""
     if sample_weight is None:
         return None
     weights = _numeric_array(sample_weight, "sample_weight")
@@ -242,7 +247,7 @@ def check_sample_weight(sample_weight, n_samples, mean_one=False):
     if not weights.any():
         raise ValueError("sample_weight is zero for every sample: there is nothing to learn "
                          "from")
-    return weights / weights.mean() if mean_one else weights
+    return (weights / weights.mean()).astype(dtype) if mean_one else weights
 
 
 def check_threshold(threshold, n_output):
@@ -270,15 +275,19 @@ def check_training(network, n_samples, epochs, learning_rate, reg_lambda, batch_
                    validation_data, optimizer=None, schedule=None, sample_weight=None):
     """`Network.train`'s settings; returns the batch size (at most `n_samples`; None is the
     full batch), the checked validation pair or None, and the sample weights or None."""
-    if optimizer is not None and not (hasattr(optimizer, "update")
-                                      or hasattr(optimizer, "minimize")):
-        raise ValueError("optimizer must be one of mlplab.optimizers (SGD, Adam, LBFGS) or "
-                         f"None, got {optimizer!r:.100}")
-    if schedule is not None and not (hasattr(schedule, "rate")
-                                     and hasattr(schedule, "epoch_ended")):
-        raise ValueError("schedule must be one of mlplab.optimizers' schedules (Constant, "
-                         f"InvScaling, Adaptive, StepDecay, Cosine) or None, got "
-                         f"{schedule!r:.100}")
+    from .optimizers import LBFGS, Constant, StepOptimizer  # optimizers imports this module
+
+    if optimizer is not None and not isinstance(optimizer, (StepOptimizer, LBFGS)):
+        raise ValueError("optimizer must be an instance of one of mlplab.optimizers' classes "
+                         f"(SGD(), Adam(), LBFGS()) or None, got {optimizer!r:.100}")
+    if schedule is not None and not isinstance(schedule, Constant):
+        raise ValueError("schedule must be an instance of one of mlplab.optimizers' schedules "
+                         "(Constant(), InvScaling(), Adaptive(), StepDecay(...), Cosine(...)) or "
+                         f"None, got {schedule!r:.100}")
+    if isinstance(optimizer, LBFGS) and (schedule is not None or batch_size not in (None,
+                                                                                    n_samples)):
+        raise ValueError("LBFGS trains on the full batch with its own line search: give it "
+                         f"no batch_size (got {batch_size!r}) and no schedule (got {schedule!r})")
     check_number(epochs, "epochs", low=1, integer=True)
     check_number(learning_rate, "learning_rate", low=0, low_inclusive=False)
     check_number(reg_lambda, "reg_lambda", low=0)

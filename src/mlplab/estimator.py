@@ -240,17 +240,20 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         _check_label_types(y)
         warm = self.warm_start and hasattr(self, "network_")
-        X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), reset=not warm)
-        check_classification_targets(y)
-        classes = unique_labels(y)
-        if len(classes) < 2:
-            raise ValueError(f"y has only one class ({classes[0]!r}); a classifier needs at "
-                             "least 2 classes")
-        if warm and not np.array_equal(classes, self.classes_):
-            raise ValueError(f"warm_start can only be used where y has the same classes as in "
-                             f"the previous call to fit: {self.classes_!r}, got {classes!r}")
-        self.classes_ = classes
-        return self._fit(X, np.searchsorted(classes, y), sample_weight, incremental=False)
+        with self._refusal_changes_nothing():
+            X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), reset=not warm)
+            check_classification_targets(y)
+            classes = unique_labels(y)
+            if len(classes) < 2:
+                raise ValueError(f"y has only one class ({classes[0]!r}); a classifier needs "
+                                 "at least 2 classes")
+            if warm and not np.array_equal(classes, self.classes_):
+                raise ValueError(f"warm_start can only be used where y has the same classes as "
+                                 f"in the previous call to fit: {self.classes_!r}, got "
+                                 f"{classes!r}")
+            self.classes_ = classes
+            plan = self._set_up(X, np.searchsorted(classes, y), sample_weight, incremental=False)
+        return self._train(plan, incremental=False)
 
     def _partial_fit_available(self):
         return BaseMLP._partial_fit_available(self)
@@ -286,17 +289,19 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                                  "needs at least 2 classes")
         dtype = np.dtype(self.dtype) if first_call else self.network_.dtype
         _check_label_types(y)
-        X, y = validate_data(self, X, y, dtype=dtype, reset=first_call)
-        check_classification_targets(y)
-        known = self.classes_ if classes is None else classes
-        y_index = np.searchsorted(known, y)
-        unknown = (y_index >= len(known)) | (known[np.minimum(y_index, len(known) - 1)] != y)
-        if np.any(unknown):
-            raise ValueError(f"y holds labels that are not in classes: "
-                             f"{np.unique(np.asarray(y)[unknown]).tolist()}; classes are "
-                             f"{known.tolist()}")
-        self.classes_ = known
-        return self._fit(X, y_index, sample_weight, incremental=True)
+        with self._refusal_changes_nothing():
+            X, y = validate_data(self, X, y, dtype=dtype, reset=first_call)
+            check_classification_targets(y)
+            known = self.classes_ if classes is None else classes
+            y_index = np.searchsorted(known, y)
+            unknown = (y_index >= len(known)) | (known[np.minimum(y_index, len(known) - 1)] != y)
+            if np.any(unknown):
+                raise ValueError(f"y holds labels that are not in classes: "
+                                 f"{np.unique(np.asarray(y)[unknown]).tolist()}; classes are "
+                                 f"{known.tolist()}")
+            self.classes_ = known
+            plan = self._set_up(X, y_index, sample_weight, incremental=True)
+        return self._train(plan, incremental=True)
 
     # ----- prediction ---------------------------------------------------------------------------
 
@@ -432,8 +437,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         -------
         self
         """
-        X, y = self._prepare(X, y, reset=not (self.warm_start and hasattr(self, "network_")))
-        return self._fit(X, y, sample_weight, incremental=False)
+        with self._refusal_changes_nothing():
+            X, y = self._prepare(X, y, reset=not (self.warm_start and hasattr(self, "network_")))
+            plan = self._set_up(X, y, sample_weight, incremental=False)
+        return self._train(plan, incremental=False)
 
     def _partial_fit_available(self):
         return BaseMLP._partial_fit_available(self)
@@ -447,8 +454,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         -------
         self
         """
-        X, y = self._prepare(X, y, reset=not hasattr(self, "network_"))
-        return self._fit(X, y, sample_weight, incremental=True)
+        with self._refusal_changes_nothing():
+            X, y = self._prepare(X, y, reset=not hasattr(self, "network_"))
+            plan = self._set_up(X, y, sample_weight, incremental=True)
+        return self._train(plan, incremental=True)
 
     def predict(self, X):
         """Predictions for the samples in X: shape (n_samples,) for one target as fitted on a

@@ -86,11 +86,11 @@ class Network:
             activations.append(f(z))
         return zs, activations
 
-    def _backward(self, Y, zs, activations, l2, weights=None):
+    def _backward(self, Y, zs, activations, l2, sample_weight=None):
         """The gradients of J by the chain rule, from the output layer back to the first.
 
         Needs `zs` and `activations` of `_forward` on the same samples; `l2` is J's penalty
-        coefficient c (see `_l2_coefficient`); `weights` (N,), of mean 1, weigh the samples.
+        coefficient c (see `_l2_coefficient`); `sample_weight` (N,), of mean 1, weighs the samples.
         Returns [(dW, db), ...], one pair per layer: dW of W's shape (n_in, n_out), db of shape
         (n_out,), or None for a layer without biases.
         """
@@ -100,8 +100,8 @@ class Network:
         delta = self.d_loss_function(Y, activations[-1])            # (N, n_out)
         if self.d_activation_list[-1] is not None:
             delta = delta * self.d_activation_list[-1](zs[-1])
-        if weights is not None:   # J's loss term is then sum_i w_i L_i / N, a weighted mean
-            delta = delta * weights[:, np.newaxis]
+        if sample_weight is not None:   # J's loss term is then sum_i w_i L_i / N, weighted
+            delta = delta * sample_weight[:, np.newaxis]
         grads = []
         for l in reversed(range(len(self.layers))):
             layer = self.layers[l]
@@ -115,17 +115,17 @@ class Network:
                 delta = (delta @ layer.weights.T) * self.d_activation_list[l - 1](zs[l - 1])
         return grads[::-1]
 
-    def _step(self, X, Y, learning_rate, l2, weights=None, optimizer=None):
+    def _step(self, X, Y, learning_rate, l2, sample_weight=None, optimizer=None):
         """One step of `optimizer` (None: plain descent) on (X, Y): returns the mean data loss
         before it, or raises (`errors.step_failure`) with parameters and optimizer unchanged."""
         zs, activations = self._forward(X)
-        loss = self._data_loss(Y, activations[-1], weights) / len(X)
+        loss = self._data_loss(Y, activations[-1], sample_weight) / len(X)
         if not math.isfinite(loss):
             raise step_failure(self, X, Y, learning_rate, f"loss ({loss})")
         parameters = [theta for layer in self.layers for theta in (layer.weights, layer.biases)
                       if theta is not None]                  # [W1, b1, W2, b2, ...]
-        gradients = [g for pair in self._backward(Y, zs, activations, l2, weights) for g in pair
-                     if g is not None]                        # dJ/dW1, dJ/db1, ... alike
+        gradients = [g for pair in self._backward(Y, zs, activations, l2, sample_weight)
+                     for g in pair if g is not None]          # dJ/dW1, dJ/db1, ... alike
         optimizer = SGD() if optimizer is None else optimizer   # SGD(): W <- W - lr * dJ/dW
         new_parameters, state = optimizer.update(parameters, gradients, learning_rate,
                                                  optimizer.state_for(parameters))
@@ -139,11 +139,9 @@ class Network:
                 layer.biases = next(new_parameters).astype(self.dtype, copy=False)
         return loss
 
-    def _data_loss(self, Y, output, weights=None):
-        """The loss summed over samples and units; with `weights`, sum_i w_i * loss of sample i."""
-        if weights is None:
-            return loss_total(self.loss_function(Y, output), self.loss_function)
-        return sum(w * self._data_loss(Y[i:i + 1], output[i:i + 1]) for i, w in enumerate(weights))
+    def _data_loss(self, Y, output, sample_weight=None):
+        """The loss summed over samples and units; with `sample_weight`, sum_i w_i L_i."""
+        return loss_total(self.loss_function, Y, output, sample_weight)
 
     def _checked(self, X, Y, reg_lambda):
         """(X, Y) checked, and c of J's penalty for them."""
@@ -177,7 +175,7 @@ class Network:
         """The mean data loss (no penalty) and the gradients of J, [(dW, db), ...] as
         `_backward` gives them, without updating; `sample_weight` as in `train`."""
         X, Y, c = self._checked(X, Y, reg_lambda)
-        w = check_sample_weight(sample_weight, len(X), mean_one=True)
+        w = check_sample_weight(sample_weight, len(X), mean_one=True, dtype=self.dtype)
         zs, activations = self._forward(X)
         return (self._data_loss(Y, activations[-1], w) / len(X),
                 self._backward(Y, zs, activations, c, w))
@@ -229,29 +227,30 @@ class Network:
         """
         trainer = self._trainer_for()
         X, Y = check_inputs(self, X, Y)
-        batch_size, validation, weights = check_training(
+        batch_size, validation, sample_weight = check_training(
             self, len(X), epochs, learning_rate, reg_lambda, batch_size, seed, validation_data,
             optimizer, schedule, sample_weight)
-        if isinstance(optimizer, LBFGS):
-            return optimizer.minimize(self, X, Y, epochs, reg_lambda, validation, callback, weights)
+        if isinstance(optimizer, LBFGS):   # not steps: SciPy's iterations on the full batch
+            return optimizer.minimize(self, X, Y, epochs, reg_lambda, validation, callback,
+                                      sample_weight)
         rng = np.random.default_rng(seed) if shuffle and batch_size < len(X) else None
         history = {"loss": np.empty(epochs)}
         if validation is not None:
             history["val_loss"] = np.empty(epochs)
         progress = EpochBar(epochs, shown=verbose)
         try:
-            with trainer.running(batch_size, optimizer):
-                for epoch in progress:
-                    rate = learning_rate if schedule is None else schedule.rate(learning_rate)
+            for epoch in progress:
+                rate = learning_rate if schedule is None else schedule.rate(learning_rate)
+                with trainer.running(batch_size, optimizer):   # the optimizer's state: its own
                     loss = history["loss"][epoch] = self._train_epoch(
-                        trainer, X, Y, rate, reg_lambda, batch_size, rng, weights)
-                    if schedule is not None:
-                        schedule.epoch_ended(loss, len(X))
-                    if validation is not None:
-                        history["val_loss"][epoch] = trainer.mean_loss(*validation)
-                    progress.show(loss)
-                    if callback is not None:
-                        callback(epoch, history)
+                        trainer, X, Y, rate, reg_lambda, batch_size, rng, sample_weight)
+                if schedule is not None:
+                    schedule.epoch_ended(loss, len(X))
+                if validation is not None:
+                    history["val_loss"][epoch] = trainer.mean_loss(*validation)
+                progress.show(loss)
+                if callback is not None:
+                    callback(epoch, history)
         except DivergenceError as exc:
             # The weights are those of the last finite step; the history ends before the epoch.
             exc.epoch = epoch
@@ -277,7 +276,8 @@ class Network:
                 loss += trainer.step(X_batch, Y_batch, learning_rate, l2) * len(X_batch)
             elif weights[batch].any():   # a batch of weight 0 has nothing to learn from
                 w = weights[batch]
-                loss += trainer.step(X_batch, Y_batch, learning_rate, l2, w / w.mean()) * w.sum()
+                mean_one = (w / w.mean()).astype(self.dtype)
+                loss += trainer.step(X_batch, Y_batch, learning_rate, l2, mean_one) * w.sum()
         return loss / (n_samples if weights is None else weights.sum())
 
     def predict(self, X, threshold = None):

@@ -32,6 +32,7 @@ import math
 import numpy as np
 
 from ._validation import check_number
+from .errors import DivergenceError
 
 
 class StepOptimizer:
@@ -48,18 +49,28 @@ class StepOptimizer:
         return _copy_state(self.state)
 
     def load_state_dict(self, state):
-        """Set `state` to a copy of `state`, checked to be one of this optimizer's kind."""
+        """Set `state` to a copy of `state`, checked first to be one of this optimizer's kind
+        (a state that fails a check changes nothing)."""
         if state is not None:
             expected = set(self.initial_state([]))
             if not isinstance(state, dict) or set(state) != expected:
                 raise ValueError(f"a state of {type(self).__name__} has the keys "
                                  f"{sorted(expected)}, got {state!r:.200}")
             t = state["t"]
-            if not isinstance(t, (int, np.integer)) or isinstance(t, bool) or t < 0:
-                raise ValueError(f"the step count t must be an integer >= 0, got {t!r}")
+            if not isinstance(t, (int, np.integer)) or isinstance(t, bool) or not 0 <= t <= 2**53:
+                raise ValueError(f"the step count t must be an integer from 0 to 2**53, got "
+                                 f"{t!r:.100}")
             if any(not isinstance(arrays, list) for key, arrays in state.items() if key != "t"):
                 raise ValueError("each array state must be a list, one array per parameter")
-        self.state = _copy_state(state)
+            state = _copy_state(state)
+            arrays = self.state_arrays(state)
+            if any(a.dtype.kind != "f" or not np.all(np.isfinite(a)) for a in arrays):
+                raise ValueError("the state's arrays must hold finite floats")
+            self._check_state(state)
+        self.state = state
+
+    def _check_state(self, state):
+        """What a state of this kind must satisfy beyond its keys (a ValueError if not)."""
 
     def state_arrays(self, state):
         """Every array of `state`, in one list (all must stay finite)."""
@@ -169,10 +180,8 @@ class Adam(StepOptimizer):
             ss.append(s)
         return new_parameters, {"t": t, "m": ms, "s": ss}
 
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        if self.state is not None and any(np.any(s < 0) for s in self.state["s"]):
-            self.state = None
+    def _check_state(self, state):
+        if any(np.any(s < 0) for s in state["s"]):
             raise ValueError("Adam's second moments s are running means of g^2: none can be < 0")
 
     def __repr__(self):
@@ -218,9 +227,9 @@ class Constant:
         for key, value in state.items():
             number = isinstance(value, (int, float, np.integer, np.floating))
             if not number or isinstance(value, bool) or not value >= 0 or (
-                    key != "best_loss" and (int(value) != value or math.isinf(value))):
-                raise ValueError(f"{key} must be a count >= 0 (best_loss a number or inf), "
-                                 f"got {value!r}")
+                    key != "best_loss" and not (value <= 2**53 and int(value) == value)):
+                raise ValueError(f"{key} must be a count from 0 to 2**53 (best_loss a number "
+                                 f"or inf), got {value!r:.100}")
         for key, value in state.items():
             setattr(self, key, float(value) if key == "best_loss" else int(value))
 
@@ -277,11 +286,15 @@ class Adaptive(Constant):
                                              integer=True)
         self.factor = check_number(factor, "factor", low=1, low_inclusive=False)
         self.divisions, self.best_loss, self.epochs_without_improvement = 0, math.inf, 0
+        self.divided = False   # whether the last epoch divided the rate
 
     state_keys = (*Constant.state_keys, "divisions", "best_loss", "epochs_without_improvement")
 
     def rate(self, learning_rate):
-        return learning_rate / self.factor ** self.divisions
+        try:
+            return learning_rate / self.factor ** self.divisions
+        except OverflowError:   # divided more than about 440 times by 5: nothing is left
+            return 0.0
 
     def epoch_ended(self, loss, n_samples):
         super().epoch_ended(loss, n_samples)
@@ -290,7 +303,8 @@ class Adaptive(Constant):
         else:
             self.epochs_without_improvement = 0
         self.best_loss = min(self.best_loss, loss)
-        if self.epochs_without_improvement > self.n_iter_no_change:
+        self.divided = self.epochs_without_improvement > self.n_iter_no_change
+        if self.divided:
             self.divisions += 1
             self.epochs_without_improvement = 0
 
@@ -319,7 +333,11 @@ class LBFGS:
 
     def minimize(self, network, X, Y, max_iter, reg_lambda, validation=None, callback=None,
                  sample_weight=None):
-        """Train `network` on all of (X, Y); returns the history as `Network.train` does."""
+        """Train `network` on all of (X, Y); returns the history as `Network.train` does.
+
+        A J that is not finite at the start raises `DivergenceError` with the parameters
+        unchanged; so does any error inside SciPy's run, which would otherwise leave the
+        network at one of its line search's trial points."""
         from scipy.optimize import minimize
 
         history = {"loss": []}
@@ -328,8 +346,7 @@ class LBFGS:
         evaluated = {}
         objective = flat_objective(network, X, Y, reg_lambda, evaluated, sample_weight)
 
-        def iteration_ended(intermediate_result):
-            theta = intermediate_result.x
+        def iteration_ended(theta):
             if not np.array_equal(theta, evaluated.get("theta")):
                 objective(theta)
             epoch = len(history["loss"])
@@ -339,12 +356,20 @@ class LBFGS:
             if callback is not None:
                 callback(epoch, {key: np.array(values) for key, values in history.items()})
 
-        start = _flat(_parameters(network))
-        self.result = minimize(objective, start, jac=True, method="L-BFGS-B",
-                               callback=iteration_ended,
-                               options={"maxiter": max_iter, "maxfun": self.max_fun,
-                                        "gtol": self.tol})
-        _set_flat(network, self.result.x if np.all(np.isfinite(self.result.x)) else start)
+        start = flatten(parameters(network), np.float64)
+        try:
+            if not math.isfinite(objective(start)[0]):
+                raise DivergenceError(f"the objective J is not finite ({evaluated['J']}) at the "
+                                      "start of L-BFGS: scale the data or the initial weights")
+            self.result = minimize(objective, start, jac=True, method="L-BFGS-B",
+                                   callback=iteration_ended,
+                                   options={"maxiter": max_iter, "maxfun": self.max_fun,
+                                            "gtol": self.tol})
+        except BaseException:
+            set_parameters(network, unflatten(start, parameters(network)))
+            raise
+        # The result is the best point SciPy found: finite, as J was finite at the start.
+        set_parameters(network, unflatten(self.result.x, parameters(network)))
         return {key: np.array(values) for key, values in history.items()}
 
     def __repr__(self):
@@ -353,42 +378,54 @@ class LBFGS:
 
 def flat_objective(network, X, Y, reg_lambda, evaluated=None, sample_weight=None):
     """theta -> (J(theta), dJ/dtheta) for SciPy, theta every parameter of `network` in one
-    float64 vector ([W1, b1, W2, ...] flattened); calling it sets the network's parameters to
-    theta. `evaluated`, a dict, gets the last theta and its mean data loss."""
+    float64 vector (`flatten(parameters(network))`); calling it sets the network's parameters
+    to theta. `evaluated`, a dict, gets the last theta, its J and its mean data loss."""
     evaluated = {} if evaluated is None else evaluated
 
     def objective(theta):
-        _set_flat(network, theta)
+        set_parameters(network, unflatten(theta, parameters(network)))
         loss, gradients = network.gradients(X, Y, reg_lambda, sample_weight)
         # J's penalty (c / 2) sum ||W||^2, c by the network's convention (`Network.fit`)
         c = reg_lambda if network.reg_convention == "mean" else reg_lambda / len(X)
         J = loss + 0.5 * c * sum(float(np.vdot(layer.weights, layer.weights))
                                  for layer in network.layers)
-        evaluated["theta"], evaluated["loss"] = theta.copy(), loss
+        evaluated.update(theta=theta.copy(), J=J, loss=loss)
         if not math.isfinite(J):   # SciPy's line search then steps back
             return math.inf, np.zeros_like(theta)
-        return J, _flat([g for pair in gradients for g in pair if g is not None])
+        return J, flatten([g for pair in gradients for g in pair if g is not None], np.float64)
 
     return objective
 
 
-def _parameters(network):
-    """[W1, b1, W2, b2, ...], a layer without biases giving only its W."""
+# ----- a network's parameters as one flat vector --------------------------------------------
+
+
+def parameters(network):
+    """[W1, b1, W2, b2, ...]: the order of every optimizer state and flat vector; a layer
+    without biases gives only its W."""
     return [theta for layer in network.layers for theta in (layer.weights, layer.biases)
             if theta is not None]
 
 
-def _flat(arrays):
-    return np.concatenate([np.ravel(a) for a in arrays]).astype(np.float64, copy=False)
+def flatten(arrays, dtype=None):
+    """`arrays` raveled one after another into one new vector (of `dtype`, or theirs)."""
+    return np.concatenate([np.ravel(a) for a in arrays]).astype(dtype or arrays[0].dtype,
+                                                                 copy=False)
 
 
-def _set_flat(network, theta):
-    """Give the network new arrays holding the values of the flat vector `theta`."""
-    start, dtype = 0, network.dtype
+def unflatten(flat, like):
+    """New arrays of the shapes and dtypes of the arrays `like`, from the flat vector `flat`."""
+    arrays, start = [], 0
+    for array in like:
+        arrays.append(flat[start:start + array.size].reshape(array.shape).astype(array.dtype))
+        start += array.size
+    return arrays
+
+
+def set_parameters(network, arrays):
+    """Bind `arrays`, in the order of `parameters`, to the network's layers."""
+    arrays = iter(arrays)
     for layer in network.layers:
-        for name in ("weights", "biases"):
-            old = getattr(layer, name)
-            if old is not None:
-                new = theta[start:start + old.size].reshape(old.shape).astype(dtype)
-                setattr(layer, name, new)
-                start += old.size
+        layer.weights = next(arrays)
+        if layer.biases is not None:
+            layer.biases = next(arrays)

@@ -47,6 +47,7 @@ class Trainer:
         self.spare = None
         self.update = None   # the flat optimizer of `running`; None: plain gradient descent
         self.l2_mask = None   # (l2, its mask) of `_l2_mask`
+        self.last_update = None   # see `_update_for`
         self.functions = _functions(network)
         current = self._new_slot()
         for layer, (W, b) in zip(network.layers, current.views):
@@ -104,12 +105,22 @@ class Trainer:
         if context is None:
             threads = threads_for(self.shapes, n_rows)
             context = self.contexts[n_rows] = _AS_IT_IS if threads is None else _Limited(threads)
-        update = flat_update(optimizer, self)
+        update = self._update_for(optimizer)
         return context if update is None else _Optimizing(self, update, context)
 
+    def _update_for(self, optimizer):
+        """The flat form of `optimizer`: the one of the last `running` if the optimizer's state
+        is still the one written back then, else made anew from its state."""
+        last = self.last_update
+        if last is None or last.optimizer is not optimizer or optimizer.state is not last.stored:
+            self.last_update = last = flat_update(optimizer, self)
+        return last
+
     def single_step(self, X, Y, learning_rate, l2, weights=None):
-        """`step` on its own, as `Network.fit` takes it: in the thread setting it needs."""
+        """`step` on its own, as `Network.fit` takes it: plain descent, in the thread setting it
+        needs."""
         context = self.running(len(X))
+        self.update = None   # also when called from a callback inside `running`
         if context is _AS_IT_IS:
             return self.step(X, Y, learning_rate, l2, weights)
         with context:

@@ -9,14 +9,16 @@ are folded into two scalars (as PyTorch does), the same values to rounding
 (tests/test_optimizers.py).
 
 During `Trainer.running` the state lives here; it is read from ``optimizer.state`` on entry and
-written back to it, as new arrays, on exit.
+written back to it, as new arrays, on exit (`Network.train` enters once per epoch, so callbacks
+see the state of the epoch's end). A flat form whose state was the last written back is kept
+for the next entry, so that consecutive epochs do not flatten it again.
 """
 
 import math
 
 import numpy as np
 
-from ..optimizers import SGD, Adam
+from ..optimizers import SGD, Adam, flatten, unflatten
 
 
 def flat_update(optimizer, trainer):
@@ -38,15 +40,17 @@ class _FlatState:
     plain = False   # True: the trainer takes the step itself, as without an optimizer
 
     def __init__(self, optimizer, trainer):
-        self.optimizer, self.trainer = optimizer, trainer
-        parameters = [theta for W, b in trainer.current.views for theta in (W, b)
-                      if theta is not None]
-        state = optimizer.state_for(parameters)
+        self.optimizer = optimizer
+        # Arrays of the parameters' shapes and dtype, not the trainer's own views: holding
+        # those would keep the trainer from reusing their buffer.
+        self.like = [np.empty(theta.shape, theta.dtype) for W, b in trainer.current.views
+                     for theta in (W, b) if theta is not None]
+        state = optimizer.state_for(self.like)
         self.t = state["t"]
-        size, dtype = trainer.size, trainer.dtype
-        self.current = {name: _flat(state[name], size, dtype) for name in self.names}
-        self.next = {name: np.empty(size, dtype) for name in self.names}
-        self.scratch = np.empty(size, dtype)
+        self.current = {name: flatten(state[name], trainer.dtype) for name in self.names}
+        self.next = {name: np.empty(trainer.size, trainer.dtype) for name in self.names}
+        self.scratch = np.empty(trainer.size, trainer.dtype)
+        self.stored = optimizer.state
 
     def finite(self):
         """Whether the state computed by the last `apply` is finite, where the new parameters'
@@ -63,9 +67,8 @@ class _FlatState:
         """Write the current state back to the optimizer, as new arrays per parameter."""
         state = {"t": self.t}
         for name in self.names:
-            views = self.trainer._views(self.current[name].copy())
-            state[name] = [theta for W, b in views for theta in (W, b) if theta is not None]
-        self.optimizer.state = state
+            state[name] = unflatten(self.current[name], self.like)
+        self.optimizer.state = self.stored = state
 
 
 class _Plain(_FlatState):
@@ -117,12 +120,3 @@ class _Adam(_FlatState):
         step = np.divide(m, denominator, out=scratch)
         step *= np.array(learning_rate * root_c2 / (1 - adam.beta_1 ** t), dtype)
         np.subtract(theta, step, out=new)
-
-
-def _flat(arrays, size, dtype):
-    flat = np.empty(size, dtype)
-    start = 0
-    for array in arrays:
-        flat[start:start + array.size] = np.ravel(array)
-        start += array.size
-    return flat

@@ -184,8 +184,4 @@ def data_loss(network, Y, output, work, weights=None):
     if work.kernels.loss_into is not None:
         return work.kernels.loss_into(Y, output, work.scratch[-1], weights)
     # A copy for the user's function, which may keep or change it (see `_user_call`).
-    output = output.copy()
-    if weights is None:
-        return loss_total(network.loss_function(Y, output), network.loss_function)
-    return sum(w * loss_total(network.loss_function(Y[i:i + 1], output[i:i + 1]),
-                              network.loss_function) for i, w in enumerate(weights))
+    return loss_total(network.loss_function, Y, output.copy(), weights)
