@@ -275,7 +275,38 @@ def build_parser():
     demo.add_argument("--epochs", type=_whole_number(1), default=100,
                       help="number of epochs (default 100)")
     demo.set_defaults(handler=_demo)
+    check = commands.add_parser(
+        "check", help="check a student's homework (.py or .ipynb) against the reference")
+    check.add_argument("file", help="the student's .py module or .ipynb notebook")
+    check.add_argument("--json", metavar="PATH", help="also write Gradescope's results.json")
+    check.add_argument("--weights", metavar="FILE",
+                       help="points per check or part, a JSON object (default: by part)")
+    check.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
+                       help="wall-clock limit for the student's code (default 60)")
+    check.set_defaults(handler=_check)
     return parser
+
+
+def _check(args):
+    """`mlplab check`: exit status 0 if every check passes, 1 if not, 2 for a usage error."""
+    from .check import report, run
+
+    path = pathlib.Path(args.file)
+    if path.suffix not in (".py", ".ipynb") or not path.is_file():
+        print(f"mlplab check: error: {args.file} is not a .py or .ipynb file", file=sys.stderr)
+        return 2
+    try:
+        weights = report.read_weights(args.weights) if args.weights else {}
+        path.read_bytes().decode("utf-8")
+    except (OSError, ValueError) as exc:
+        print(f"mlplab check: error: {exc}", file=sys.stderr)
+        return 2
+    results, notes = run(path, wall_seconds=args.timeout)
+    print(report.table(results, notes))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as stream:
+            json.dump(report.gradescope(results, notes, weights), stream, indent=2)
+    return 0 if all(verdict.passed for _, verdict in results) else 1
 
 
 def main(argv=None):

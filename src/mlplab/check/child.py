@@ -1,0 +1,217 @@
+"""The child process of `mlplab check`: loads a student's code and answers the checker's requests.
+
+    python -m mlplab.check.child REQUESTS.json ANSWERS.json
+
+It runs in the sandbox that `sandbox.run_child` sets up (its own process, time and memory limits,
+a temporary working folder), never in the checker's process. REQUESTS.json holds the student's
+file and a list of requests; ANSWERS.json gets, for each request, the values the student's code
+computed (arrays as nested lists; NaN and infinity as JSON's NaN and Infinity), the warnings it
+raised and the error it raised, if any. The checker compares them with mlplab's reference.
+
+Loading: a notebook's code cells, or a module's top-level statements that define names
+(imports, functions, classes, assignments; not calls or loops, the experiments), run one by one
+in one namespace, each under a time limit; one that fails or runs too long (a training
+experiment) is skipped with a note, and loading goes on. Output the student's code prints is
+discarded.
+"""
+
+import ast
+import io
+import json
+import signal
+import sys
+import traceback
+import warnings
+
+import numpy as np
+
+STATEMENT_SECONDS = 2.0   # a top-level statement or cell that runs longer is skipped
+REQUEST_SECONDS = 3.0
+
+
+class _TimeUp(BaseException):
+    """Raised by the alarm; a BaseException, so that a student's `except Exception` lets it by."""
+
+
+def _alarm(signum, frame):
+    raise _TimeUp
+
+
+class _Discard(io.TextIOBase):
+    """Where the student's prints go: nowhere (printing megabytes costs nothing)."""
+
+    def write(self, text):
+        return len(text)
+
+
+def _timed(seconds, function, *args):
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return function(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+# The top-level statements of a module that define names; the others (calls, loops: the
+# experiments) are not run.
+DEFINING = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+            ast.Assign, ast.AnnAssign, ast.AugAssign, ast.If, ast.Try, ast.With)
+
+
+def code_units(path):
+    """([(label, source)], notes): a notebook's code cells, or a module's top-level statements
+    that define names (notes say which lines were left out)."""
+    text = open(path, encoding="utf-8").read()
+    if path.endswith(".ipynb"):
+        cells = json.loads(text)["cells"]
+        return [(f"cell {i + 1}", "".join(cell["source"]) if isinstance(cell["source"], list)
+                 else cell["source"]) for i, cell in enumerate(cells)
+                if cell.get("cell_type") == "code"], []
+    tree = ast.parse(text, filename=path)
+    left_out = [node.lineno for node in tree.body if not isinstance(node, DEFINING)]
+    notes = [f"not run: the top-level statements at lines {', '.join(map(str, left_out))}, "
+             "which define nothing (experiments, prints)"] if left_out else []
+    return [(f"line {node.lineno}", ast.get_source_segment(text, node)) for node in tree.body
+            if isinstance(node, DEFINING)], notes
+
+
+def load(path, namespace):
+    """Run the student's code units in `namespace`; returns notes on the units skipped."""
+    units, notes = code_units(path)
+    for label, source in units:
+        source = "\n".join(line for line in source.splitlines()
+                           if not line.lstrip().startswith(("%", "!")))   # IPython magics
+        try:
+            _timed(STATEMENT_SECONDS, exec, compile(source, f"{path} ({label})", "exec"),
+                   namespace)
+        except _TimeUp:
+            notes.append(f"{label}: skipped, it ran longer than {STATEMENT_SECONDS:g} s")
+        except SystemExit as exc:
+            notes.append(f"{label}: skipped, it called sys.exit({exc.code!r})")
+        except BaseException as exc:   # a student's error, MemoryError included
+            notes.append(f"{label}: skipped, it raised {type(exc).__name__}: {exc}"[:300])
+    return notes
+
+
+def _plain(value):
+    """A student's result as JSON: arrays (and lists of numbers) as nested lists."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return {"unreadable": repr(value)[:200]}
+    return {"shape": list(array.shape), "values": array.ravel().tolist(),
+            "type": type(value).__name__}
+
+
+def _parameters_of(layer, n_in, n_out):
+    """The names of a student layer's weight and bias attributes, and whether the weights are
+    stored (n_out, n_in), found from their shapes."""
+    weights, biases = [], []
+    for name, value in vars(layer).items():
+        if isinstance(value, (list, tuple)):
+            value = np.asarray(value)
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
+            continue
+        if value.shape in ((n_in, n_out), (n_out, n_in)):
+            weights.append((name, value.shape != (n_in, n_out)))
+        elif value.size == n_out and value.ndim <= 2 and 1 in value.shape + (1,):
+            biases.append(name)
+    return weights, biases
+
+
+def describe_layer(layer, n_in, n_out):
+    """A student layer's weight and bias attributes, and their values."""
+    weights, biases = _parameters_of(layer, n_in, n_out)
+    names = [name for name, _ in weights] + biases
+    return {"weights": [[name, transposed] for name, transposed in weights], "biases": biases,
+            "arrays": {name: _plain(getattr(layer, name)) for name in names}}
+
+
+def run_network(namespace, request):
+    """Build the student's Network from their Layer and functions, set its parameters if given,
+    then take the requested steps; returns what each step gave and the parameters after it."""
+    Layer, Network = namespace["Layer"], namespace["Network"]
+    shapes = request["layers"]
+    layers = [Layer(n_in, n_out, **({} if bias else {"bias": False}))
+              for n_in, n_out, bias in shapes]
+    found = []
+    for layer, (n_in, n_out, bias) in zip(layers, shapes):
+        weights, biases = _parameters_of(layer, n_in, n_out)
+        if len(weights) != 1 or (bias and len(biases) != 1):
+            raise LookupError(f"cannot tell the weights and biases of Layer({n_in}, {n_out}) "
+                              f"apart: arrays {sorted(vars(layer))}")
+        found.append((weights[0][0], weights[0][1], biases[0] if bias else None))
+    if request.get("parameters"):
+        for layer, (W_name, transposed, b_name), (W, b) in zip(layers, found,
+                                                               request["parameters"]):
+            W = np.array(W, dtype=float)
+            setattr(layer, W_name, W.T.copy() if transposed else W)
+            if b_name is not None:
+                setattr(layer, b_name, np.array(b, dtype=float).reshape(
+                    np.shape(getattr(layer, b_name))))
+    functions = [namespace[name] if name else None for name in request["derivatives"]]
+    network = Network(layers, [namespace[name] for name in request["activations"]], functions,
+                      namespace[request["loss"]], namespace[request["d_loss"]])
+
+    def parameters():
+        return [[_plain(np.asarray(getattr(layer, W)).T if transposed
+                        else getattr(layer, W)),
+                 None if b is None else _plain(np.ravel(getattr(layer, b)))]
+                for layer, (W, transposed, b) in zip(layers, found)]
+
+    steps = [{"parameters": parameters()}]
+    for step in request["steps"]:
+        method, args = step
+        args = [np.array(a, dtype=float) if isinstance(a, list) else a for a in args]
+        value = getattr(network, method)(*args)
+        steps.append({"value": _plain(value), "parameters": parameters()})
+    return {"steps": steps, "attributes": [[W, transposed, b] for W, transposed, b in found]}
+
+
+def answer(namespace, request):
+    kind = request["kind"]
+    if kind == "call":
+        args = [np.array(a, dtype=float) for a in request["args"]]
+        return _plain(namespace[request["name"]](*args))
+    if kind == "layer":
+        n_in, n_out = request["args"]
+        layers = [namespace["Layer"](n_in, n_out, **request.get("kwargs", {}))
+                  for _ in range(2)]
+        return [describe_layer(layer, n_in, n_out) for layer in layers]
+    if kind == "network":
+        return run_network(namespace, request)
+    raise ValueError(f"unknown request {kind!r}")
+
+
+def main(requests_path, answers_path):
+    with open(requests_path) as stream:
+        job = json.load(stream)
+    signal.signal(signal.SIGALRM, _alarm)
+    sys.stdout = _Discard()
+    namespace = {"__name__": "__student__"}
+    notes = load(job["path"], namespace)
+    answers = {"notes": notes, "names": sorted(name for name in job["names"]
+                                               if name in namespace), "answers": {}}
+    for request in job["requests"]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            np.seterr(all="warn")
+            try:
+                result = {"value": _timed(REQUEST_SECONDS, answer, namespace, request)}
+            except _TimeUp:
+                result = {"error": f"it ran longer than {REQUEST_SECONDS:g} s"}
+            except BaseException as exc:
+                lines = traceback.format_exception_only(type(exc), exc)
+                result = {"error": "".join(lines).strip()[:500]}
+        result["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+        answers["answers"][request["id"]] = result
+    with open(answers_path, "w") as stream:
+        json.dump(answers, stream)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])

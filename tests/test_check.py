@@ -1,0 +1,156 @@
+"""`mlplab check` on student-style homework: tests/students/ holds a correct one (as a module,
+with the weights transposed, and as notebooks), one file per seeded bug, files that follow a
+convention the skeleton leaves open, and hostile ones. The correct ones pass every check; each
+bug fails exactly the checks it touches, with its hint; hostile code fails the checks within the
+time limit without harming the checker."""
+
+import concurrent.futures
+import json
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+
+from mlplab import check
+
+STUDENTS = pathlib.Path(__file__).parent / "students"
+FIT = ["fit: sigmoid and L2 loss", "fit: sigmoid and L2 loss, reg_lambda 0.1",
+       "fit: softmax and cross-entropy", "fit: softmax and cross-entropy, reg_lambda 0.1"]
+WITH_L2 = [FIT[1], FIT[3]]
+
+# file -> (the checks it fails, a phrase of the hint of each)
+BUGS = {
+    "bug_sigmoid_overflow.py": ({"sigmoid"}, "not finite"),
+    "bug_softmax_axis.py": ({"softmax"}, "axis"),
+    "bug_softmax_no_max.py": ({"softmax"}, "not finite"),
+    "bug_l2_no_half.py": ({"l2_loss", "Network: the Q1.1 forward pass", *FIT[:2]}, None),
+    "bug_log_zero.py": ({"cross_entropy_loss"}, "not finite"),
+    "bug_derivative_of_output.py": ({"d_sigmoid"}, "in terms of the activation"),
+    "bug_sum_not_mean.py": (set(FIT), "summed over the samples"),
+    "bug_bias_decay.py": (set(WITH_L2), "biases decayed"),
+    "bug_reg_without_lr.py": (set(WITH_L2), "without the learning rate"),
+    "bug_bias_not_updated.py": (set(FIT), "biases never updated"),
+    "bug_unseeded_init.py": ({"Layer: seeded initialisation"}, "default_rng(2)"),
+    "bug_loss_after_update.py": (set(FIT), "loss after the update"),
+    "bug_predict_list.py": ({"predict: labels as an array, threshold with >"}, "np.array"),
+}
+CORRECT = ["correct.py", "correct_transposed.py", "correct.ipynb", "convention_l2_over_n.py"]
+HOSTILE = sorted(path.name for path in STUDENTS.glob("hostile_*.py"))
+
+
+@pytest.fixture(scope="module")
+def checked():
+    """Every student file checked once, two at a time: {file: (results, notes, seconds)}."""
+    def one(name):
+        start = time.monotonic()
+        results, notes = check.run(STUDENTS / name, wall_seconds=30)
+        return name, (results, notes, time.monotonic() - start)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        return dict(pool.map(one, [*CORRECT, *BUGS, *HOSTILE]))
+
+
+def failed(results):
+    return {c.name: v for c, v in results if not v.passed}
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_a_correct_homework_passes_every_check(checked, name):
+    results, notes, _ = checked[name]
+    assert failed(results) == {}, failed(results)
+    assert len(results) == len(check.all_checks()) >= 16
+
+
+def test_what_the_skeleton_leaves_open_is_named_not_failed(checked):
+    conventions = {v.convention for _, v in checked["convention_l2_over_n.py"][0]}
+    assert any("1/n" in text for text in conventions)
+    transposed = {v.convention for _, v in checked["correct_transposed.py"][0]}
+    assert any("(n_output, n_input)" in text for text in transposed)
+
+
+def test_a_notebooks_slow_cell_is_skipped_with_a_note(checked):
+    assert any("ran longer than" in note for note in checked["correct.ipynb"][1])
+
+
+@pytest.mark.parametrize("name", list(BUGS))
+def test_each_seeded_bug_fails_exactly_its_checks_with_its_hint(checked, name):
+    expected, phrase = BUGS[name]
+    failures = failed(checked[name][0])
+    assert set(failures) == expected
+    if phrase is not None:
+        assert all(phrase in v.hint for v in failures.values()), failures
+
+
+# hostile file -> a phrase of the checker's note on it: top-level code that defines nothing is
+# not run, and a definition that runs too long or fails is skipped
+HOSTILE_SAYS = {
+    "hostile_exit.py": "not run",
+    "hostile_infinite_loop.py": "not run",
+    "hostile_memory.py": "not run",
+    "hostile_sys_exit.py": "not run",
+    "hostile_print.py": "not run",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_top_level_code_is_not_run_and_said(checked, name):
+    results, notes, seconds = checked[name]
+    assert seconds < 40
+    assert failed(results) == {}
+    assert any(HOSTILE_SAYS[name] in note for note in notes), notes
+
+
+@pytest.mark.parametrize("body, says", [
+    ("    import os\n    os._exit(3)\n", "exit status 3"),
+    ("    return [0] * 10**10\n", "MemoryError"),
+], ids=["os._exit", "huge allocation"])
+def test_hostile_code_in_a_checked_function_fails_checks_in_time(tmp_path, body, says):
+    hostile = tmp_path / "hostile.py"
+    hostile.write_text((STUDENTS / "correct.py").read_text()
+                       + f"\n\ndef sigmoid(x):\n{body}")
+    start = time.monotonic()
+    results, _ = check.run(hostile, wall_seconds=60)
+    assert time.monotonic() - start < 60
+    failures = failed(results)
+    assert "sigmoid" in failures
+    assert any(says in v.got + v.hint for v in failures.values()), failures
+
+
+def test_a_method_that_never_returns_fails_its_check_only(tmp_path):
+    looping = tmp_path / "looping.py"
+    looping.write_text((STUDENTS / "correct.py").read_text() + "\n\ndef endless(self, X, "
+                       "threshold=None):\n    while True:\n        pass\n\n\n"
+                       "Network.predict = endless\n")
+    start = time.monotonic()
+    results, _ = check.run(looping, wall_seconds=60)
+    failures = failed(results)
+    assert set(failures) == {"predict: labels as an array, threshold with >"}
+    assert "ran longer than" in next(iter(failures.values())).got
+    assert time.monotonic() - start < 60
+
+
+def test_the_command_line_exit_status_and_gradescope_json(tmp_path):
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"Q2.2": 2, "sigmoid": 5}))
+    out = tmp_path / "results.json"
+    command = [sys.executable, "-m", "mlplab", "check"]
+    result = subprocess.run([*command, str(STUDENTS / "bug_softmax_axis.py"), "--json",
+                             str(out), "--weights", str(weights)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "FAIL  Q2.2  softmax" in result.stdout and "hint: " in result.stdout
+    report = json.loads(out.read_text())
+    assert set(report) >= {"score", "tests"}
+    for test in report["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "status", "output"}
+        assert test["status"] in ("passed", "failed")
+        assert test["score"] == (test["max_score"] if test["status"] == "passed" else 0)
+    by_name = {test["name"]: test for test in report["tests"]}
+    assert by_name["Q2.2 sigmoid"]["max_score"] == 5 and by_name["Q2.2 softmax"]["score"] == 0
+    assert report["score"] == sum(test["score"] for test in report["tests"])
+    for bad in (["nothere.py"], [str(weights)], [str(STUDENTS / "correct.py"), "--weights",
+                                                  str(out)]):
+        assert subprocess.run([*command, *bad], capture_output=True, text=True,
+                              timeout=60).returncode == 2
