@@ -19,13 +19,14 @@ STUDENTS = pathlib.Path(__file__).parent / "students"
 FIT = ["fit: sigmoid and L2 loss", "fit: sigmoid and L2 loss, reg_lambda 0.1",
        "fit: softmax and cross-entropy", "fit: softmax and cross-entropy, reg_lambda 0.1"]
 WITH_L2 = [FIT[1], FIT[3]]
+PREDICT = "predict: labels as an array, by threshold (>) and by arg-max"
 
 # file -> (the checks it fails, a phrase of the hint of each)
 BUGS = {
     "bug_sigmoid_overflow.py": ({"sigmoid"}, "not finite"),
     "bug_softmax_axis.py": ({"softmax"}, "axis"),
     "bug_softmax_no_max.py": ({"softmax"}, "not finite"),
-    "bug_l2_no_half.py": ({"l2_loss", "Network: the Q1.1 forward pass", *FIT[:2]}, None),
+    "bug_l2_no_half.py": ({"l2_loss", *FIT[:2]}, "1/2"),
     "bug_log_zero.py": ({"cross_entropy_loss"}, "not finite"),
     "bug_derivative_of_output.py": ({"d_sigmoid"}, "in terms of the activation"),
     "bug_sum_not_mean.py": (set(FIT), "summed over the samples"),
@@ -34,10 +35,12 @@ BUGS = {
     "bug_bias_not_updated.py": (set(FIT), "biases never updated"),
     "bug_unseeded_init.py": ({"Layer: seeded initialisation"}, "default_rng(2)"),
     "bug_loss_after_update.py": (set(FIT), "loss after the update"),
-    "bug_predict_list.py": ({"predict: labels as an array, threshold with >"}, "np.array"),
+    "bug_predict_list.py": ({PREDICT}, "np.array"),
 }
 CORRECT = ["correct.py", "correct_transposed.py", "correct.ipynb", "convention_l2_over_n.py"]
-HOSTILE = sorted(path.name for path in STUDENTS.glob("hostile_*.py"))
+# (hostile_memory.py and hostile_sys_exit.py are left out of the suite's time: their top level,
+# like these, is not run; the hostile code that runs is tested below, in checked functions)
+HOSTILE = ["hostile_exit.py", "hostile_infinite_loop.py", "hostile_print.py"]
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +91,6 @@ def test_each_seeded_bug_fails_exactly_its_checks_with_its_hint(checked, name):
 HOSTILE_SAYS = {
     "hostile_exit.py": "not run",
     "hostile_infinite_loop.py": "not run",
-    "hostile_memory.py": "not run",
-    "hostile_sys_exit.py": "not run",
     "hostile_print.py": "not run",
 }
 
@@ -126,7 +127,7 @@ def test_a_method_that_never_returns_fails_its_check_only(tmp_path):
     start = time.monotonic()
     results, _ = check.run(looping, wall_seconds=60)
     failures = failed(results)
-    assert set(failures) == {"predict: labels as an array, threshold with >"}
+    assert set(failures) == {PREDICT}
     assert "ran longer than" in next(iter(failures.values())).got
     assert time.monotonic() - start < 60
 

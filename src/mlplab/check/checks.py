@@ -68,6 +68,8 @@ ROWS = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [1000.0, 1000.0, 1000.0],
 Y_ONE_HOT = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 P_WITH_ZERO = np.array([[0.2, 0.8, 0.0], [0.7, 0.1, 0.2], [0.0, 0.0, 1.0]])
 H = 1e-6
+LOGITS = np.array([[0.3, -1.2, 2.0], [1.0, 0.0, -1.0], [0.5, 0.5, -0.7]])
+DIRECTION = np.array([[1.0, -0.5, 0.2], [-0.3, 0.8, 0.1], [0.6, -0.9, 0.4]])
 
 
 def _call(name, *args):
@@ -95,15 +97,19 @@ def _function_check(name, args, want, hints=()):
     return Check(name, "Q2.2", [{"id": name, **_call(name, *args)}], judge)
 
 
-def _derivative_check(name, function, args, analytic, output_hint, reduce=None):
+def _derivative_check(name, function, args, analytic, output_hint, shifted=None,
+                      reduce=None):
     """`name` against the reference and against central differences of the student's own
-    `function` along all of its last argument at once (`reduce`: how the derivative adds up
-    along that direction, np.sum for a loss; None, elementwise); `output_hint`: the value a
+    `function`: `shifted` gives the arguments of `function` with the point moved by +-H along
+    one direction (default: the last argument, all of it at once), and `reduce` what the
+    derivative adds up to along that direction (None: elementwise). `output_hint`: the value a
     derivative written in terms of the output gives."""
-    plus = [a + H if i == len(args) - 1 else a for i, a in enumerate(args)]
-    minus = [a - H if i == len(args) - 1 else a for i, a in enumerate(args)]
-    requests = [{"id": name, **_call(name, *args)}, {"id": f"{name}+", **_call(function, *plus)},
-                {"id": f"{name}-", **_call(function, *minus)}]
+    if shifted is None:
+        def shifted(sign):
+            return [*args[:-1], args[-1] + sign * H]
+    requests = [{"id": name, **_call(name, *args)},
+                {"id": f"{name}+", **_call(function, *shifted(+1))},
+                {"id": f"{name}-", **_call(function, *shifted(-1))}]
 
     def judge(answers):
         answer = answers[name]
@@ -140,10 +146,15 @@ def function_checks():
                          ("it averages over the samples; the skeleton's fit divides by "
                           "n_sample, so the loss must be the sum", ref.l2_loss(Y, P) / len(Y))]),
         _derivative_check("d_l2_loss", "l2_loss", [Y, P], ref.d_l2_loss(Y, P),
-                          np.full(P.shape, np.nan), np.sum),
+                          np.full(P.shape, np.nan), reduce=np.sum),
         _function_check("cross_entropy_loss", [Y_ONE_HOT, P_WITH_ZERO],
                         ref.cross_entropy_loss(Y_ONE_HOT, P_WITH_ZERO)),
-        _function_check("d_cross_entropy_softmax", [Y, P], ref.d_cross_entropy_softmax(Y, P)),
+        # dL/dz through the softmax: your cross_entropy_loss of softmax(z +- H V) along V
+        _derivative_check("d_cross_entropy_softmax", "cross_entropy_loss", [Y, ref.softmax(LOGITS)],
+                          ref.d_cross_entropy_softmax(Y, ref.softmax(LOGITS)),
+                          np.full(P.shape, np.nan),
+                          lambda sign: [Y, ref.softmax(LOGITS + sign * H * DIRECTION)],
+                          lambda g: np.sum(g * DIRECTION)),
     ]
 
 
@@ -292,9 +303,13 @@ def _fit_check(label, spec, sizes, targets, reg_lambda):
                 return Verdict(False, f"loss {want_loss:.6g} and the reference's new weights",
                                f"loss {loss}", f"your step equals the reference's with "
                                f"{description}")
+        if _matches(want_loss, got_params, want_loss, want_params):
+            return Verdict(False, f"loss {want_loss:.6g}", f"loss {loss}, the right weights",
+                           "the step is right but the loss it returns is not the mean loss "
+                           "before the update: check the loss function (l2_loss's 1/2) and "
+                           "the division by n_sample")
         return Verdict(False, f"loss {want_loss:.6g} and the reference's new weights",
-                       f"loss {loss}" + ("" if _matches(loss, want_params, want_loss,
-                                                        want_params) else ", other weights"),
+                       f"loss {loss}, other weights",
                        "no known mistake matches: compare dW and db with mlplab's "
                        "Network.gradients on the same weights")
     return Check(label, "Q2.4", [request], judge)
@@ -322,16 +337,19 @@ def network_checks():
            "parameters": q1_parameters, "steps": [["fit", [x.tolist(), [[0.0]], 1e-12, 0.0]]]}
 
     def forward(answers):
-        answer = answers["Q1.1"]
+        answer, unit = answers["Q1.1"], answers["l2_loss of 1"].get("value")
         if "error" in answer:
             return Verdict(False, f"{output:.4f}", answer["error"], _network_hint(answer))
+        # fit's loss on the target 0 is k * output^2, k the student's l2_loss of a difference
+        # of 1 (1/2 as it should be): the output, whatever l2_loss's scale
         loss = answer["value"]["steps"][1]["value"]
-        got = np.sqrt(2 * loss) if isinstance(loss, float) and loss >= 0 else None
+        got = (np.sqrt(loss / unit) if isinstance(loss, float) and isinstance(unit, float)
+               and loss >= 0 and unit > 0 else None)
         verdict = Verdict(got is not None and abs(got - output) < 1e-6, f"{output:.4f}",
                           "nothing usable" if got is None else f"{got:.4f}")
         if not verdict.passed:
-            verdict.hint = ("read from fit's loss on the target 0 (output = sqrt(2 * loss)): "
-                            "check l2_loss and the forward pass, z = a_prev W + b per layer")
+            verdict.hint = ("read from fit's loss on the target 0: check the forward pass, "
+                            "z = a_prev W + b and a = sigmoid(z) per layer")
         return verdict
 
     from ..datasets import load_q25
@@ -362,17 +380,29 @@ def network_checks():
                **SIGMOID_L2, "parameters": parameters,
                "steps": [["predict", [X_predict.tolist(), threshold]],
                          ["predict", [X_predict.tolist()]]]}
-    want = [(outputs > threshold).astype(int), (outputs > 0.5).astype(int)]
+    three = [(np.linspace(-1, 1, 8).reshape(2, 4), np.zeros(4)),
+             (np.linspace(1, -1, 12).reshape(4, 3), np.linspace(-0.1, 0.1, 3))]
+    argmax = {"id": "predict (arg-max)", "kind": "network",
+              "layers": [[2, 4, True], [4, 3, True]], **SIGMOID_L2,
+              "parameters": [[np.asarray(W).tolist(), np.asarray(b).tolist()]
+                             for W, b in three],
+              "steps": [["predict", [X_predict.tolist()]]]}
+    want = [(outputs > threshold).astype(int), (outputs > 0.5).astype(int),
+            np.argmax(reference_network(three, SIGMOID_L2).forward(X_predict)[-1], axis=1)]
 
     def labels(answers):
-        answer = answers["predict"]
+        if "error" in answers["predict (arg-max)"]:
+            answer = answers["predict (arg-max)"]
+        else:
+            answer = answers["predict"]
         if "error" in answer:
             return Verdict(False, _show(want[0]), answer["error"], _network_hint(answer))
-        steps = answer["value"]["steps"][1:]
+        steps = (answer["value"]["steps"][1:]
+                 + answers["predict (arg-max)"]["value"]["steps"][1:])
         got = [_array(step["value"]) for step in steps]
         kinds = [step["value"].get("type") if isinstance(step["value"], dict) else None
                  for step in steps]
-        if kinds != ["ndarray", "ndarray"]:
+        if kinds != ["ndarray"] * 3:
             return Verdict(False, "an np.ndarray of labels", f"{kinds[0]}",
                            "return np.array(YPredict), as the skeleton does")
         if all(_close(g, w) for g, w in zip(got, want)):
@@ -383,14 +413,16 @@ def network_checks():
         return Verdict(False, _show(want[0]), _show(got[0]), hint)
 
     return [
-        Check("Network: the Q1.1 forward pass", "Q2.4", [q11], forward),
+        Check("Network: the Q1.1 forward pass", "Q2.4",
+              [q11, {"id": "l2_loss of 1", **_call("l2_loss", [[0.0]], [[1.0]])}], forward),
         _fit_check("fit: sigmoid and L2 loss", SIGMOID_L2, [(4, 5), (5, 2)], "l2", 0.0),
         _fit_check("fit: sigmoid and L2 loss, reg_lambda 0.1", SIGMOID_L2, [(4, 5), (5, 2)],
                    "l2", 0.1),
         _fit_check("fit: softmax and cross-entropy", SOFTMAX_CE, [(4, 5), (5, 3)], "ce", 0.0),
         _fit_check("fit: softmax and cross-entropy, reg_lambda 0.1", SOFTMAX_CE,
                    [(4, 5), (5, 3)], "ce", 0.1),
-        Check("predict: labels as an array, threshold with >", "Q2.4", [predict], labels),
+        Check("predict: labels as an array, by threshold (>) and by arg-max", "Q2.4",
+              [predict, argmax], labels),
         Check("Q2.5: the loss falls at every epoch", "Q2.5", [q25], decreasing),
     ]
 
