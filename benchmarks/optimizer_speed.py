@@ -45,7 +45,9 @@ import warnings
 
 import numpy as np
 import sklearn
-from peers import library_owner  # benchmarks/peers.py, beside this script
+
+# benchmarks/peers.py, beside this script: PyTorch, if it loads, and a BLAS library's owner
+from peers import TORCH_MISSING, library_owner, torch
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
@@ -53,15 +55,6 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import mlplab as ml
 from mlplab.optimizers import SGD, Adam
-
-try:
-    import torch
-    TORCH_MISSING = None
-except (ImportError, OSError) as exc:   # OSError: a wheel whose shared libraries do not load
-    torch = None
-    TORCH_MISSING = (f"PyTorch is not available ({exc.__class__.__name__}: {exc}); skipping it. "
-                     "To include it, install a CPU build, e.g. "
-                     "pip install torch --index-url https://download.pytorch.org/whl/cpu")
 
 HIDDEN = 100
 BATCH = 32
