@@ -26,7 +26,8 @@ BUGS = {
     "bug_sigmoid_overflow.py": ({"sigmoid"}, "not finite"),
     "bug_softmax_axis.py": ({"softmax"}, "axis"),
     "bug_softmax_no_max.py": ({"softmax"}, "not finite"),
-    "bug_l2_no_half.py": ({"l2_loss", *FIT[:2]}, "1/2"),
+    # its d_l2_loss is mlplab's, which is not the derivative of its own l2_loss
+    "bug_l2_no_half.py": ({"l2_loss", "d_l2_loss", *FIT[:2]}, None),
     "bug_log_zero.py": ({"cross_entropy_loss"}, "not finite"),
     "bug_derivative_of_output.py": ({"d_sigmoid"}, "in terms of the activation"),
     "bug_sum_not_mean.py": (set(FIT), "summed over the samples"),
@@ -155,3 +156,32 @@ def test_the_command_line_exit_status_and_gradescope_json(tmp_path):
                                                   str(out)]):
         assert subprocess.run([*command, *bad], capture_output=True, text=True,
                               timeout=60).returncode == 2
+
+
+def test_helper_arrays_beside_the_parameters_and_a_loss_as_an_array_are_understood(tmp_path):
+    # Gradient buffers of the parameters' shapes, and fit returning a (1, 1) array: common in
+    # student code, and right.
+    source = (STUDENTS / "correct.py").read_text()
+    source = source.replace(
+        "        ##### end of your code #####\n\n\n",
+        "        ##### end of your code #####\n"
+        "        self.grad_weights = np.zeros((self.n_input, self.n_output))\n"
+        "        self.grad_biases = np.zeros(self.n_output)\n\n\n", 1)
+    source = source.replace("        return loss / n_sample",
+                            "        return np.array([[loss / n_sample]])")
+    assert source.count("grad_weights") == 1 and "np.array([[loss" in source
+    student = tmp_path / "buffers.py"
+    student.write_text(source)
+    results, _ = check.run(student, wall_seconds=60)
+    assert failed(results) == {}
+
+
+def test_a_bare_except_does_not_keep_a_function_running_past_its_limit(tmp_path):
+    student = tmp_path / "bare.py"
+    student.write_text((STUDENTS / "correct.py").read_text() + "\n\ndef softmax(x):\n"
+                       "    while True:\n        try:\n            pass\n        except:\n"
+                       "            pass\n")
+    results, _ = check.run(student, wall_seconds=60)
+    failures = failed(results)
+    assert "softmax" in failures and "ran longer than" in failures["softmax"].got
+    assert "sigmoid" not in failures and "Layer: shapes and biases" not in failures

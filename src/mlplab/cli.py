@@ -292,8 +292,11 @@ def _check(args):
     from .check import report, run
 
     path = pathlib.Path(args.file)
-    if path.suffix not in (".py", ".ipynb") or not path.is_file():
-        print(f"mlplab check: error: {args.file} is not a .py or .ipynb file", file=sys.stderr)
+    problem = ("no such file" if not path.exists() else "not a file" if not path.is_file()
+               else "not a .py module or .ipynb notebook"
+               if path.suffix not in (".py", ".ipynb") else None)
+    if problem:
+        print(f"mlplab check: error: {args.file}: {problem}", file=sys.stderr)
         return 2
     try:
         weights = report.read_weights(args.weights) if args.weights else {}

@@ -7,7 +7,7 @@ and Gradescope's results.json for graders.
 """
 
 from .checks import NAMES, all_checks
-from .sandbox import ChildFailed, run_child
+from .sandbox import run_child
 
 
 def run(path, wall_seconds=None):
@@ -15,25 +15,24 @@ def run(path, wall_seconds=None):
     from .checks import Verdict
 
     checks = all_checks()
-    requests = [request for check in checks for request in check.requests]
-    try:
-        answers = run_child(str(path), list(NAMES), requests,
-                            **({} if wall_seconds is None else {"wall_seconds": wall_seconds}))
-    except ChildFailed as exc:
-        return [(check, Verdict(False, "", "", str(exc))) for check in checks], []
-    missing = [name for name in NAMES if name not in answers["names"]]
+    requests = list({request["id"]: request for check in checks
+                     for request in check.requests}.values())
+    answers, failure = run_child(str(path), list(NAMES), requests,
+                                 **({} if wall_seconds is None else
+                                    {"wall_seconds": wall_seconds}))
     results = []
     for check in checks:
-        needs = {request.get("name") for request in check.requests} | (
-            {"Layer"} if check.part == "Q2.3" else set()) | (
-            {"Layer", "Network"} if check.part in ("Q2.4", "Q2.5") else set())
-        absent = sorted(needs & set(missing))
-        if absent:
-            results.append((check, Verdict(False, "", "", f"{', '.join(absent)} not defined "
-                                                          "in the file")))
-            continue
-        try:
-            results.append((check, check.judge(answers["answers"])))
-        except Exception as exc:   # an answer of an unexpected form
-            results.append((check, Verdict(False, "", f"{type(exc).__name__}: {exc}")))
-    return results, answers["notes"]
+        absent = [name for name in check.needs if name not in answers["names"]]
+        if any(request["id"] not in answers["answers"] for request in check.requests):
+            verdict = Verdict(False, "", "", f"not reached: {failure}" if failure else
+                              "not reached")
+        elif absent:
+            verdict = Verdict(False, "", "", f"{', '.join(absent)} not defined in the file")
+        else:
+            try:
+                verdict = check.judge(answers["answers"])
+            except Exception as exc:   # an answer of an unexpected form
+                verdict = Verdict(False, "", f"{type(exc).__name__}: {exc}")
+        results.append((check, verdict))
+    notes = answers["notes"] + ([failure] if failure else [])
+    return results, notes

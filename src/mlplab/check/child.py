@@ -18,6 +18,7 @@ discarded.
 import ast
 import io
 import json
+import resource
 import signal
 import sys
 import traceback
@@ -45,7 +46,8 @@ class _Discard(io.TextIOBase):
 
 
 def _timed(seconds, function, *args):
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Repeating: a student's bare `except:` that swallows one alarm meets the next.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         return function(*args)
     finally:
@@ -61,7 +63,7 @@ DEFINING = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, a
 def code_units(path):
     """([(label, source)], notes): a notebook's code cells, or a module's top-level statements
     that define names (notes say which lines were left out)."""
-    text = open(path, encoding="utf-8").read()
+    text = open(path, encoding="utf-8-sig").read()
     if path.endswith(".ipynb"):
         cells = json.loads(text)["cells"]
         return [(f"cell {i + 1}", "".join(cell["source"]) if isinstance(cell["source"], list)
@@ -79,8 +81,9 @@ def load(path, namespace):
     """Run the student's code units in `namespace`; returns notes on the units skipped."""
     units, notes = code_units(path)
     for label, source in units:
-        source = "\n".join(line for line in source.splitlines()
-                           if not line.lstrip().startswith(("%", "!")))   # IPython magics
+        if path.endswith(".ipynb"):   # IPython's magics and shell lines, blanked
+            source = "\n".join("" if line.startswith(("%", "!")) else line
+                               for line in source.splitlines())
         try:
             _timed(STATEMENT_SECONDS, exec, compile(source, f"{path} ({label})", "exec"),
                    namespace)
@@ -103,6 +106,8 @@ def _plain(value):
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         return {"unreadable": repr(value)[:200]}
+    if array.size == 1 and not isinstance(value, (list, tuple)):   # a loss as a (1, 1) array
+        return float(array.ravel()[0])
     return {"shape": list(array.shape), "values": array.ravel().tolist(),
             "type": type(value).__name__}
 
@@ -112,15 +117,22 @@ def _parameters_of(layer, n_in, n_out):
     stored (n_out, n_in), found from their shapes."""
     weights, biases = [], []
     for name, value in vars(layer).items():
-        if isinstance(value, (list, tuple)):
-            value = np.asarray(value)
         if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
             continue
         if value.shape in ((n_in, n_out), (n_out, n_in)):
             weights.append((name, value.shape != (n_in, n_out)))
-        elif value.size == n_out and value.ndim <= 2 and 1 in value.shape + (1,):
+        elif value.size == n_out and (value.ndim == 1 or 1 in value.shape):
             biases.append(name)
-    return weights, biases
+    # Arrays kept beside the parameters (gradients, caches, velocities) share their shapes:
+    # where there are several, the names decide.
+    weights = [w for w in weights if not _helper_name(w[0])] or weights
+    return weights, [b for b in biases if not _helper_name(b)]
+
+
+def _helper_name(name):
+    name = name.lower()
+    return name.startswith(("d_", "dw", "db")) or any(
+        word in name for word in ("grad", "delta", "cache", "velocity", "moment", "prev", "accum"))
 
 
 def describe_layer(layer, n_in, n_out):
@@ -188,29 +200,37 @@ def answer(namespace, request):
 
 
 def main(requests_path, answers_path):
+    """Load the student's file, then answer each request, one JSON line each, flushed: if the
+    student's code ends the process, the answers so far are there."""
     with open(requests_path) as stream:
         job = json.load(stream)
+    limits = job["limits"]
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu"], limits["cpu"] + 5))
+    resource.setrlimit(resource.RLIMIT_AS, (limits["memory"], limits["memory"]))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file"], limits["file"]))
     signal.signal(signal.SIGALRM, _alarm)
     sys.stdout = _Discard()
     namespace = {"__name__": "__student__"}
-    notes = load(job["path"], namespace)
-    answers = {"notes": notes, "names": sorted(name for name in job["names"]
-                                               if name in namespace), "answers": {}}
-    for request in job["requests"]:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            np.seterr(all="warn")
-            try:
-                result = {"value": _timed(REQUEST_SECONDS, answer, namespace, request)}
-            except _TimeUp:
-                result = {"error": f"it ran longer than {REQUEST_SECONDS:g} s"}
-            except BaseException as exc:
-                lines = traceback.format_exception_only(type(exc), exc)
-                result = {"error": "".join(lines).strip()[:500]}
-        result["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
-        answers["answers"][request["id"]] = result
-    with open(answers_path, "w") as stream:
-        json.dump(answers, stream)
+    with open(answers_path, "w") as out:
+        def write(record):
+            out.write(json.dumps(record) + "\n")
+            out.flush()
+
+        notes = load(job["path"], namespace)
+        write({"notes": notes, "names": [name for name in job["names"] if name in namespace]})
+        for request in job["requests"]:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                np.seterr(all="warn")
+                try:
+                    result = {"value": _timed(REQUEST_SECONDS, answer, namespace, request)}
+                except _TimeUp:
+                    result = {"error": f"it ran longer than {REQUEST_SECONDS:g} s"}
+                except BaseException as exc:
+                    lines = traceback.format_exception_only(type(exc), exc)
+                    result = {"error": "".join(lines).strip()[:500]}
+            result["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+            write({"id": request["id"], **result})
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ in a container or a separate account, as autograders do.
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -22,50 +21,67 @@ MEMORY_BYTES = 2 * 2**30
 ANSWERS_BYTES = 64 * 2**20
 
 
-class ChildFailed(Exception):
-    """The child ended without answering: the message says how."""
-
-
-def _limit():   # runs in the child before it starts Python
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 5))
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    os.setsid()   # its own process group, so that the whole of it can be stopped
+FILE_BYTES = 256 * 2**20   # the most the student's code may write into one file
 
 
 def run_child(path, names, requests, wall_seconds=WALL_SECONDS):
-    """The child's answers to `requests` about the student's file `path` (see `child`)."""
+    """(answers, failure): the child's answers to `requests` about the student's file `path`
+    (see `child`) as {"notes", "names", "answers": {id: answer}}, and None, or a sentence
+    saying how the child ended early (the answers then hold what it gave before)."""
     with tempfile.TemporaryDirectory(prefix="mlplab-check-") as folder:
         requests_path = os.path.join(folder, "requests.json")
-        answers_path = os.path.join(folder, "answers.json")
+        answers_path = os.path.join(folder, "answers.jsonl")
+        limits = {"cpu": int(max(CPU_SECONDS, wall_seconds)), "memory": MEMORY_BYTES,
+                  "file": FILE_BYTES}
         with open(requests_path, "w") as stream:
-            json.dump({"path": os.path.abspath(path), "names": names, "requests": requests},
-                      stream)
+            json.dump({"path": os.path.abspath(path), "names": names, "requests": requests,
+                       "limits": limits}, stream)
         work = os.path.join(folder, "work")
         os.mkdir(work)
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mlplab.check.child", requests_path, answers_path],
-            cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, preexec_fn=_limit)
-        try:
-            _, stderr = process.communicate(timeout=wall_seconds)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.communicate()
-            raise ChildFailed(f"the student's code ran longer than {wall_seconds} s in all "
-                              "and was stopped") from None
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, 9)
-        size = os.path.getsize(answers_path) if os.path.exists(answers_path) else None
-        if process.returncode != 0 or size is None:
-            tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        with open(os.path.join(folder, "stderr"), "w+b") as stderr:
+            # Its own session: the whole of it can be stopped, its children too.
+            process = subprocess.Popen(
+                [sys.executable, "-m", "mlplab.check.child", requests_path, answers_path],
+                cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=stderr, start_new_session=True)
+            failure = None
+            try:
+                process.wait(timeout=wall_seconds)
+            except subprocess.TimeoutExpired:
+                failure = (f"the student's code ran longer than {wall_seconds:g} s in all and "
+                           "was stopped")
+            finally:
+                try:
+                    os.killpg(process.pid, 9)
+                except ProcessLookupError:
+                    pass
+                process.wait()
+            stderr.seek(max(0, os.path.getsize(stderr.name) - 2000))
+            tail = stderr.read().decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        answers = _read_answers(answers_path)
+        if failure is None and len(answers["answers"]) < len(requests):
             how = (f"was killed by signal {-process.returncode}" if process.returncode < 0
                    else f"ended with exit status {process.returncode}")
-            raise ChildFailed(f"the student's code {how} before the checks could run"
-                              + (f" ({tail[0][:200]})" if tail[0] else ""))
-        if size > ANSWERS_BYTES:
-            raise ChildFailed(f"the child's answers are {size} bytes, more than expected")
-        with open(answers_path) as stream:
-            return json.load(stream)
+            failure = (f"the student's code {how} before this check"
+                       + (f" ({tail[0][:200]})" if tail[0] else ""))
+        return answers, failure
+
+
+def _read_answers(path):
+    """The child's answer lines so far: a malformed one (a process cut short) ends them."""
+    answers = {"notes": [], "names": [], "answers": {}}
+    if not os.path.exists(path) or os.path.getsize(path) > ANSWERS_BYTES:
+        return answers
+    with open(path) as stream:
+        for number, line in enumerate(stream):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                break
+            if number == 0:
+                answers["notes"], answers["names"] = record["notes"], record["names"]
+            else:
+                answers["answers"][record.pop("id")] = record
+    return answers
