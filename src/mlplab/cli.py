@@ -281,10 +281,21 @@ def build_parser():
     check.add_argument("--json", metavar="PATH", help="also write Gradescope's results.json")
     check.add_argument("--weights", metavar="FILE",
                        help="points per check or part, a JSON object (default: by part)")
-    check.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
+    check.add_argument("--timeout", type=_positive_seconds, default=60, metavar="SECONDS",
                        help="wall-clock limit for the student's code (default 60)")
     check.set_defaults(handler=_check)
     return parser
+
+
+def _positive_seconds(text):
+    """argparse type: a finite number of seconds > 0."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return seconds
 
 
 def _check(args):

@@ -90,26 +90,42 @@ def _call(name, *args):
     return {"kind": "call", "name": name, "args": [np.asarray(a).tolist() for a in args]}
 
 
-def _function_check(name, args, want, hints=()):
-    """Check `name` on `args` against `want`; `hints`: (description, alternative value)."""
+def _function_check(name, args, want, hints=(), combine=np.stack):
+    """Check `name` on `args` against `want`; `hints`: (description, alternative value). A
+    function written for one sample (a 1-D row) at a time, as the skeleton allows, is asked row
+    by row too: its rows put together by `combine` (np.stack; np.sum for a loss)."""
+    rows = [{"id": f"{name} row {i}", **_call(name, *(a[i] for a in args))}
+            for i in range(len(args[0]))]
+
     def judge(answers):
         answer = answers[f"{name}"]
-        if "error" in answer:
-            return Verdict(False, _show(want), answer["error"])
-        got = _array(answer["value"])
-        bad_warnings = [w for w in answer["warnings"] if "overflow" in w or "divide" in w
-                        or "invalid" in w]
-        if _close(got, want) and np.all(np.isfinite(got)):
+        got = None if "error" in answer else _array(answer["value"])
+        bad_warnings = [w for w in answer.get("warnings", []) if "overflow" in w
+                        or "divide" in w or "invalid" in w]
+        if got is not None and _close(got, want) and np.all(np.isfinite(got)):
             return Verdict(True, _show(want), _show(got), convention=(
                 f"right values, but NumPy warned ({bad_warnings[0]})" if bad_warnings else ""))
         hint = next((text for text, alternative in hints
                      if got is not None and _close(got, alternative, 1e-6)), "")
-        if not hint and got is not None and not np.all(np.isfinite(got)):
+        by_row = [_array(answers[row["id"]].get("value")) for row in rows]
+        if not hint and all(r is not None for r in by_row) and all(
+                np.shape(r) == np.shape(by_row[0]) for r in by_row):
+            stacked = combine(by_row)
+            if _close(stacked, want) and np.all(np.isfinite(stacked)):
+                return Verdict(True, _show(want), _show(stacked), convention=(
+                    "computes one sample (a 1-D row) at a time, not a batch of rows"))
+        if got is None:
+            return Verdict(False, _show(want), answer.get("error", "nothing usable"))
+        if not hint and not np.all(np.isfinite(got)):
             hint = "not finite for extreme inputs: compute it in a way that cannot overflow"
         if not hint and bad_warnings:
             hint = f"NumPy warned: {bad_warnings[0]}"
         return Verdict(False, _show(want), _show(got), hint)
-    return Check(name, "Q2.2", [{"id": name, **_call(name, *args)}], judge)
+    return Check(name, "Q2.2", [{"id": name, **_call(name, *args)}, *rows], judge)
+
+
+def _sum(rows):
+    return np.array(float(np.sum(rows)))
 
 
 def _derivative_check(name, function, args, analytic, output_hint, shifted=None,
@@ -153,10 +169,10 @@ def function_checks():
     return [
         _function_check("sigmoid", [Z], ref.sigmoid(Z)),
         _derivative_check("d_sigmoid", "sigmoid", [z], ref.d_sigmoid(z), z * (1 - z)),
-        _function_check("softmax", [ROWS], ref.softmax(ROWS),
+        _function_check("softmax", [ROWS], ref.softmax(ROWS), hints=
                         [("normalised down the columns (axis 0) instead of along each row: use "
                           "axis=-1 (or 1) with keepdims=True", _columns_softmax(ROWS))]),
-        _function_check("l2_loss", [Y, P], ref.l2_loss(Y, P),
+        _function_check("l2_loss", [Y, P], ref.l2_loss(Y, P), combine=_sum, hints=
                         [("the 1/2 is missing: L = 1/2 (y - y_hat)^2", 2 * ref.l2_loss(Y, P)),
                          ("it averages over the samples; the skeleton's fit divides by "
                           "n_sample, so the loss must be the sum", ref.l2_loss(Y, P) / len(Y))]),
@@ -165,7 +181,7 @@ def function_checks():
                           lambda sign: [Y, P + sign * H * DIRECTION],
                           lambda g: np.sum(g * DIRECTION)),
         _function_check("cross_entropy_loss", [Y_ONE_HOT, P_WITH_ZERO],
-                        ref.cross_entropy_loss(Y_ONE_HOT, P_WITH_ZERO)),
+                        ref.cross_entropy_loss(Y_ONE_HOT, P_WITH_ZERO), combine=_sum),
         # dL/dz through the softmax: your cross_entropy_loss of softmax(z +- H V) along V
         _derivative_check("d_cross_entropy_softmax", "cross_entropy_loss", [Y, ref.softmax(LOGITS)],
                           ref.d_cross_entropy_softmax(Y, ref.softmax(LOGITS)),
@@ -286,6 +302,8 @@ def fit_variants(initial, spec, X, Y, learning_rate, reg_lambda):
     updated = reference_network(variants["reference"][1], spec)
     variants["fit returns the loss after the update, not before"] = (
         updated.loss(X, Y), variants["reference"][1])
+    variants["CONVENTION fit returns the objective J, the mean loss plus the L2 penalty"] = (
+        net.loss(X, Y, reg_lambda), variants["reference"][1])
     return variants
 
 
@@ -323,8 +341,8 @@ def _fit_check(label, spec, sizes, targets, reg_lambda):
         if _matches(want_loss, got_params, want_loss, want_params):
             return Verdict(False, f"loss {want_loss:.6g}", f"loss {loss}, the right weights",
                            "the step is right but the loss it returns is not the mean loss "
-                           "before the update: check the loss function (l2_loss's 1/2) and "
-                           "the division by n_sample")
+                           f"before the update: check {spec['loss']} (a missing 1/2?) and the "
+                           "division by n_sample")
         return Verdict(False, f"loss {want_loss:.6g} and the reference's new weights",
                        f"loss {loss}, other weights",
                        "no known mistake matches: compare dW and db with mlplab's "
@@ -417,13 +435,17 @@ def network_checks():
         steps = (answer["value"]["steps"][1:]
                  + answers["predict (arg-max)"]["value"]["steps"][1:])
         got = [_array(step["value"]) for step in steps]
+        column = any(g is not None and g.ndim == 2 and g.shape[1] == 1 for g in got)
+        got = [g.ravel() if g is not None and g.ndim == 2 and g.shape[1] == 1 else g
+               for g in got]
         kinds = [step["value"].get("type") if isinstance(step["value"], dict) else None
                  for step in steps]
         if kinds != ["ndarray"] * 3:
             return Verdict(False, "an np.ndarray of labels", f"{kinds[0]}",
                            "return np.array(YPredict), as the skeleton does")
         if all(_close(g, w) for g, w in zip(got, want)):
-            return Verdict(True, _show(want[0]), _show(got[0]))
+            return Verdict(True, _show(want[0]), _show(got[0]), convention=(
+                "labels as a column (n, 1), not a vector (n,)" if column else ""))
         hint = ""
         if _close(got[0], (outputs >= threshold).astype(int)):
             hint = "an output equal to the threshold is labelled 1: use >, not >="
