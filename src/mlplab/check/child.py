@@ -8,11 +8,11 @@ file and a list of requests; ANSWERS.json gets, for each request, the values the
 computed (arrays as nested lists; NaN and infinity as JSON's NaN and Infinity), the warnings it
 raised and the error it raised, if any. The checker compares them with mlplab's reference.
 
-Loading: a notebook's code cells, or a module's top-level statements that define names
-(imports, functions, classes, assignments; not calls or loops, the experiments), run one by one
-in one namespace, each under a time limit; one that fails or runs too long (a training
-experiment) is skipped with a note, and loading goes on. Output the student's code prints is
-discarded.
+Loading: a notebook's code cells, statement by statement, or a module's top-level statements
+that define names (imports, functions, classes, assignments; not calls or loops, the
+experiments), run one by one in one namespace, each under a time limit; one that fails or runs
+too long (a training experiment) is skipped with a note, and loading goes on. Output the
+student's code prints is discarded.
 """
 
 import ast
@@ -61,32 +61,48 @@ DEFINING = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, a
 
 
 def code_units(path):
-    """([(label, source)], notes): a notebook's code cells, or a module's top-level statements
-    that define names (notes say which lines were left out)."""
+    """([(label, code)], notes): the statements to run, each a compiled unit with its label: a
+    notebook's cells statement by statement (so that one failing line, an import of Colab's say,
+    does not take the rest of its cell with it), or a module's top-level statements that define
+    names (the notes say which lines were left out, and which cells could not be parsed)."""
     text = open(path, encoding="utf-8-sig").read()
-    if path.endswith(".ipynb"):
-        cells = json.loads(text)["cells"]
-        return [(f"cell {i + 1}", "".join(cell["source"]) if isinstance(cell["source"], list)
-                 else cell["source"]) for i, cell in enumerate(cells)
-                if cell.get("cell_type") == "code"], []
-    tree = ast.parse(text, filename=path)
-    left_out = [node.lineno for node in tree.body if not isinstance(node, DEFINING)]
-    notes = [f"not run: the top-level statements at lines {', '.join(map(str, left_out))}, "
-             "which define nothing (experiments, prints)"] if left_out else []
-    return [(f"line {node.lineno}", ast.get_source_segment(text, node)) for node in tree.body
-            if isinstance(node, DEFINING)], notes
+    if not path.endswith(".ipynb"):
+        tree = ast.parse(text, filename=path)
+        left_out = [node.lineno for node in tree.body if not isinstance(node, DEFINING)]
+        notes = [f"not run: the top-level statements at lines {', '.join(map(str, left_out))}, "
+                 "which define nothing (experiments, prints)"] if left_out else []
+        return [(f"line {node.lineno}", _compiled(node, path)) for node in tree.body
+                if isinstance(node, DEFINING)], notes
+    units, notes = [], []
+    for number, cell in enumerate(json.loads(text)["cells"], start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        # IPython's magics and shell lines, blanked (the line numbers stay)
+        source = "\n".join("" if line.startswith(("%", "!")) else line
+                           for line in source.splitlines())
+        try:
+            tree = ast.parse(source, filename=f"cell {number}")
+        except SyntaxError as exc:
+            notes.append(f"cell {number}: skipped, it is not valid Python ({exc.msg}, line "
+                         f"{exc.lineno})")
+            continue
+        units += [(f"cell {number}, line {node.lineno}", _compiled(node, f"cell {number}"))
+                  for node in tree.body]
+    return units, notes
+
+
+def _compiled(node, filename):
+    """One top-level statement as code, decorators and line numbers kept."""
+    return compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
 
 
 def load(path, namespace):
     """Run the student's code units in `namespace`; returns notes on the units skipped."""
     units, notes = code_units(path)
-    for label, source in units:
-        if path.endswith(".ipynb"):   # IPython's magics and shell lines, blanked
-            source = "\n".join("" if line.startswith(("%", "!")) else line
-                               for line in source.splitlines())
+    for label, code in units:
         try:
-            _timed(STATEMENT_SECONDS, exec, compile(source, f"{path} ({label})", "exec"),
-                   namespace)
+            _timed(STATEMENT_SECONDS, exec, code, namespace)
         except _TimeUp:
             notes.append(f"{label}: skipped, it ran longer than {STATEMENT_SECONDS:g} s")
         except SystemExit as exc:
