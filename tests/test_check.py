@@ -44,16 +44,54 @@ CORRECT = ["correct.py", "correct_transposed.py", "correct.ipynb", "convention_l
 HOSTILE = ["hostile_exit.py", "hostile_infinite_loop.py", "hostile_print.py"]
 
 
+def _with_grad_buffers_and_array_loss(source):
+    # Gradient buffers of the parameters' shapes, and fit returning a (1, 1) array: common in
+    # student code, and right.
+    source = source.replace(
+        "        ##### end of your code #####\n\n\n",
+        "        ##### end of your code #####\n"
+        "        self.grad_weights = np.zeros((self.n_input, self.n_output))\n"
+        "        self.grad_biases = np.zeros(self.n_output)\n\n\n", 1)
+    source = source.replace("        return loss / n_sample",
+                            "        return np.array([[loss / n_sample]])")
+    assert source.count("grad_weights") == 1 and "np.array([[loss" in source
+    return source
+
+
+# variant -> the correct homework with something appended or changed
+VARIANTS = {
+    "exits in sigmoid": lambda source: source + "\n\ndef sigmoid(x):\n    import os\n"
+                                                "    os._exit(3)\n",
+    "allocates in sigmoid": lambda source: source + "\n\ndef sigmoid(x):\n"
+                                                    "    return [0] * 10**10\n",
+    "predict never returns": lambda source: source + (
+        "\n\ndef endless(self, X, threshold=None):\n    while True:\n        pass\n\n\n"
+        "Network.predict = endless\n"),
+    "bare except in softmax": lambda source: source + (
+        "\n\ndef softmax(x):\n    while True:\n        try:\n            pass\n"
+        "        except:\n            pass\n"),
+    "gradient buffers, a (1, 1) loss": _with_grad_buffers_and_array_loss,
+}
+
+
 @pytest.fixture(scope="module")
-def checked():
-    """Every student file checked once, two at a time: {file: (results, notes, seconds)}."""
+def checked(tmp_path_factory):
+    """Every student file and variant checked once, two at a time:
+    {name: (results, notes, seconds)}."""
+    folder = tmp_path_factory.mktemp("variants")
+    correct = (STUDENTS / "correct.py").read_text()
+    paths = {name: STUDENTS / name for name in [*CORRECT, *BUGS, *HOSTILE]}
+    for number, (name, change) in enumerate(VARIANTS.items()):
+        paths[name] = folder / f"variant{number}.py"
+        paths[name].write_text(change(correct))
+
     def one(name):
         start = time.monotonic()
-        results, notes = check.run(STUDENTS / name, wall_seconds=30)
+        results, notes = check.run(paths[name], wall_seconds=30)
         return name, (results, notes, time.monotonic() - start)
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        return dict(pool.map(one, [*CORRECT, *BUGS, *HOSTILE]))
+        return dict(pool.map(one, paths))
 
 
 def failed(results):
@@ -104,43 +142,46 @@ def test_hostile_top_level_code_is_not_run_and_said(checked, name):
     assert any(HOSTILE_SAYS[name] in note for note in notes), notes
 
 
-@pytest.mark.parametrize("body, says", [
-    ("    import os\n    os._exit(3)\n", "exit status 3"),
-    ("    return [0] * 10**10\n", "MemoryError"),
-], ids=["os._exit", "huge allocation"])
-def test_hostile_code_in_a_checked_function_fails_checks_in_time(tmp_path, body, says):
-    hostile = tmp_path / "hostile.py"
-    hostile.write_text((STUDENTS / "correct.py").read_text()
-                       + f"\n\ndef sigmoid(x):\n{body}")
-    start = time.monotonic()
-    results, _ = check.run(hostile, wall_seconds=60)
-    assert time.monotonic() - start < 60
+@pytest.mark.parametrize("name, says", [("exits in sigmoid", "exit status 3"),
+                                         ("allocates in sigmoid", "MemoryError")])
+def test_hostile_code_in_a_checked_function_fails_checks_in_time(checked, name, says):
+    results, _, seconds = checked[name]
+    assert seconds < 30
     failures = failed(results)
     assert "sigmoid" in failures
     assert any(says in v.got + v.hint for v in failures.values()), failures
 
 
-def test_a_method_that_never_returns_fails_its_check_only(tmp_path):
-    looping = tmp_path / "looping.py"
-    looping.write_text((STUDENTS / "correct.py").read_text() + "\n\ndef endless(self, X, "
-                       "threshold=None):\n    while True:\n        pass\n\n\n"
-                       "Network.predict = endless\n")
-    start = time.monotonic()
-    results, _ = check.run(looping, wall_seconds=60)
+def test_a_method_that_never_returns_fails_its_check_only(checked):
+    results, _, seconds = checked["predict never returns"]
     failures = failed(results)
     assert set(failures) == {PREDICT}
-    assert "ran longer than" in next(iter(failures.values())).got
-    assert time.monotonic() - start < 60
+    assert "ran longer than" in failures[PREDICT].got and seconds < 30
+
+
+def test_a_bare_except_does_not_keep_a_function_running_past_its_limit(checked):
+    failures = failed(checked["bare except in softmax"][0])
+    assert "softmax" in failures and "ran longer than" in failures["softmax"].got
+    assert "sigmoid" not in failures and "Layer: shapes and biases" not in failures
+
+
+def test_helper_arrays_beside_the_parameters_and_a_loss_as_an_array_are_understood(checked):
+    assert failed(checked["gradient buffers, a (1, 1) loss"][0]) == {}
 
 
 def test_the_command_line_exit_status_and_gradescope_json(tmp_path):
     weights = tmp_path / "weights.json"
     weights.write_text(json.dumps({"Q2.2": 2, "sigmoid": 5}))
     out = tmp_path / "results.json"
+    # mlplab's own homework, quick to load, with a softmax down the columns
+    student = tmp_path / "student.py"
+    student.write_text("import numpy as np\nfrom mlplab import (sigmoid, d_sigmoid, l2_loss, "
+                       "d_l2_loss, cross_entropy_loss,\n    d_cross_entropy_softmax, Layer, "
+                       "Network)\n\n\ndef softmax(x):\n    e = np.exp(x - x.max(axis=0))\n"
+                       "    return e / e.sum(axis=0)\n")
     command = [sys.executable, "-m", "mlplab", "check"]
-    result = subprocess.run([*command, str(STUDENTS / "bug_softmax_axis.py"), "--json",
-                             str(out), "--weights", str(weights)], capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run([*command, str(student), "--json", str(out), "--weights",
+                             str(weights)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr
     assert "FAIL  Q2.2  softmax" in result.stdout and "hint: " in result.stdout
     report = json.loads(out.read_text())
@@ -157,31 +198,3 @@ def test_the_command_line_exit_status_and_gradescope_json(tmp_path):
         assert subprocess.run([*command, *bad], capture_output=True, text=True,
                               timeout=60).returncode == 2
 
-
-def test_helper_arrays_beside_the_parameters_and_a_loss_as_an_array_are_understood(tmp_path):
-    # Gradient buffers of the parameters' shapes, and fit returning a (1, 1) array: common in
-    # student code, and right.
-    source = (STUDENTS / "correct.py").read_text()
-    source = source.replace(
-        "        ##### end of your code #####\n\n\n",
-        "        ##### end of your code #####\n"
-        "        self.grad_weights = np.zeros((self.n_input, self.n_output))\n"
-        "        self.grad_biases = np.zeros(self.n_output)\n\n\n", 1)
-    source = source.replace("        return loss / n_sample",
-                            "        return np.array([[loss / n_sample]])")
-    assert source.count("grad_weights") == 1 and "np.array([[loss" in source
-    student = tmp_path / "buffers.py"
-    student.write_text(source)
-    results, _ = check.run(student, wall_seconds=60)
-    assert failed(results) == {}
-
-
-def test_a_bare_except_does_not_keep_a_function_running_past_its_limit(tmp_path):
-    student = tmp_path / "bare.py"
-    student.write_text((STUDENTS / "correct.py").read_text() + "\n\ndef softmax(x):\n"
-                       "    while True:\n        try:\n            pass\n        except:\n"
-                       "            pass\n")
-    results, _ = check.run(student, wall_seconds=60)
-    failures = failed(results)
-    assert "softmax" in failures and "ran longer than" in failures["softmax"].got
-    assert "sigmoid" not in failures and "Layer: shapes and biases" not in failures
