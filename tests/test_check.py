@@ -71,6 +71,11 @@ VARIANTS = {
         "\n\ndef softmax(x):\n    while True:\n        try:\n            pass\n"
         "        except:\n            pass\n"),
     "gradient buffers, a (1, 1) loss": _with_grad_buffers_and_array_loss,
+    "calls the softmax layer's derivative": lambda source: source.replace(
+        "        if self.d_activation_list[-1] is not None:\n"
+        "            # None: the loss derivative already is dL/dz (softmax + cross entropy)\n"
+        "            delta = delta * self.d_activation_list[-1](zs[-1])",
+        "        delta = delta * self.d_activation_list[-1](zs[-1])"),
 }
 
 
@@ -169,6 +174,13 @@ def test_helper_arrays_beside_the_parameters_and_a_loss_as_an_array_are_understo
     assert failed(checked["gradient buffers, a (1, 1) loss"][0]) == {}
 
 
+def test_a_network_that_calls_the_softmax_derivative_gets_ones_and_is_told(checked):
+    results, _, _ = checked["calls the softmax layer's derivative"]
+    assert failed(results) == {}
+    named = {c.name for c, v in results if "gave ones for its None" in v.convention}
+    assert named == set(FIT[2:])
+
+
 def test_the_command_line_exit_status_and_gradescope_json(tmp_path):
     weights = tmp_path / "weights.json"
     weights.write_text(json.dumps({"Q2.2": 2, "sigmoid": 5}))
@@ -195,6 +207,9 @@ def test_the_command_line_exit_status_and_gradescope_json(tmp_path):
     assert report["score"] == sum(test["score"] for test in report["tests"])
     for bad in (["nothere.py"], [str(weights)], [str(STUDENTS / "correct.py"), "--weights",
                                                   str(out)]):
-        assert subprocess.run([*command, *bad], capture_output=True, text=True,
-                              timeout=60).returncode == 2
+        assert subprocess.run([*command, *bad, "--json", str(out)], capture_output=True,
+                              text=True, timeout=60).returncode == 2
+        # the grader still gets a results.json: no points, and why
+        assert json.loads(out.read_text())["score"] == 0 and "tests" in json.loads(
+            out.read_text())
 

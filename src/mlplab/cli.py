@@ -306,14 +306,22 @@ def _check(args):
     problem = ("no such file" if not path.exists() else "not a file" if not path.is_file()
                else "not a .py module or .ipynb notebook"
                if path.suffix not in (".py", ".ipynb") else None)
+    if problem is None:
+        try:
+            path.read_bytes().decode("utf-8")
+        except (OSError, ValueError) as exc:
+            problem = f"cannot be read as UTF-8 text ({exc})"
+    if problem is None:
+        try:
+            weights = report.read_weights(args.weights) if args.weights else {}
+        except (OSError, ValueError) as exc:
+            problem = f"the weights file {args.weights}: {exc}"
     if problem:
-        print(f"mlplab check: error: {args.file}: {problem}", file=sys.stderr)
-        return 2
-    try:
-        weights = report.read_weights(args.weights) if args.weights else {}
-        path.read_bytes().decode("utf-8")
-    except (OSError, ValueError) as exc:
-        print(f"mlplab check: error: {exc}", file=sys.stderr)
+        message = f"{args.file}: {problem}"
+        print(f"mlplab check: error: {message}", file=sys.stderr)
+        if args.json:   # a grader still gets its file: no points, and why
+            with open(args.json, "w", encoding="utf-8") as stream:
+                json.dump({"score": 0.0, "tests": [], "output": message}, stream, indent=2)
         return 2
     results, notes = run(path, wall_seconds=args.timeout)
     print(report.table(results, notes))

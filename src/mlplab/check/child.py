@@ -211,7 +211,17 @@ def answer(namespace, request):
                   for _ in range(2)]
         return [describe_layer(layer, n_in, n_out) for layer in layers]
     if kind == "network":
-        return run_network(namespace, request)
+        try:
+            return run_network(namespace, request)
+        except TypeError as exc:
+            if "NoneType" not in str(exc) or None not in request["derivatives"]:
+                raise
+            # The skeleton has no derivative for softmax: a network that calls the one it is
+            # given gets ones (the loss derivative is already dL/dz), and the checks say so.
+            namespace["__ones__"] = np.ones_like
+            request = {**request, "derivatives": [name or "__ones__"
+                                                  for name in request["derivatives"]]}
+            return {**run_network(namespace, request), "ones_for_none": True}
     raise ValueError(f"unknown request {kind!r}")
 
 
