@@ -555,3 +555,35 @@ def test_label_smoothing_trains_and_scores_on_smoothed_targets():
                         validation_data=(X[30:], Y_test))
     assert record["loss"] == history["loss"].tolist()
     assert record["test_loss"] == history["val_loss"].tolist()
+
+
+@pytest.mark.parametrize("learning_rate", [0.5, 1e5], ids=["trains", "diverges"])
+def test_one_training_scored_after_several_epoch_counts_equals_one_training_each(learning_rate):
+    # The epochs sweep trains once and scores after each count: every record must be the one
+    # a training of that many epochs gives, bit for bit, also when the training diverges.
+    X, y = np.random.default_rng(0).normal(size=(60, 3)), np.arange(60) % 3
+    split = (X[:45], y[:45], X[45:], y[45:])
+    counts = (1, 2, 5, 9)
+    training = configs.Training(hidden=(4,), activation="relu", epochs=9,
+                                learning_rate=learning_rate, batch_size=8)
+    with np.errstate(over="ignore", invalid="ignore"):
+        together = runner.train_and_score(training, split, 3, False, counts)
+        apart = [runner.train_and_score(dataclasses.replace(training, epochs=count), split, 3)
+                 for count in counts]
+    assert together == apart
+    diverged = [record["diverged_at"] for record in apart]
+    assert (diverged == [None] * 4) == (learning_rate == 0.5), diverged
+    if learning_rate != 0.5:   # counts before the divergence and one after it
+        assert diverged == [None, None, None, diverged[-1]] and diverged[-1] > 5
+
+
+def test_the_epochs_sweep_is_one_training_with_the_records_of_six():
+    sweep = next(study for study in configs.Q4 if study.param == "epochs")
+    split = ml.datasets.load_digits_split()
+    calls = runner.study_calls(sweep, split, 0)
+    assert len(calls) == 1 and calls[0][0].epochs == max(sweep.values)
+    small = dataclasses.replace(sweep, values=(1, 3), base=dataclasses.replace(
+        sweep.base, hidden=(4,)))
+    record = runner.run_study(small, split, 0)
+    assert [len(loss) for loss in record["loss"]] == [1, 3]
+    assert record["layers"] == [[64, 4, 10], [64, 4, 10]]

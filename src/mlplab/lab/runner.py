@@ -48,7 +48,7 @@ def network_for(training, n_input, n_output):
                          training.output, reg_convention=training.reg_convention)
 
 
-def train_and_score(training, split, seed, keep_model=False, on_epoch=None):
+def train_and_score(training, split, seed, keep_model=False, score_at=None, *, on_epoch=None):
     """Train a fresh network on a split's training rows and score it on its test rows.
 
     `split` is (X_train, y_train, X_test, y_test) with 1-D class labels. A sigmoid output is
@@ -62,6 +62,10 @@ def train_and_score(training, split, seed, keep_model=False, on_epoch=None):
     ``test_loss``, ``diverged_at`` (the epoch where training stopped on a non-finite step,
     else None; the network is scored with its last finite weights) and, with `keep_model`,
     ``model``: the trained Network and the scaler's ``input_mean`` and ``input_scale``.
+
+    With `score_at`, epoch counts up to ``training.epochs``, one training returns a list of
+    records, one per count, each the record of a training of that many epochs: the same, bit
+    for bit, as the first epochs of a longer training run on the same mini-batches.
     """
     X_train, y_train, X_test, y_test = split
     labels = np.unique(y_train)
@@ -78,7 +82,18 @@ def train_and_score(training, split, seed, keep_model=False, on_epoch=None):
         Y_train = smooth_labels(Y_train, training.label_smoothing)
         Y_test = smooth_labels(Y_test, training.label_smoothing)
     net = network_for(training, X_train.shape[1], 1 if Y_train.ndim == 1 else Y_train.shape[1])
-    callback = None if on_epoch is None else (lambda epoch, history: on_epoch(len(X_train)))
+
+    def predictions():   # (test, train) labels of the network as it is now
+        return labels[net.predict(X_test)], labels[net.predict(X_train)]
+
+    snapshots = {}   # epochs -> predictions after them, for score_at
+
+    def callback(epoch, history):
+        if score_at is not None and epoch + 1 in score_at:
+            snapshots[epoch + 1] = predictions()
+        if on_epoch is not None:
+            on_epoch(len(X_train))
+
     diverged_at = None
     try:
         with np.errstate(over="ignore", invalid="ignore"):   # a diverging step: diverged_at
@@ -89,15 +104,26 @@ def train_and_score(training, split, seed, keep_model=False, on_epoch=None):
     except DivergenceError as exc:
         diverged_at, history = exc.epoch, exc.history
     average = "macro" if training.output == "softmax" else "binary"
-    record = scores(y_test, labels[net.predict(X_test)], labels, average)
-    record.update(train_accuracy=float(accuracy_score(y_train, labels[net.predict(X_train)])),
-                  loss=history["loss"].tolist(), test_loss=history["val_loss"].tolist(),
-                  diverged_at=diverged_at)
+    last = predictions()
+
+    def record(epochs):
+        stopped = diverged_at is not None and diverged_at < epochs
+        test_predictions, train_predictions = last if stopped else snapshots.get(epochs, last)
+        result = scores(y_test, test_predictions, labels, average)
+        result.update(train_accuracy=float(accuracy_score(y_train, train_predictions)),
+                      loss=history["loss"][:epochs].tolist(),
+                      test_loss=history["val_loss"][:epochs].tolist(),
+                      diverged_at=diverged_at if stopped else None)
+        return result
+
+    if score_at is not None:
+        return [record(epochs) for epochs in score_at]
+    result = record(training.epochs)
     if keep_model:
-        record["model"] = {"network": net,
+        result["model"] = {"network": net,
                            "input_mean": None if scaler is None else scaler.mean_.tolist(),
                            "input_scale": None if scaler is None else scaler.scale_.tolist()}
-    return record
+    return result
 
 
 def sample_epochs(call):
@@ -178,17 +204,32 @@ def study_calls(study, data, seed):
         X, y = data
         return [(study.training, (X[train], y[train], X[test], y[test]), seed + fold, fold == 0)
                 for fold, (train, test) in enumerate(_folds(study, y, seed))]
-    return [(dataclasses.replace(study.base, **{study.param: value}), data, seed)
-            for value in study.values]
+    if study.param == "epochs":   # one training, scored after each number of epochs
+        longest = dataclasses.replace(study.base, epochs=max(study.values))
+        return [(longest, data, seed, False, tuple(study.values))]
+    return [(training, data, seed) for training in _sweep_trainings(study)]
+
+
+def _sweep_trainings(study):
+    """The training of each setting of a sweep."""
+    return [dataclasses.replace(study.base, **{study.param: value}) for value in study.values]
+
+
+def _each_training(records):
+    """The records of a study's calls, one per training setting: a call with `score_at`
+    returned a list of them."""
+    return [one for record in records
+            for one in (record if isinstance(record, list) else [record])]
 
 
 def assemble(study, data, records, seed):
     """A study's record from its calls' records, in the order of `study_calls`."""
+    records = _each_training(records)
     if isinstance(study, configs.CrossValidation):
         return _assemble_cross_validation(study, *data, records, seed)
     X_train, y_train, _, y_test = data
     n_input, n_output = X_train.shape[1], len(np.unique(y_train))
-    trainings = [call[0] for call in study_calls(study, data, seed)]
+    trainings = _sweep_trainings(study)
     layers = [[n_input, *training.hidden, n_output] for training in trainings]
     result = {"values": [list(v) if study.param == "hidden" else v for v in study.values],
               "layers": layers,
@@ -229,7 +270,7 @@ def _assemble_cross_validation(cv, X, y, records, seed):
 def run_study(study, data, seed=0):
     """One study, its trainings run here one after another (as a notebook runs them): its
     record, as `run_all` saves it."""
-    records = [train_and_score(*call) for call in study_calls(study, data, seed)]
+    records = _each_training(train_and_score(*call) for call in study_calls(study, data, seed))
     for record in records:
         record.pop("model", None)
     return assemble(study, data, records, seed)
@@ -354,12 +395,13 @@ def run_all(data, seed=0, quick=False, jobs=1, backend=None, progress=False, sou
         s, i, call = calls[n]
         # Serial epochs were counted as they ran; here the rest (all, from a worker; those a
         # diverged training never ran, serially).
-        counted = len(record["loss"]) * len(call[1][0]) if serial else 0
+        ran = max(len(one["loss"]) for one in _each_training([record]))
+        counted = ran * len(call[1][0]) if serial else 0
         progress.advance(sample_epochs(call) - counted)
         records[s][i], waiting[s] = record, waiting[s] - 1
         if waiting[s] == 0:   # the study's last training: its record, and a line to say so
             study, study_data = runs[s]
-            if "model" in records[s][0]:
+            if isinstance(records[s][0], dict) and "model" in records[s][0]:
                 models[configs.fold1_model(study.name)] = records[s][0].pop("model")
             part = "q3" if isinstance(study, configs.CrossValidation) else "q4"
             results[part][study.name] = assemble(study, study_data, records[s], seed)
