@@ -309,9 +309,9 @@ def test_large_finite_weights_are_not_mistaken_for_divergence():
 
 
 def test_mid_sized_steps_run_on_one_blas_thread_and_restore_the_setting(rng):
-    # The thread rule of mlplab._engine.threads, seen from inside a training step: a custom
-    # activation records the BLAS thread counts while the step runs. Started from two threads,
-    # so that a rule that did nothing would be seen.
+    # The thread rule of mlplab._engine.threads, seen from inside a training step and the
+    # validation loss after it: a custom activation records the BLAS thread counts while
+    # they run. Started from two threads, so that a rule that did nothing would be seen.
     from threadpoolctl import threadpool_info, threadpool_limits
 
     def blas_threads():
@@ -321,7 +321,7 @@ def test_mid_sized_steps_run_on_one_blas_thread_and_restore_the_setting(rng):
 
     def recording_sigmoid(z):
         seen.append(blas_threads())
-        if len(seen) == 3:
+        if len(seen) == 4:
             raise RuntimeError("a user's function failing mid-step")
         return ml.sigmoid(z)
 
@@ -333,11 +333,11 @@ def test_mid_sized_steps_run_on_one_blas_thread_and_restore_the_setting(rng):
         if not before or before != [2] * len(before):
             pytest.skip(f"the BLAS here cannot run on 2 threads (it reports {before})")
         net.fit(X, Y, 0.1, 0.0)
-        net.train(X, Y, epochs=1, learning_rate=0.1)
+        net.train(X, Y, epochs=1, learning_rate=0.1, validation_data=(X, Y))
         with pytest.raises(RuntimeError, match="mid-step"):
             net.fit(X, Y, 0.1, 0.0)
         after = blas_threads()
-    assert seen == [[1] * len(before)] * 3
+    assert seen == [[1] * len(before)] * 4
     assert after == before
 
 

@@ -101,12 +101,17 @@ class Trainer:
         state kept in flat buffers and written back to the optimizer on leaving."""
         if self.workspace is None or n_rows > self.workspace.n_rows:
             self.workspace = Workspace(self.network, n_rows, gradient=self.gradient)
+        context = self._threads_context(n_rows)
+        update = self._update_for(optimizer)
+        return context if update is None else _Optimizing(self, update, context)
+
+    def _threads_context(self, n_rows):
+        """The context setting the BLAS threads of work on `n_rows` rows, made once."""
         context = self.contexts.get(n_rows)
         if context is None:
             threads = threads_for(self.shapes, n_rows)
             context = self.contexts[n_rows] = _AS_IT_IS if threads is None else _Limited(threads)
-        update = self._update_for(optimizer)
-        return context if update is None else _Optimizing(self, update, context)
+        return context
 
     def _update_for(self, optimizer):
         """The flat form of `optimizer`: the one of the last `running` if the optimizer's state
@@ -192,11 +197,15 @@ class Trainer:
             np.subtract(self.current.buffer, self.gradient_buffer, out=new.buffer)
 
     def mean_loss(self, X, Y):
-        """The mean data loss on (X, Y), through a forward-only workspace kept for its size."""
+        """The mean data loss on (X, Y), through a forward-only workspace kept for its size,
+        on the BLAS threads of a step on as many rows: a validation set of mid size, as a
+        training batch of that size, stays on one thread when other processes want the
+        cores."""
         work = self.validation
         if work is None or work.n_rows != len(X):
             work = self.validation = Workspace(self.network, len(X), backward=False)
-        loss = data_loss(self.network, Y, forward(self.network, X, work), work) / len(X)
+        with self._threads_context(len(X)):
+            loss = data_loss(self.network, Y, forward(self.network, X, work), work) / len(X)
         work.activations[0] = None
         return loss
 
