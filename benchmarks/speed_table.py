@@ -23,7 +23,10 @@ Rows (float64 unless said; sigmoid hidden layers; plain SGD, no momentum, no shu
              mlplab's initial weights; unit one fit of 10 epochs.
   mnist64,   peers' W2: MNIST-shaped synthetic data (--mnist-rows x 784), 784-256-10, batches of
   mnist32    128, learning rate 0.1, reg_lambda 1e-4, float64 / float32; unit one epoch. Also
-             the share of the peak, and mlplab's speed-up from one to two threads (aim >= 1.7).
+             the share of the peak, and mlplab's speed-up from one to two threads (aim >= 1.7),
+             measured once more in a process of its own where mlplab alone runs, one and two
+             threads taking turns: in a process where PyTorch has run, OpenBLAS's second thread
+             was seen to buy nothing at all (1.00x), against 1.5-1.7x on its own.
   run        the whole command ``python -m mlplab run --out DIR --no-progress`` (this Python's
              mlplab), serial and with ``--jobs 2``, alternating, wall time, median over
              --run-rounds; the aims are 12 s and 7 s. Every run's results.json must be the same,
@@ -51,6 +54,7 @@ import contextlib
 import dataclasses
 import datetime
 import io
+import json
 import os
 import shlex
 import subprocess
@@ -183,6 +187,7 @@ class Row:
     workload: Workload = None   # for the share of the matrix-product peak ("peak" turn)
     notes: list = dataclasses.field(default_factory=list)
     results: dict = dataclasses.field(default_factory=dict)   # threads -> {role: seconds array}
+    alone: dict = dataclasses.field(default_factory=dict)     # threads -> mlplab alone, seconds
     others: dict = dataclasses.field(default_factory=dict)    # threads -> other processes' CPU
 
 
@@ -331,6 +336,27 @@ def time_in_turns(turns, rounds, threads, label):
     return {role: np.array(values) for role, values in times.items()}
 
 
+def time_thread_counts(turn, rounds, thread_counts, label):
+    """Seconds per unit of `turn`'s contender alone at each thread count, the counts taking turns
+    within each round, so that the machine's drift and the peers' idle threads affect none of
+    them: {threads: array, one value per round}."""
+    times = {threads: [] for threads in thread_counts}
+    for round_ in range(rounds):
+        for threads in thread_counts[::-1] if round_ % 2 else thread_counts:
+            times[threads].append(time_in_turns([turn], 1, threads, label)[turn.role][0])
+    return {threads: np.array(values) for threads, values in times.items()}
+
+
+def mlplab_alone(key, args):
+    """`time_thread_counts` of mlplab on MNIST row `key`, in a new process in which no other
+    library has run: {threads: array of seconds}."""
+    done = subprocess.run([sys.executable, __file__, "--alone", key, "--rounds", str(args.rounds),
+                           "--mnist-rows", str(args.mnist_rows)], capture_output=True,
+                          text=True, check=True)
+    return {int(threads): np.array(values)
+            for threads, values in json.loads(done.stdout.splitlines()[-1]).items()}
+
+
 def ratio(times, numerator, denominator):
     """(ratio of the medians, median of the per-round ratios)."""
     a, b = times[numerator], times[denominator]
@@ -475,10 +501,12 @@ def table_lines(rows, thread_counts, run_times, run_notes, use_torch):
                 median, paired = ratio(times, "mlplab", "train")
                 notes.append(f"fit loop / train {median:.3f} (paired {paired:.3f}; aim <= "
                              f"{FIT_OVER_TRAIN_AIMS[row.key]})")
-            if row.key.startswith("mnist") and threads == 2 and 1 in row.results:
-                one = float(np.median(row.results[1]["mlplab"]))
-                notes.append(f"mlplab 1 -> 2 threads: {one / mlplab:.2f}x faster "
-                             f"(aim >= {TWO_THREAD_SPEEDUP_AIM})")
+            if row.alone and threads == 2 and 1 in row.alone:
+                alone = np.median(row.alone[1]) / np.median(row.alone[2])
+                beside = float(np.median(row.results[1]["mlplab"])) / mlplab
+                notes.append(f"mlplab 1 -> 2 threads: {alone:.2f}x faster alone, the thread "
+                             f"counts taking turns (aim >= {TWO_THREAD_SPEEDUP_AIM}); "
+                             f"{beside:.2f}x in the rounds with the peers")
             notes.append(f"others: {row.others[threads]}")
             if threads == thread_counts[0]:   # what holds for the row, once
                 notes += row.notes
@@ -533,6 +561,8 @@ def parse_arguments():
                         help="rows of the MNIST-shaped data (default 60000; --quick 6000)")
     parser.add_argument("--run-rounds", type=int,
                         help="pairs of `mlplab run` (default 3; --quick 1)")
+    parser.add_argument("--alone", choices=("mnist64", "mnist32"),
+                        help=argparse.SUPPRESS)   # mlplab_alone's child process
     parser.add_argument("--run-python", default=sys.executable, metavar="PYTHON",
                         help="the Python whose mlplab the `mlplab run` rows time (default: this "
                              "one), e.g. .venv/bin/python of a venv made as the README says")
@@ -559,6 +589,14 @@ def parse_arguments():
 
 def main():
     args = parse_arguments()
+    if args.alone:   # mlplab_alone's child: only mlplab runs here
+        float64, float32 = mnist_shaped_workloads(args.mnist_rows, args.rounds)
+        wl = float64 if args.alone == "mnist64" else float32
+        turn = Turn("mlplab", MlplabContender(wl), 1,
+                    MlplabContender(handover_workload(wl)), calls=1)
+        times = time_thread_counts(turn, args.rounds, [1, 2], f"{args.alone}, mlplab alone")
+        print(json.dumps({threads: values.tolist() for threads, values in times.items()}))
+        return
     command = "python benchmarks/speed_table.py " + shlex.join(sys.argv[1:])
     if args.no_torch and peers.torch is not None:
         peers.torch, peers.TORCH_MISSING = None, "PyTorch left out by --no-torch"
@@ -594,6 +632,8 @@ def main():
             row.others[threads] = other_cpu(ticks, cpu_ticks(), seconds)
             progress(f"{key}, {threads} thread(s): {seconds:.0f} s; other processes "
                      f"{row.others[threads]}")
+        if key.startswith("mnist") and {1, 2} <= set(args.threads):
+            row.alone = mlplab_alone(key, args)
         rows.append(row)
     mnist.clear()
 

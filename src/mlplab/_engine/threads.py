@@ -12,6 +12,7 @@ W2 = one batch of 128 x 784 -> 256 -> 10), milliseconds (benchmarks/contention.p
 A second thread buys little on small products and can cost a lot as soon as anything else uses
 the cores (OpenBLAS threads spin-wait for each other). So a step whose largest matrix product is
 below `SMALL_PRODUCT` multiply-adds runs on one BLAS thread; larger steps keep the BLAS default.
+The per-epoch validation loss follows the same rule, as a step on as many rows would.
 Products too small for BLAS to thread at all are left alone, which also skips the cost of the
 limit itself (about 8 microseconds).
 
