@@ -15,8 +15,9 @@ Two measurements, on the built-in data with seed 0:
    turns with a replay of only the BLAS calls those trainings make: the same products on
    arrays of the same shapes and layouts (forward and backward passes of every step, the
    column sums of the bias gradients, the per-epoch test pass), into preallocated outputs.
-   Any implementation that keeps results.json bit for bit makes these calls; everything else
-   of a step (activations, loss, update, checks, Python) is the remainder, given per step. The
+   Any implementation that keeps results.json bit for bit computes these products; everything
+   else of a step (activations, loss, update, checks, Python; also the two smaller BLAS calls of
+   the softmax's row sums and the finiteness check) is the remainder, given per step. The
    time of the per-epoch test loss (`Trainer.mean_loss`) inside the trainings is also given:
    what evaluating less often could save at most. So is the time of the smallest NumPy call a
    step makes (an elementwise add on a 32 x 4 batch of a 2-4-1 network), which every one of a
