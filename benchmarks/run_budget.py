@@ -8,8 +8,9 @@ Two measurements, on the built-in data with seed 0:
    process writing a new folder: the wall time (from when the process has loaded NumPy) of its
    start (the rest of the imports, loading the data), its training (`runner.run_all`), its
    figures (`plots.make_all`), its report (`report.write_report`, a PDF too if WeasyPrint is
-   installed) and the whole, and the CPU time of the process and of the workers it waited for. `--run-python` runs it with another environment's Python, such as
-   the one README's first command makes (no WeasyPrint, so no PDF).
+   installed) and the whole, and the CPU time of the process and of the workers it waited for.
+   `--run-python` runs it with another environment's Python, such as the one README's first
+   command makes (no WeasyPrint, so no PDF).
 2. **Each study's training against its matrix products.** For every study of the lab, its
    trainings as the serial run makes them (`runner.train_and_score`, one BLAS thread), taking
    turns with a replay of only the BLAS calls those trainings make: the same products on
@@ -233,19 +234,6 @@ def smallest_call_seconds(repeats=20000, rounds=5):
     return float(np.median(medians))
 
 
-# ----- output ---------------------------------------------------------------------------------
-
-def render(rows, header, markdown):
-    if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-    else:
-        widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-        lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(line, widths))
-                 for line in (header, *rows)]
-    print("\n".join(lines))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -261,14 +249,14 @@ def main():
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     # Here, not at the top: the children timing `mlplab run` import nothing but mlplab.
-    from speed_table import machine_state
+    from speed_table import machine_state, render
     print(machine_state("before"))
     if not args.no_run:
         times = run_phases(args.rounds, args.run_python)
         rows = [[variant, *(f"{np.median([one[key] for one in runs]):.2f}"
                             for key in (*PHASES, "cpu"))] for variant, runs in times.items()]
         print(f"\n`mlplab run`, seconds (medians of {args.rounds}; results.json identical):")
-        render(rows, ["run", *PHASES, "CPU"], args.markdown)
+        print(render([["run", *PHASES, "CPU"], *rows], args.markdown))
     floors = study_floors(args.rounds)
     rows, total = [], np.zeros(3)
     for title, (steps, *times) in floors.items():
@@ -280,8 +268,8 @@ def main():
     rows.append(["all", f"{all_steps:,}", *(f"{value:.2f}" for value in total[:2]),
                  f"{(total[0] - total[1]) / all_steps * 1e6:.1f}", f"{total[2]:.2f}"])
     print(f"\nEach study's training, one thread, seconds (medians of {args.rounds}):")
-    render(rows, ["study", "steps", "training", "its BLAS calls alone", "rest per step (us)",
-                  "of the training: test loss"], args.markdown)
+    print(render([["study", "steps", "training", "its BLAS calls alone", "rest per step (us)",
+                   "of the training: test loss"], *rows], args.markdown))
     print(f"\nThe smallest NumPy call of a step (np.add, 32 x 4 floats, out=): "
           f"{smallest_call_seconds() * 1e6:.2f} us")
     print(machine_state("after"))
