@@ -50,7 +50,8 @@ def run_phases_here(out, jobs):
     """`mlplab run` in this process with a timer on each phase; prints them as JSON."""
     started = time.perf_counter()
     import mlplab.cli as cli
-    from mlplab.lab import parallel, plots, runner
+    from mlplab import _parallel as parallel
+    from mlplab.lab import plots, runner
 
     spans = {}
 

@@ -9,7 +9,7 @@ from sklearn import datasets as skdatasets
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-from mlplab import datasets
+from mlplab import assignment, datasets
 from mlplab.datasets import DataError
 from conftest import iris_q25
 
@@ -79,7 +79,7 @@ def test_nonlinear_defeats_a_linear_model():
 def test_q25_matches_the_assignment_snippet():
     X, Y = iris_q25()   # the assignment's snippet, written out in conftest
 
-    Xq, yq = datasets.load_q25()
+    Xq, yq = assignment.load_q25()
     assert Xq.shape == (100, 2) and Xq.dtype == np.float64
     assert yq.shape == (100,) and yq.dtype.kind == "i"
     np.testing.assert_array_equal(Xq, X)

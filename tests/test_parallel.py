@@ -8,7 +8,8 @@ import time
 import pytest
 
 from mlplab import datasets
-from mlplab.lab import configs, parallel, runner
+from mlplab import _parallel as parallel
+from mlplab.lab import configs, runner
 
 
 def small_sweep():
@@ -80,7 +81,7 @@ def test_started_workers_are_the_ones_that_run_the_calls():
     # then reuses: the run itself starts (or stops) no process.
     if not pathlib.Path(f"/proc/{os.getpid()}/task").is_dir():
         pytest.skip("needs /proc to list child processes")
-    parallel.start_workers(2)
+    parallel.start_workers(2, "mlplab.lab.runner")
     parallel._starting.join()
     before = children()
     used = {pid for _, pid in parallel.map_unordered(pid_after, [(0.05,)] * 4, jobs=2)}

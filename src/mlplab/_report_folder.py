@@ -1,13 +1,13 @@
-"""The report folder of ``mlplab run``: what a run may replace there, and the switch to a new
-report.
+"""The output folder of ``mlplab run`` (and of ``mlplab check --out``): what a run may replace
+there, and the switch to a new report.
 
 A run lists what it wrote, with each file's SHA-256, in a manifest (`MANIFEST`) in the folder.
 A later run into the same folder replaces or removes only files that the manifest lists, that
-have a name a report's file can have (`_OURS`), and that are unchanged since; everything else
-in the folder stays as it is. Before anything is trained, `ReportFolder` refuses a folder that
-is not empty and has no genuine manifest, or that holds anything in the way (something at a
-path the new report will write that is not such a file), naming them; with ``force`` those are
-moved aside into a subfolder instead. It also makes the staging folder, inside the report folder
+have a name a report's file can have (`REPORT_FILES`, or the caller's), and that are unchanged
+since; everything else in the folder stays as it is. Before anything is trained,
+`ReportFolder` refuses a folder that is not empty and has no genuine manifest, or that holds
+anything in the way (something at a path the new report will write that is not such a file),
+naming them; with ``force`` those are moved aside into a subfolder instead. It also makes the staging folder, inside the report folder
 (so on its file system, whatever `--out` is), where the new report is built.
 
 `ReportFolder.switch` then moves the report in: the earlier run's files into a backup folder,
@@ -26,16 +26,15 @@ import stat
 import tempfile
 import time
 
-from .datasets import display_path
+from ._files import display_path
 
 MANIFEST = ".mlplab-run.json"
 _FORMAT = "mlplab-run"
 _MAX_MANIFEST_BYTES = 2**20
-# The names a report's file can have: all that a manifest may make "ours".
-_OURS = re.compile(
+# The names a report's file can have: all that a manifest may make "ours" (by default, those of
+# `mlplab run`; `mlplab check` gives its own).
+REPORT_FILES = re.compile(
     r"(results\.json|report\.(md|html|pdf)|figures/[^/]+\.png|models/[^/]+\.npz)\Z")
-# The subfolders a report's files go into.
-_SUBFOLDERS = ("figures", "models")
 # The run's own working folders inside the report folder, never anyone else's files.
 _WORKING = (".mlplab-staging-", ".mlplab-old-")
 
@@ -44,9 +43,10 @@ class ReportFolder:
     """The output folder `out` of a run that will write the files `planned` (paths relative to
     `out`, with '/'), checked before the run; see the module's docstring."""
 
-    def __init__(self, out, planned, force=False):
-        self.out, self.force = pathlib.Path(out), force
+    def __init__(self, out, planned, force=False, ours=REPORT_FILES):
+        self.out, self.force, self.ours_pattern = pathlib.Path(out), force, ours
         self.planned = set(planned) | {MANIFEST}
+        self.subfolders = sorted({path.split("/")[0] for path in self.planned if "/" in path})
         self.shown = display_path(self.out)
         self.created = []   # folders made for the report's sake, removed again if it fails
         self.staging = None
@@ -82,7 +82,7 @@ class ReportFolder:
         listed = _read_manifest(self.out / MANIFEST)
         present = _files(self.out)
         self.ours = {path: digest for path, digest in (listed or {}).items()
-                     if _OURS.match(path) and path in present
+                     if self.ours_pattern.match(path) and path in present
                      and _regular_sha256(self.out / path) == digest}
         self.manifest_is_ours = listed is not None
         if listed is None:
@@ -90,7 +90,7 @@ class ReportFolder:
         self.in_the_way = sorted(path for path in self.planned - set(self.ours)
                                  if os.path.lexists(self.out / path)
                                  and (path != MANIFEST or listed is None))
-        for name in _SUBFOLDERS:   # the new files would land in someone's file or link
+        for name in self.subfolders:   # the new files would land in someone's file or link
             subfolder = self.out / name
             if os.path.lexists(subfolder) and (subfolder.is_symlink() or not subfolder.is_dir()):
                 self.in_the_way.append(name)

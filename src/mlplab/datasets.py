@@ -1,4 +1,5 @@
-"""The assignment's datasets, loadable offline: Q2.5's iris subset, dataset1 and dataset2.
+"""The assignment's datasets, loadable offline: dataset1 and dataset2 (Q2.5's iris subset is
+in `mlplab.assignment`).
 
 Given ``data_dir``, each loader reads the course's CSV files from it (from the dataset's
 subfolder, ``dataset1/`` or ``dataset2/``, or else from ``data_dir`` itself; a name that matches
@@ -28,8 +29,10 @@ import stat
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits, load_iris, make_classification, make_moons
+from sklearn.datasets import load_digits, make_classification, make_moons
 from sklearn.preprocessing import OneHotEncoder
+
+from ._files import display_path
 
 __all__ = [
     "DataError",
@@ -40,7 +43,6 @@ __all__ = [
     "load_digits_split",
     "load_linear",
     "load_nonlinear",
-    "load_q25",
     "one_hot_encode",
 ]
 
@@ -93,28 +95,6 @@ _STAND_INS = {
 
 
 # --- Q2.5 ------------------------------------------------------------------------------------
-
-
-def load_q25():
-    """Return the assignment's Q2.5 data: iris, first 100 rows, first 2 features, shuffled.
-
-    Built exactly as the assignment's snippet builds it (``default_rng(2)`` shuffling a list
-    of indices), so results match the handout.
-
-    Returns
-    -------
-    X : ndarray of shape (100, 2), float64
-        Sepal length and sepal width, in cm.
-    y : ndarray of shape (100,), int64
-        0 (setosa) or 1 (versicolor), 50 of each.
-    """
-    X, Y = load_iris(return_X_y=True)
-    X, Y = X[:100, :2], Y[:100]
-    rng = np.random.default_rng(2)
-    indices = [i for i in range(100)]
-    rng.shuffle(indices)
-    X, Y = X[indices], Y[indices]
-    return X.astype(np.float64), Y.astype(np.int64)
 
 
 # --- dataset1 --------------------------------------------------------------------------------
@@ -304,14 +284,6 @@ def _built_in(name, seed):
     y = digits.target.astype(np.int64)
     n = _DIGITS_N_TRAIN
     return X[:n], y[:n], X[n:], y[n:]
-
-
-def display_path(path):
-    """`path` as text that can be printed and written as UTF-8 whatever its bytes: a name that
-    is not valid UTF-8 shows its odd bytes as \\xNN, and control characters (a newline, an
-    escape) show as \\n, \\x1b, so that they cannot break a line or a terminal."""
-    text = os.fsencode(path).decode("utf-8", "backslashreplace")
-    return re.sub(r"[\x00-\x1f\x7f]", lambda match: repr(match.group())[1:-1], text)
 
 
 def one_hot_encode(YTrain, YTest):

@@ -8,6 +8,8 @@ the run (`findings`). `quick` versions shrink epochs and sweeps for a smoke run 
 import dataclasses
 from dataclasses import dataclass
 
+from ..assignment import Q1  # noqa: F401  (the lab's studies and report read it here)
+
 # The scores of every study: precision, recall and F1 of the positive class (the larger label)
 # for a binary study, macro-averaged over the classes for the digits.
 METRICS = ("accuracy", "precision", "recall", "f1")
@@ -49,11 +51,6 @@ class Sweep:
     base: Training
     why: str = ""                  # why the study is there (quoted in the report)
 
-
-# Q1's 2-3-1 network, as the assignment gives it: weights[i][j] joins unit i to unit j.
-Q1 = {"W1": [[0.4, 0.6, 0.2], [0.3, 0.9, 0.5]], "b1": [1.0, 1.0, 1.0],
-      "W2": [[0.2], [0.2], [0.8]], "b2": [0.5], "input": [1.0, 1.0],
-      "y_true": 1.0}   # Q1.2 gives no target; this one is used for its numeric check
 
 Q2_5 = Training(hidden=(4,), output="sigmoid", epochs=100, learning_rate=1e-2)
 

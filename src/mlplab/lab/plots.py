@@ -11,7 +11,7 @@ import pathlib
 import numpy as np
 
 from .. import _model_file
-from . import parallel
+from .. import _parallel as parallel
 from .configs import METRICS, fold1_model, setting_labels
 
 

@@ -20,10 +20,11 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_f
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from .. import Layer, Network, __version__, _model_file, build_network, datasets, gradcheck
+from .. import Layer, Network, __version__, _model_file, assignment, build_network, datasets, gradcheck
 from ..errors import DivergenceError
 from ..functions import d_l2_loss, d_sigmoid, l2_loss, sigmoid, smooth_labels
-from . import configs, findings, parallel
+from .. import _parallel as parallel
+from . import configs, findings
 from .configs import METRICS
 from .progress import Progress
 
@@ -181,7 +182,7 @@ def run_q1():
 
 def run_q2_5(training):
     """Q2.5: the 2-4-1 network on iris, full batch; its loss must fall at every epoch."""
-    X, y = datasets.load_q25()
+    X, y = assignment.load_q25()
     net = network_for(training, X.shape[1], 1)
     loss = net.train(X, y * 1.0, epochs=training.epochs, learning_rate=training.learning_rate,
                      reg_lambda=training.reg_lambda)["loss"]

@@ -15,18 +15,17 @@ _LOCAL = {"backend": "loky", "inner_max_num_threads": 1}
 _starting = None   # the thread of `start_workers`, if any
 
 
-def start_workers(jobs):
-    """Start `jobs` local workers in the background, each loading the runner (scikit-learn:
+def start_workers(jobs, module):
+    """Start `jobs` local workers in the background, each importing `module` (scikit-learn:
     most of a second), and return at once: the command line calls this first, so that the
-    workers load while the main process does. It saves about 4% of a ``--jobs 2`` run,
-    together with `run_one` for the report."""
+    workers load while the main process does."""
     global _starting
     from joblib import Parallel, delayed, parallel_config
 
     def start():
         try:
             with parallel_config(**_LOCAL):
-                Parallel(n_jobs=jobs)(delayed(importlib.import_module)("mlplab.lab.runner")
+                Parallel(n_jobs=jobs)(delayed(importlib.import_module)(module)
                                       for _ in range(jobs))
         except Exception:   # only a head start: the run itself meets and reports any failure
             pass
