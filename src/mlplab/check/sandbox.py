@@ -1,87 +1,327 @@
-"""Runs the student's code in a child process with limits, never in the checker's process.
+"""The checker's side of the trust boundary: a student's code runs in the harness's processes
+(`harness`), never in the checker's, and is only ever asked for values.
 
-What it protects against: code that loops forever (a wall-clock and a CPU-time limit), that
-allocates without bound (an address-space limit: MemoryError in the child, or its end), that
-crashes the interpreter or calls `os._exit` / `sys.exit`, that prints megabytes (its output is
-discarded), and files it writes in its working folder (a temporary one, removed after). What it
-does not protect against: it is not a security sandbox. The child runs as the same user, with the
-same file system and network; code written to do harm can still do it. Run untrusted submissions
-in a container or a separate account, as autograders do.
+- `Zygote` starts the process that has loaded the libraries a homework imports, once per
+  checker (or per worker of a class check), and forks each submission's processes from it.
+- `Student` is one submission: its code loaded in a process of its own, asked one request at a
+  time on a pipe. Every answer is untrusted bytes: read within a deadline and a size limit and
+  decoded strictly; anything else (a crash, a hang, an answer too large or malformed) is that
+  request's error, never the checker's. After such an error the submission's processes are
+  ended and, for the next request, started again (the code loaded anew), a few times at most.
+
+Nothing of the checker passes through a file or path the student's code can name: requests,
+answers and the student's stderr travel on pipes, the verdicts are computed here, and output
+files are written by the command line after every process of the submission has ended.
 """
 
 import json
 import os
+import select
+import socket
 import subprocess
 import sys
-import tempfile
+import threading
+import time
+from dataclasses import dataclass
 
-WALL_SECONDS = 60
-CPU_SECONDS = 60
-MEMORY_BYTES = 2 * 2**30
-ANSWERS_BYTES = 64 * 2**20
+from . import harness
+from .text import clean
+
+MAX_ANSWER_BYTES = 64 * 2**20
+_STDERR_TAIL = 4000
 
 
-FILE_BYTES = 256 * 2**20   # the most the student's code may write into one file
+@dataclass(frozen=True)
+class Limits:
+    """What a submission's code may use."""
+    seconds: float = 60.0          # wall clock, all of the submission's code together
+    request_seconds: float = 3.0   # one check's call (fit, a function)
+    statement_seconds: float = 2.0   # one top-level statement of the file
+    import_seconds: float = 20.0   # one top-level import (scikit-learn on a loaded machine)
+    memory: int = 2 * 2**30        # bytes of address space beyond what the process starts with
+    file: int = 256 * 2**20        # bytes of one file the code writes
+    processes: int = 64            # processes of the unprivileged user (when run as root)
+    restarts: int = 4              # new processes after one ended or hung
+
+    def for_harness(self):
+        return {"memory": self.memory, "cpu": int(self.seconds) + 10, "file": self.file,
+                "processes": self.processes, "request": self.request_seconds,
+                "statement": self.statement_seconds, "import": self.import_seconds}
 
 
-def run_child(path, names, requests, wall_seconds=WALL_SECONDS):
-    """(answers, failure): the child's answers to `requests` about the student's file `path`
-    (see `child`) as {"notes", "names", "answers": {id: answer}}, and None, or a sentence
-    saying how the child ended early (the answers then hold what it gave before)."""
-    with tempfile.TemporaryDirectory(prefix="mlplab-check-") as folder:
-        requests_path = os.path.join(folder, "requests.json")
-        answers_path = os.path.join(folder, "answers.jsonl")
-        limits = {"cpu": int(max(CPU_SECONDS, wall_seconds)), "memory": MEMORY_BYTES,
-                  "file": FILE_BYTES}
-        with open(requests_path, "w") as stream:
-            json.dump({"path": os.path.abspath(path), "names": names, "requests": requests,
-                       "limits": limits}, stream)
-        work = os.path.join(folder, "work")
-        os.mkdir(work)
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-               "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
-        with open(os.path.join(folder, "stderr"), "w+b") as stderr:
-            # Its own session: the whole of it can be stopped, its children too.
-            process = subprocess.Popen(
-                [sys.executable, "-m", "mlplab.check.child", requests_path, answers_path],
-                cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=stderr, start_new_session=True)
-            failure = None
+class CheckerError(RuntimeError):
+    """The checker's own processes failed (not the student's code)."""
+
+
+class Zygote:
+    """The process that loads the homework's libraries once and forks submissions from them."""
+
+    def __init__(self):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                       "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", harness.__file__, str(theirs.fileno())],
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=environment, start_new_session=True)
+        theirs.close()
+        self.sock = ours
+        self.sock.send(json.dumps({"sys_path": [p for p in sys.path[1:] if p],
+                                   "preload": list(harness.PRELOAD)}).encode())
+        self.ready = False
+        self.lock = threading.Lock()
+
+    def _reply(self, seconds):
+        ready, _, _ = select.select([self.sock], [], [], seconds)
+        message = self.sock.recv(1 << 16) if ready else b""
+        if not message:
+            self.close()
+            raise CheckerError("the checker's helper process did not answer")
+        return json.loads(message)
+
+    def start(self, limits, forbidden, fds):
+        """Fork a submission's processes, the pipes' far ends `fds` passed to them; returns
+        (pid of its supervisor, its working folder)."""
+        if not self.ready:
+            self._reply(300)   # loading scikit-learn and matplotlib: seconds on a busy machine
+            self.ready = True
+        command = {"op": "start", "limits": limits.for_harness(), "forbidden": list(forbidden)}
+        socket.send_fds(self.sock, [json.dumps(command).encode()], fds)
+        reply = self._reply(60)
+        return reply["pid"], reply["work"]
+
+    def end(self, pid, work):
+        """End every process of the submission; how its process ended by itself, or None."""
+        self.sock.send(json.dumps({"op": "end", "pid": pid, "work": work}).encode())
+        return self._reply(60)["status"]
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def close(self):
+        try:
+            self.sock.close()
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+
+
+_local = threading.local()
+
+
+def shared_zygote():
+    """This thread's zygote, started on first use (a worker of a class check keeps its own)."""
+    zygote = getattr(_local, "zygote", None)
+    if zygote is None or not zygote.alive():
+        zygote = _local.zygote = Zygote()
+    return zygote
+
+
+class Student:
+    """One submission's code in its own processes. `ask(request)` returns the answer, a dict
+    with "value" or "error" (and "warnings"); it never raises for what the student's code does.
+
+    `load` is the answer to loading the file (its notes, the names it defines); `ended` lists
+    how each of the submission's processes ended early."""
+
+    def __init__(self, zygote, source, kind, folder, names, limits, forbidden):
+        self.zygote, self.limits, self.forbidden = zygote, limits, forbidden
+        self.load_request = {"op": "load", "source": source, "kind": kind, "folder": folder,
+                             "names": list(names)}
+        self.deadline = time.monotonic() + limits.seconds
+        self.ended = []
+        self.process = None
+        self.dead = None   # why no more requests can be answered
+        self.restarts = -1
+        self.load = self._start()
+
+    # --- processes
+    def _start(self):
+        self.restarts += 1
+        ends = [os.pipe() for _ in range(3)]   # requests, answers, stderr
+        (request_r, request_w), (answer_r, answer_w), (stderr_r, stderr_w) = ends
+        try:
+            pid, work = self.zygote.start(self.limits, self.forbidden,
+                                          [request_r, answer_w, stderr_w])
+        except (CheckerError, OSError) as exc:
+            for fd in (request_w, answer_r, stderr_r):
+                os.close(fd)
+            self.dead = f"the checker's helper process failed ({exc})"
+            return {"error": self.dead}
+        finally:
+            for fd in (request_r, answer_w, stderr_w):
+                os.close(fd)
+        for fd in (request_w, answer_r, stderr_r):
+            os.set_blocking(fd, False)
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            pidfd = None
+        self.process = {"pid": pid, "work": work, "requests": request_w, "answers": answer_r,
+                        "stderr": stderr_r, "pidfd": pidfd, "buffer": bytearray(),
+                        "tail": bytearray()}
+        answer = self._exchange(self.load_request, self.remaining())
+        if "error" in answer:
+            self.dead = f"loading the file failed: {answer['error']}"
+        return answer
+
+    def remaining(self):
+        return self.deadline - time.monotonic()
+
+    def _stop(self, why):
+        """End the submission's processes; `why` says what happened, with how it ended."""
+        process, self.process = self.process, None
+        status = None
+        try:
+            status = self.zygote.end(process["pid"], process["work"])
+        except (CheckerError, OSError):
+            pass
+        for key in ("requests", "answers", "stderr", "pidfd"):
+            if process[key] is not None:
+                os.close(process[key])
+        tail = clean(bytes(process["tail"]).decode("utf-8", "replace")).strip().splitlines()
+        text = why + (f" ({status})" if status else "")
+        if tail and status:
+            text += f": {tail[-1][:200]}"
+        self.ended.append(text)
+        return text
+
+    def close(self):
+        if self.process is not None:
+            process, self.process = self.process, None
             try:
-                process.wait(timeout=wall_seconds)
-            except subprocess.TimeoutExpired:
-                failure = (f"the student's code ran longer than {wall_seconds:g} s in all and "
-                           "was stopped")
-            finally:
+                self.zygote.end(process["pid"], process["work"])
+            except (CheckerError, OSError):
+                pass
+            for key in ("requests", "answers", "stderr", "pidfd"):
+                if process[key] is not None:
+                    os.close(process[key])
+
+    # --- requests
+    def ask(self, request, seconds=None):
+        if self.dead:
+            return {"error": f"not reached: {self.dead}"}
+        seconds = self.limits.request_seconds if seconds is None else seconds
+        if self.process is None:
+            if self.restarts >= self.limits.restarts or self.remaining() <= 0:
+                self.dead = ("the student's code was stopped too often" if
+                             self.remaining() > 0 else self._out_of_time())
+                return {"error": f"not reached: {self.dead}"}
+            self._start()
+            if self.dead:
+                return {"error": f"not reached: {self.dead}"}
+        if self.remaining() <= 0:
+            self.dead = self._out_of_time()
+            self._stop(self.dead)
+            return {"error": f"not reached: {self.dead}"}
+        request = {**request, "seconds": seconds}
+        return self._exchange(request, min(seconds + 2.0, self.remaining()))
+
+    def _out_of_time(self):
+        return f"the student's code ran longer than {self.limits.seconds:g} s in all"
+
+    def _exchange(self, request, seconds):
+        """Send `request`, read its answer within `seconds`; on any failure end the processes
+        and return the failure as the answer's error."""
+        deadline = time.monotonic() + max(seconds, 0.0)
+        try:
+            self._send(harness.pack(request), deadline)
+            return self._receive(deadline)
+        except _Failure as failure:   # "stopped": the checker ended the processes
+            return {"error": self._stop(str(failure)), "stopped": True, "warnings": []}
+
+    def _send(self, data, deadline):
+        process = self.process
+        view = memoryview(data)
+        while view:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                raise _Failure("the student's code stopped reading the checker's requests")
+            _, ready, _ = select.select([], [process["requests"]], [], wait)
+            if ready:
                 try:
-                    os.killpg(process.pid, 9)
-                except ProcessLookupError:
-                    pass
-                process.wait()
-            stderr.seek(max(0, os.path.getsize(stderr.name) - 2000))
-            tail = stderr.read().decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        answers = _read_answers(answers_path)
-        if failure is None and len(answers["answers"]) < len(requests):
-            how = (f"was killed by signal {-process.returncode}" if process.returncode < 0
-                   else f"ended with exit status {process.returncode}")
-            failure = (f"the student's code {how} before this check"
-                       + (f" ({tail[0][:200]})" if tail[0] else ""))
-        return answers, failure
+                    view = view[os.write(process["requests"], view):]
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    raise _Failure("the student's process ended") from None
 
+    def _receive(self, deadline):
+        process = self.process
+        watched = [process["answers"], process["stderr"]] + (
+            [process["pidfd"]] if process["pidfd"] is not None else [])
+        buffer, ended = process["buffer"], False
+        while True:
+            if len(buffer) >= 8:
+                size = int.from_bytes(buffer[:8], "big")
+                if size > MAX_ANSWER_BYTES:
+                    raise _Failure(f"an answer over {MAX_ANSWER_BYTES // 2**20} MiB")
+                if len(buffer) >= 8 + size:
+                    data = bytes(buffer[8:8 + size])
+                    del buffer[:8 + size]
+                    try:
+                        return _checked(harness.decode(data))
+                    except ValueError as exc:
+                        raise _Failure(f"an answer the checker cannot read ({exc})") from None
+            if ended:
+                raise _Failure("the student's code ended its process")
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                raise _Failure(f"it ran longer than {self._limit_shown()} and was stopped")
+            ready, _, _ = select.select(watched, [], [], wait)
+            for fd in ready:
+                if fd == process["stderr"]:
+                    if not self._drain(fd, process["tail"], keep=_STDERR_TAIL):
+                        watched.remove(fd)
+                elif fd == process["pidfd"]:
+                    self._drain(process["answers"], buffer)
+                    ended = True
+                elif not self._drain(fd, buffer):
+                    watched.remove(fd)
+                    ended = ended or process["pidfd"] is None
 
-def _read_answers(path):
-    """The child's answer lines so far: a malformed one (a process cut short) ends them."""
-    answers = {"notes": [], "names": [], "answers": {}}
-    if not os.path.exists(path) or os.path.getsize(path) > ANSWERS_BYTES:
-        return answers
-    with open(path) as stream:
-        for number, line in enumerate(stream):
+    def _limit_shown(self):
+        return f"{self.limits.request_seconds:g} s" if self.remaining() > 0 else \
+            f"{self.limits.seconds:g} s in all"
+
+    @staticmethod
+    def _drain(fd, buffer, keep=None):
+        """Read what `fd` has now into `buffer` (its last `keep` bytes only, if given); False at
+        the pipe's end with nothing read."""
+        read_any = False
+        while True:
             try:
-                record = json.loads(line)
-            except ValueError:
-                break
-            if number == 0:
-                answers["notes"], answers["names"] = record["notes"], record["names"]
-            else:
-                answers["answers"][record.pop("id")] = record
-    return answers
+                chunk = os.read(fd, 1 << 20)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return read_any
+            if not chunk:
+                return read_any
+            read_any = True
+            buffer += chunk
+            if keep is not None and len(buffer) > keep:
+                del buffer[:len(buffer) - keep]
+            elif keep is None and len(buffer) > MAX_ANSWER_BYTES + 8:
+                raise _Failure(f"an answer over {MAX_ANSWER_BYTES // 2**20} MiB")
+
+
+class _Failure(Exception):
+    """A request that got no usable answer."""
+
+
+def _checked(answer):
+    """An answer as the checker uses it: a dict with "value" or a text "error", and a list of
+    text "warnings"; anything else is an error."""
+    if not isinstance(answer, dict) or not ("value" in answer or "error" in answer):
+        return {"error": "an answer of the wrong form"}
+    warnings = answer.get("warnings", [])
+    if not isinstance(warnings, list):
+        warnings = []
+    out = {"warnings": [clean(str(w))[:300] for w in warnings[:10]]}
+    if "error" in answer:
+        out["error"] = clean(str(answer["error"]))[:500]
+    else:
+        out["value"] = answer["value"]
+    return out
