@@ -12,9 +12,14 @@ import json
 import math
 import os
 import pathlib
+import re
+import secrets
 import signal
 import sys
 import time
+
+# The files `mlplab check --out` may replace (an earlier check's).
+CHECK_FILES = re.compile(r"(grades\.csv|summary\.(md|html)|results/[^/]+\.json)\Z")
 
 # The signals that end a run like Ctrl-C (SIGHUP: where the system has it).
 _STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
@@ -94,11 +99,12 @@ def _jobs(requested):
 def _run(args):
     jobs = _jobs(args.jobs) if args.scheduler is None else args.jobs
     if jobs != 1 and args.scheduler is None:
-        from .lab import parallel
-        parallel.start_workers(jobs)   # while the rest of the run's modules load
+        from . import _parallel
+        _parallel.start_workers(jobs, "mlplab.lab.runner")   # while the rest loads
     from . import _report_folder as folder
     from . import datasets
-    from .lab import parallel, plots, report, runner
+    from . import _parallel as parallel
+    from .lab import plots, report, runner
     from .lab.progress import Progress
 
     data_dir = None
@@ -178,7 +184,7 @@ def _dask_client(address):
 
 
 def _print_summary(results, out, elapsed):
-    from .datasets import display_path
+    from ._files import display_path
     from .lab import report, runner
 
     print(f"Q1.1 output: {results['q1']['output']:.4f}")
@@ -276,59 +282,178 @@ def build_parser():
                       help="number of epochs (default 100)")
     demo.set_defaults(handler=_demo)
     check = commands.add_parser(
-        "check", help="check a student's homework (.py or .ipynb) against the reference")
-    check.add_argument("file", help="the student's .py module or .ipynb notebook")
-    check.add_argument("--json", metavar="PATH", help="also write Gradescope's results.json")
+        "check", help="grade students' own homework (.py or .ipynb) against the reference",
+        description="Check a student's homework file (or a student's folder), or with --out a "
+                    "whole class, against mlplab's reference: 19 checks with hints on the "
+                    "mistakes found. The student's code runs in processes of its own, with "
+                    "limits; every verdict is decided by the checker.")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="a homework file or one student's folder; with --out, any number "
+                            "of files and folders (each file, and each subfolder, is one "
+                            "submission)")
+    check.add_argument("--out", metavar="DIR",
+                       help="grade a class: write DIR/results/NAME.json per submission, "
+                            "DIR/grades.csv and DIR/summary.md and .html (only files an earlier "
+                            "check wrote there are replaced)")
+    check.add_argument("--force", action="store_true",
+                       help="with --out: move files in the way aside instead of refusing")
+    check.add_argument("--json", metavar="PATH",
+                       help="one submission: also write Gradescope's results.json to PATH")
     check.add_argument("--weights", metavar="FILE",
-                       help="points per check or part, a JSON object (default: by part)")
-    check.add_argument("--timeout", type=_positive_seconds, default=60, metavar="SECONDS",
-                       help="wall-clock limit for the student's code (default 60)")
+                       help="points, visibility and forbidden modules, a JSON file (see the "
+                            "README); default: the points of each check")
+    check.add_argument("--timeout", type=_seconds(1, 3600), default=60, metavar="SECONDS",
+                       help="wall-clock limit for one submission's code, 1 to 3600 "
+                            "(default 60)")
+    check.add_argument("--seed", type=_whole_number(0, 2**63),
+                       help="seed of the checks' inputs (default: new at each run)")
+    check.add_argument("--jobs", type=_whole_number(1), default=1, metavar="N",
+                       help="with --out: check N submissions at a time (default 1)")
+    check.add_argument("--scheduler", metavar="ADDRESS",
+                       help="with --out: check on an existing Dask cluster (the 'cluster' extra)")
+    check.add_argument("--gradescope-bundle", metavar="ZIP",
+                       help="write Gradescope's autograder (setup.sh, run_autograder and this "
+                            "mlplab) to ZIP, with the --weights settings, and check nothing")
     check.set_defaults(handler=_check)
     return parser
 
 
-def _positive_seconds(text):
-    """argparse type: a finite number of seconds > 0."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not 0 < seconds < math.inf:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
-    return seconds
+def _seconds(low, high):
+    """An argparse type: a number of seconds in [low, high]."""
+    def parse(text):
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = math.nan
+        if not low <= seconds <= high:
+            raise argparse.ArgumentTypeError(f"expected a number of seconds from {low:g} to "
+                                             f"{high:g}, got {text!r}")
+        return seconds
+    return parse
 
 
 def _check(args):
-    """`mlplab check`: exit status 0 if every check passes, 1 if not, 2 for a usage error."""
-    from .check import report, run
+    """`mlplab check`: one submission (exit status 0 if every check passes, 1 if not), a class
+    (--out; 0 once the grades are written), or the Gradescope bundle; 2 for a usage error."""
+    from . import check
+    from .check import checks, config, report, sandbox, submissions
 
-    path = pathlib.Path(args.file)
-    problem = ("no such file" if not path.exists() else "not a file" if not path.is_file()
-               else "not a .py module or .ipynb notebook"
-               if path.suffix not in (".py", ".ipynb") else None)
-    if problem is None:
+    try:
+        grader = (config.read_config(args.weights, checks.all_checks()) if args.weights
+                  else config.Config())
+    except ValueError as exc:
+        return _usage(f"--weights {_shown(args.weights)}: {exc}", args.json)
+    if args.gradescope_bundle:
+        if args.paths or args.out:
+            return _usage("--gradescope-bundle checks nothing: give no PATH and no --out")
+        from .check import bundle
+        bundle.write_bundle(args.gradescope_bundle, grader.settings)
+        print(f"wrote {_shown(args.gradescope_bundle)}: upload it as the autograder "
+              "of a Gradescope programming assignment")
+        return 0
+    if not args.paths:
+        return _usage("give a homework file, a student's folder, or with --out a class")
+    if args.out is None:   # its libraries load while this process does the rest
+        sandbox.shared_zygote()
+    seed = args.seed if args.seed is not None else secrets.randbits(63)
+    limits = check.Limits(seconds=args.timeout)
+    if args.out is None:
+        if len(args.paths) > 1 or args.jobs != 1 or args.scheduler:
+            return _usage("several submissions, --jobs and --scheduler need --out DIR for the "
+                          "grades")
         try:
-            path.read_bytes().decode("utf-8")
-        except (OSError, ValueError) as exc:
-            problem = f"cannot be read as UTF-8 text ({exc})"
-    if problem is None:
+            submission = submissions.one_submission(args.paths[0])
+        except submissions.SubmissionError as exc:
+            return _usage(f"{_shown(args.paths[0])}: {exc}", args.json)
+        result = check.check_submission(submission, grader, limits, seed)
+        print(report.table(result))
+        if args.json:
+            _write_atomically(args.json, report.dumps(report.gradescope(result)))
+        return 0 if all(verdict.passed for _, verdict in result.verdicts) else 1
+    return _check_class(args, grader, limits, seed)
+
+
+def _shown(path):
+    from ._files import display_path
+    return display_path(path)
+
+
+def _usage(message, json_path=None):
+    print(f"mlplab check: error: {message}", file=sys.stderr)
+    if json_path:   # a grader still gets its file: no points, and why
+        from .check import report
         try:
-            weights = report.read_weights(args.weights) if args.weights else {}
-        except (OSError, ValueError) as exc:
-            problem = f"the weights file {args.weights}: {exc}"
-    if problem:
-        message = f"{args.file}: {problem}"
-        print(f"mlplab check: error: {message}", file=sys.stderr)
-        if args.json:   # a grader still gets its file: no points, and why
-            with open(args.json, "w", encoding="utf-8") as stream:
-                json.dump({"score": 0.0, "tests": [], "output": message}, stream, indent=2)
-        return 2
-    results, notes = run(path, wall_seconds=args.timeout)
-    print(report.table(results, notes))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as stream:
-            json.dump(report.gradescope(results, notes, weights), stream, indent=2)
-    return 0 if all(verdict.passed for _, verdict in results) else 1
+            _write_atomically(json_path, report.dumps({"score": 0.0, "tests": [],
+                                                       "output": message}))
+        except OSError:
+            pass
+    return 2
+
+
+def _write_atomically(path, text):
+    """Write `text` to a new file beside `path`, then rename it onto `path`: whatever was at
+    `path` (a pipe, a link someone planted) is replaced, never written through."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, staged = tempfile.mkstemp(prefix=".mlplab-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(staged, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(staged)
+        raise
+
+
+def _check_class(args, grader, limits, seed):
+    from . import _report_folder as folder
+    from . import check
+    from .check import report, submissions
+
+    try:
+        found, skipped = submissions.class_submissions(args.paths)
+    except submissions.SubmissionError as exc:
+        return _usage(str(exc))
+    planned = ["grades.csv", "summary.md", "summary.html",
+               *(f"results/{s.name}.json" for s in found)]
+    out = None
+    try:
+        try:
+            with _signals_held():
+                out = folder.ReportFolder(args.out, planned, force=args.force,
+                                          ours=CHECK_FILES)
+        except ValueError as exc:
+            return _usage(str(exc))
+        (out.staging / "results").mkdir()
+        jobs = _jobs(args.jobs) if args.scheduler is None else -1
+        run = dict(config=grader, limits=limits, seed=seed, jobs=jobs)
+        print(f"checking {len(found)} submissions (seed {seed})")
+        with (_dask_client(args.scheduler) if args.scheduler else contextlib.nullcontext()):
+            results = {}
+            for result in check.check_class(found, backend="dask" if args.scheduler else None,
+                                            **run):
+                results[result.name] = result
+                (out.staging / "results" / f"{result.name}.json").write_text(
+                    report.dumps(report.gradescope(result)), encoding="utf-8")
+                print(f"{len(results):4d}/{len(found)}  {report.clean(result.name)}  "
+                      f"{result.score:g}/{result.max_score:g}  ({result.seconds:.1f} s)")
+        ordered = [results[s.name] for s in found]
+        (out.staging / "grades.csv").write_text(report.grades_csv(ordered), encoding="utf-8")
+        text = report.summary(ordered, seed, skipped)
+        (out.staging / "summary.md").write_text(text, encoding="utf-8")
+        (out.staging / "summary.html").write_text(report.html(text, "mlplab check: the class"),
+                                                  encoding="utf-8")
+        with _signals_held():
+            out.switch()
+    finally:
+        if out is not None:
+            with _signals_held():
+                out.discard()
+    print(f"grades: {_shown(out.out / 'grades.csv')}; summary: "
+          f"{_shown(out.out / 'summary.html')}")
+    return 0
 
 
 def main(argv=None):

@@ -1,38 +1,120 @@
-"""`mlplab check FILE`: a student's own homework against mlplab's reference.
+"""`mlplab check`: a student's own homework graded against mlplab's reference.
 
-`run(path)` loads the student's .py or .ipynb in a sandboxed child process (`sandbox`, `child`),
-asks it for the values every check needs (`checks`), and judges the answers against mlplab's
-reference functions and readable Network. `report` turns the verdicts into a table for people
-and Gradescope's results.json for graders.
+- `submissions` finds the homework: a file, a student's folder, or a class of them.
+- `sandbox` runs each submission's code in processes of its own (`harness`), forked from one
+  that loaded the usual libraries once, and asks it for values on a pipe.
+- `checks` decides every verdict here, from the values answered, against mlplab's functions and
+  readable Network; `config` holds the grader's points, visibility and forbidden modules.
+- `report` writes the table, Gradescope's results.json, a class's grades.csv and summary;
+  `bundle` makes the Gradescope autograder.
+
+`check_submission` checks one submission; `check_class` many, one or several at a time (or on a
+Dask cluster), with the same verdicts either way.
 """
 
-from .checks import NAMES, all_checks
-from .sandbox import run_child
+import concurrent.futures
+import hashlib
+import queue
+import time
+from collections import namedtuple
+from dataclasses import dataclass, field
+
+from .. import _parallel
+from ..assignment import NAMES
+from .checks import Context, Verdict, all_checks, run_checks
+from .config import Config
+from .sandbox import Limits, Student, Zygote, shared_zygote
+from .submissions import SubmissionError, read_source
+
+CheckInfo = namedtuple("CheckInfo", "name part number")
 
 
-def run(path, wall_seconds=None):
-    """[(check, verdict), ...] for the student's file `path`, and the loading notes."""
-    from .checks import Verdict
+@dataclass
+class Result:
+    """One submission's verdicts, with what the grade sheet needs."""
+    name: str
+    file: str
+    verdicts: list                # [(CheckInfo, Verdict)]
+    points: list                  # each check's points if passed
+    visibility: list
+    seed: int
+    seconds: float = 0.0
+    notes: list = field(default_factory=list)
+    ended: list = field(default_factory=list)   # how the code's processes ended early
+    error: str = ""               # why the submission could not be checked at all
 
+    @property
+    def score(self):
+        return float(sum(p for (_, v), p in zip(self.verdicts, self.points) if v.passed))
+
+    @property
+    def max_score(self):
+        return float(sum(self.points))
+
+
+def submission_seed(seed, name):
+    """The seed of one submission's inputs: the run's seed and its name, nothing else."""
+    return int.from_bytes(hashlib.sha256(f"{seed}/{name}".encode()).digest()[:8], "big") >> 1
+
+
+def check_submission(submission, config=Config(), limits=Limits(), seed=0, zygote=None):
+    """The `Result` of checking one `submissions.Submission`; never raises for what the
+    student's code does (a crash, a hang, an unreadable file is that submission's zero)."""
+    start = time.monotonic()
     checks = all_checks()
-    requests = list({request["id"]: request for check in checks
-                     for request in check.requests}.values())
-    answers, failure = run_child(str(path), list(NAMES), requests,
-                                 **({} if wall_seconds is None else
-                                    {"wall_seconds": wall_seconds}))
-    results = []
-    for check in checks:
-        absent = [name for name in check.needs if name not in answers["names"]]
-        if any(request["id"] not in answers["answers"] for request in check.requests):
-            verdict = Verdict(False, "", "", f"not reached: {failure}" if failure else
-                              "not reached")
-        elif absent:
-            verdict = Verdict(False, "", "", f"{', '.join(absent)} not defined in the file")
-        else:
-            try:
-                verdict = check.judge(answers["answers"])
-            except Exception as exc:   # an answer of an unexpected form
-                verdict = Verdict(False, "", f"{type(exc).__name__}: {exc}")
-        results.append((check, verdict))
-    notes = answers["notes"] + ([failure] if failure else [])
-    return results, notes
+    own_seed = submission_seed(seed, submission.name)
+    notes = [submission.note] if submission.note else []
+    ended, error = [], ""
+    try:
+        source, kind = read_source(submission.path)
+    except SubmissionError as exc:
+        error = f"{submission.path.name}: {exc}"
+        verdicts = [Verdict(False, "", "", f"not checked: {error}",
+                            mistake="the file could not be read") for _ in checks]
+    else:
+        student = Student(zygote or shared_zygote(), source, kind,
+                          str(submission.folder.resolve()), NAMES, limits, config.forbidden)
+        try:
+            context = Context(student, own_seed)
+            verdicts = [verdict for _, verdict in run_checks(context, checks)]
+            notes += context.notes
+        finally:
+            student.close()
+        ended = list(student.ended)
+        if context.load_error:
+            error = f"loading the file failed: {context.load_error}"
+    return Result(submission.name, str(submission.path),
+                  [(CheckInfo(c.name, c.part, c.number), v) for c, v in zip(checks, verdicts)],
+                  [config.points_of(c) for c in checks], [config.visibility_of(c) for c in checks],
+                  own_seed, time.monotonic() - start, notes, ended, error)
+
+
+def check_class(submissions, config=Config(), limits=Limits(), seed=0, jobs=1, backend=None):
+    """Yield each submission's `Result` as it finishes: ``jobs`` at a time, each on a zygote of
+    its own (the student's code runs in their processes, so threads here are enough), or over
+    a Dask cluster with ``backend="dask"``. The verdicts do not depend on which."""
+    if backend is not None:
+        calls = [(submission, config, limits, seed) for submission in submissions]
+        for _, result in _parallel.map_unordered(check_submission, calls, -1, backend=backend):
+            yield result
+        return
+    zygotes = queue.SimpleQueue()
+    started = [Zygote() for _ in range(max(1, min(jobs, len(submissions))))]
+    for zygote in started:
+        zygotes.put(zygote)
+
+    def check_one(submission):
+        zygote = zygotes.get()
+        try:
+            return check_submission(submission, config, limits, seed, zygote)
+        finally:
+            zygotes.put(zygote)
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(len(started)) as pool:
+            for future in concurrent.futures.as_completed(
+                    [pool.submit(check_one, s) for s in submissions]):
+                yield future.result()
+    finally:
+        for zygote in started:
+            zygote.close()
