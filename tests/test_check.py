@@ -1,218 +1,320 @@
-"""`mlplab check` on student-style homework: tests/students/ holds a correct one (as a module,
-with the weights transposed, and as notebooks), one file per seeded bug, files that follow a
-convention the skeleton leaves open, and hostile ones. The correct ones pass every check; each
-bug fails exactly the checks it touches, with its hint; hostile code fails the checks within the
-time limit without harming the checker."""
+"""`mlplab check` on student-style homework (`homework_variants`): the correct ones pass every
+check; each seeded mistake fails exactly its checks, with its hint; borrowed definitions score
+nothing; hostile code fails its checks within the limits; a class is graded the same serially
+and in parallel; the command line, its outputs and the Gradescope bundle."""
 
-import concurrent.futures
+import csv
 import json
-import pathlib
+import os
 import subprocess
 import sys
-import time
+import zipfile
 
+import numpy as np
 import pytest
 
+from homework_variants import (EVERY, FOLDERS, FUNCTIONS, MUTATIONS, NETWORK, SCRATCH,
+                               STUDENTS, notebook_v3, notebook_v4)
 from mlplab import check
+from mlplab.check import checks, config, text
+from mlplab.check.submissions import Submission
 
-STUDENTS = pathlib.Path(__file__).parent / "students"
-FIT = ["fit: sigmoid and L2 loss", "fit: sigmoid and L2 loss, reg_lambda 0.1",
-       "fit: softmax and cross-entropy", "fit: softmax and cross-entropy, reg_lambda 0.1"]
-WITH_L2 = [FIT[1], FIT[3]]
-PREDICT = "predict: labels as an array, by threshold (>) and by arg-max"
-
-# file -> (the checks it fails, a phrase of the hint of each)
-BUGS = {
-    "bug_sigmoid_overflow.py": ({"sigmoid"}, "not finite"),
-    "bug_softmax_axis.py": ({"softmax"}, "axis"),
-    "bug_softmax_no_max.py": ({"softmax"}, "not finite"),
-    # its d_l2_loss is mlplab's, which is not the derivative of its own l2_loss
-    "bug_l2_no_half.py": ({"l2_loss", "d_l2_loss", *FIT[:2]}, None),
-    "bug_log_zero.py": ({"cross_entropy_loss"}, "not finite"),
-    "bug_derivative_of_output.py": ({"d_sigmoid"}, "in terms of the activation"),
-    "bug_sum_not_mean.py": (set(FIT), "summed over the samples"),
-    "bug_bias_decay.py": (set(WITH_L2), "biases decayed"),
-    "bug_reg_without_lr.py": (set(WITH_L2), "without the learning rate"),
-    "bug_bias_not_updated.py": (set(FIT), "biases never updated"),
-    "bug_unseeded_init.py": ({"Layer: seeded initialisation"}, "default_rng(2)"),
-    "bug_loss_after_update.py": (set(FIT), "loss after the update"),
-    "bug_predict_list.py": ({PREDICT}, "np.array"),
-}
-CORRECT = ["correct.py", "correct_transposed.py", "correct.ipynb", "convention_l2_over_n.py"]
-# (hostile_memory.py and hostile_sys_exit.py are left out of the suite's time: their top level,
-# like these, is not run; the hostile code that runs is tested below, in checked functions)
-HOSTILE = ["hostile_exit.py", "hostile_infinite_loop.py", "hostile_print.py"]
+CORRECT = ["correct.py", "correct_transposed.py", "correct_vectorised.py",
+           "correct_one_sample.py", "notebook (today's format)", "notebook (format 3)",
+           "a module of its own"]
+MLPLAB = [sys.executable, "-m", "mlplab", "check"]
 
 
-def _with_grad_buffers_and_array_loss(source):
-    # Gradient buffers of the parameters' shapes, and fit returning a (1, 1) array: common in
-    # student code, and right.
-    source = source.replace(
-        "        ##### end of your code #####\n\n\n",
-        "        ##### end of your code #####\n"
-        "        self.grad_weights = np.zeros((self.n_input, self.n_output))\n"
-        "        self.grad_biases = np.zeros(self.n_output)\n\n\n", 1)
-    source = source.replace("        return loss / n_sample",
-                            "        return np.array([[loss / n_sample]])")
-    assert source.count("grad_weights") == 1 and "np.array([[loss" in source
-    return source
-
-
-# variant -> the correct homework with something appended or changed
-VARIANTS = {
-    "exits in sigmoid": lambda source: source + "\n\ndef sigmoid(x):\n    import os\n"
-                                                "    os._exit(3)\n",
-    "allocates in sigmoid": lambda source: source + "\n\ndef sigmoid(x):\n"
-                                                    "    return [0] * 10**10\n",
-    "predict never returns": lambda source: source + (
-        "\n\ndef endless(self, X, threshold=None):\n    while True:\n        pass\n\n\n"
-        "Network.predict = endless\n"),
-    "bare except in softmax": lambda source: source + (
-        "\n\ndef softmax(x):\n    while True:\n        try:\n            pass\n"
-        "        except:\n            pass\n"),
-    "gradient buffers, a (1, 1) loss": _with_grad_buffers_and_array_loss,
-    "calls the softmax layer's derivative": lambda source: source.replace(
-        "        if self.d_activation_list[-1] is not None:\n"
-        "            # None: the loss derivative already is dL/dz (softmax + cross entropy)\n"
-        "            delta = delta * self.d_activation_list[-1](zs[-1])",
-        "        delta = delta * self.d_activation_list[-1](zs[-1])"),
-}
+def _write_folder(root, files):
+    for name, source in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(source)
 
 
 @pytest.fixture(scope="module")
-def checked(tmp_path_factory):
-    """Every student file and variant checked once, two at a time:
-    {name: (results, notes, seconds)}."""
-    folder = tmp_path_factory.mktemp("variants")
-    correct = (STUDENTS / "correct.py").read_text()
-    paths = {name: STUDENTS / name for name in [*CORRECT, *BUGS, *HOSTILE]}
-    for number, (name, change) in enumerate(VARIANTS.items()):
-        paths[name] = folder / f"variant{number}.py"
-        paths[name].write_text(change(correct))
+def homework(tmp_path_factory):
+    """{name: Submission} of every homework of the suite."""
+    root = tmp_path_factory.mktemp("homework")
+    found = {name: Submission(name, STUDENTS / name, STUDENTS)
+             for name in CORRECT if name.endswith(".py")}
+    for name, text_of in (("notebook (today's format)", notebook_v4),
+                          ("notebook (format 3)", notebook_v3)):
+        path = root / f"{len(found)}.ipynb"
+        path.write_text(text_of())
+        found[name] = Submission(name, path, root)
+    for number, (name, (source, *_)) in enumerate(MUTATIONS.items()):
+        path = root / f"mutation{number}.py"
+        path.write_text(source)
+        found[name] = Submission(name, path, root)
+    for number, (name, (files, _)) in enumerate(FOLDERS.items()):
+        folder = root / f"folder{number}"
+        _write_folder(folder, files)
+        found[name] = Submission(name, folder / "hw2.py", folder)
+    return found
 
-    def one(name):
-        start = time.monotonic()
-        results, notes = check.run(paths[name], wall_seconds=30)
-        return name, (results, notes, time.monotonic() - start)
 
-    # The variants that wait out time limits first, so that the others fill the second worker.
-    waiting = ["bare except in softmax", "predict never returns"]
-    order = waiting + [name for name in paths if name not in waiting]
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        return dict(pool.map(one, order))
+@pytest.fixture(scope="module")
+def checked(homework):
+    """Every homework checked once, as a class on two workers: {name: Result}."""
+    results = check.check_class(list(homework.values()), seed=7, jobs=2)
+    return {result.name: result for result in results}
 
 
-def failed(results):
-    return {c.name: v for c, v in results if not v.passed}
+def failed(result):
+    return {c.name: v for c, v in result.verdicts if not v.passed}
+
+
+def said(verdict):
+    return " ".join([verdict.got, verdict.hint, verdict.convention, *verdict.notes])
 
 
 @pytest.mark.parametrize("name", CORRECT)
 def test_a_correct_homework_passes_every_check(checked, name):
-    results, notes, _ = checked[name]
-    assert failed(results) == {}, failed(results)
-    assert len(results) == len(check.all_checks()) >= 16
+    result = checked[name]
+    assert failed(result) == {}, {k: said(v) for k, v in failed(result).items()}
+    assert len(result.verdicts) == len(checks.all_checks()) == 19
+    assert result.score == result.max_score == 33
 
 
-def test_what_the_skeleton_leaves_open_is_named_not_failed(checked):
-    conventions = {v.convention for _, v in checked["convention_l2_over_n.py"][0]}
-    assert any("1/n" in text for text in conventions)
-    transposed = {v.convention for _, v in checked["correct_transposed.py"][0]}
-    assert any("(n_output, n_input)" in text for text in transposed)
+@pytest.mark.parametrize("name", list(MUTATIONS))
+def test_each_variant_fails_exactly_its_checks_with_its_hint(checked, name):
+    _, expected, phrases = MUTATIONS[name]
+    result = checked[name]
+    failures = failed(result)
+    if expected is not None:
+        assert set(failures) == expected, {k: said(v)[:300] for k, v in failures.items()}
+    verdicts = {c.name: v for c, v in result.verdicts}
+    for check_name, phrase in phrases.items():
+        assert phrase in said(verdicts[check_name]), said(verdicts[check_name])
+    assert result.score == sum(p for (c, v), p in zip(result.verdicts, result.points)
+                               if c.name not in failures)
 
 
-def test_a_notebooks_slow_cell_is_skipped_with_a_note(checked):
-    assert any("ran longer than" in note for note in checked["correct.ipynb"][1])
+def test_what_the_checker_did_is_said(checked):
+    vectorised = {c.name: v for c, v in checked["correct_vectorised.py"].verdicts}
+    assert "add_bias=False" in vectorised["Layer: shapes and biases"].convention
+    assert "zeros" in vectorised["Layer: shapes and biases"].convention
+    assert any("the network's params" in note for note in vectorised[
+        "fit: sigmoid and L2 loss"].notes)
+    one_sample = {c.name: v for c, v in checked["correct_one_sample.py"].verdicts}
+    assert "one sample" in one_sample["l2_loss"].convention
+    transposed = {c.name: v for c, v in checked["correct_transposed.py"].verdicts}
+    assert "(n_output, n_input)" in transposed["Layer: shapes and biases"].convention
+    # a missing name: mlplab's in its place, and said
+    renamed = {c.name: v for c, v in checked["dSigmoid for d_sigmoid"].verdicts}
+    assert any("mlplab's d_sigmoid" in note for note in renamed["fit: sigmoid and L2 loss"].notes)
+    # what a notebook could not run whole
+    notes = " ".join(checked["notebook (format 3)"].notes)
+    assert "is not valid Python" in notes and "relu" in notes
 
 
-@pytest.mark.parametrize("name", list(BUGS))
-def test_each_seeded_bug_fails_exactly_its_checks_with_its_hint(checked, name):
-    expected, phrase = BUGS[name]
-    failures = failed(checked[name][0])
-    assert set(failures) == expected
-    if phrase is not None:
-        assert all(phrase in v.hint for v in failures.values()), failures
+def test_borrowed_definitions_score_nothing_and_are_named(checked):
+    only = checked["only imports mlplab"]
+    assert only.score == 0
+    verdicts = {c.name: v for c, v in only.verdicts}
+    assert "mlplab.functions.sigmoid" in verdicts[SCRATCH].got
+    torch = {c.name: v for c, v in checked["a package named torch"].verdicts}
+    assert "torch.softmax" in torch[SCRATCH].got
+    wrapped = {c.name: v for c, v in checked["Network around scikit-learn's MLPClassifier"]
+               .verdicts}
+    assert all(not wrapped[name].passed and "scores 0" in wrapped[name].hint
+               for name in NETWORK)
 
 
-# hostile file -> a phrase of the checker's note on it: top-level code that defines nothing is
-# not run, and a definition that runs too long or fails is skipped
-HOSTILE_SAYS = {
-    "hostile_exit.py": "not run",
-    "hostile_infinite_loop.py": "not run",
-    "hostile_print.py": "not run",
-}
+def test_hostile_code_stays_within_the_limits(checked):
+    for name in ("exits in sigmoid", "allocates in sigmoid", "predict never returns",
+                 "a bare except in softmax", "top-level code that would never end"):
+        assert checked[name].seconds < 30, (name, checked[name].seconds)
+    assert checked["exits in sigmoid"].ended   # its process ended early, and that is kept
 
 
-@pytest.mark.parametrize("name", HOSTILE)
-def test_hostile_top_level_code_is_not_run_and_said(checked, name):
-    results, notes, seconds = checked[name]
-    assert seconds < 40
-    assert failed(results) == {}
-    assert any(HOSTILE_SAYS[name] in note for note in notes), notes
+def test_a_class_gets_the_same_verdicts_serially(checked, homework):
+    names = ["correct.py", "notebook (format 3)", "a wrong d_sigmoid", "predict with >=",
+             "sigmoid imported under a built name", "a package named torch"]
+    serial = {r.name: r for r in check.check_class([homework[n] for n in names], seed=7)}
+    for name in names:
+        assert [(c.name, v.passed, v.hint, v.got) for c, v in serial[name].verdicts] == \
+            [(c.name, v.passed, v.hint, v.got) for c, v in checked[name].verdicts], name
 
 
-@pytest.mark.parametrize("name, says", [("exits in sigmoid", "exit status 3"),
-                                         ("allocates in sigmoid", "MemoryError")])
-def test_hostile_code_in_a_checked_function_fails_checks_in_time(checked, name, says):
-    results, _, seconds = checked[name]
-    assert seconds < 30
-    failures = failed(results)
-    assert "sigmoid" in failures
-    assert any(says in v.got + v.hint for v in failures.values()), failures
+def test_another_seed_draws_other_inputs_and_the_same_verdicts(homework, checked):
+    name = "a wrong d_sigmoid"
+    again = next(check.check_class([homework[name]], seed=8))
+    assert [(c.name, v.passed) for c, v in again.verdicts] == \
+        [(c.name, v.passed) for c, v in checked[name].verdicts]
+    assert [v.got for _, v in again.verdicts] != [v.got for _, v in checked[name].verdicts]
 
 
-def test_a_method_that_never_returns_fails_its_check_only(checked):
-    results, _, seconds = checked["predict never returns"]
-    failures = failed(results)
-    assert set(failures) == {PREDICT}
-    assert "ran longer than" in failures[PREDICT].got and seconds < 30
+def test_the_instructor_can_clear_or_extend_the_forbidden_modules(homework):
+    cleared = config.parse_config({"forbidden": []}, checks.all_checks())
+    result = check.check_submission(homework["only imports mlplab"], cleared, seed=1)
+    assert failed(result) == {}
+    added = config.parse_config({"forbidden_add": ["mymath"]}, checks.all_checks())
+    result = check.check_submission(homework["a module of its own"], added, seed=1)
+    assert set(failed(result)) == {SCRATCH, "sigmoid"}
 
 
-def test_a_bare_except_does_not_keep_a_function_running_past_its_limit(checked):
-    failures = failed(checked["bare except in softmax"][0])
-    assert "softmax" in failures and "ran longer than" in failures["softmax"].got
-    assert "sigmoid" not in failures and "Layer: shapes and biases" not in failures
+# ----- the command line -----------------------------------------------------------------------
 
-
-def test_helper_arrays_beside_the_parameters_and_a_loss_as_an_array_are_understood(checked):
-    assert failed(checked["gradient buffers, a (1, 1) loss"][0]) == {}
-
-
-def test_a_network_that_calls_the_softmax_derivative_gets_ones_and_is_told(checked):
-    results, _, _ = checked["calls the softmax layer's derivative"]
-    assert failed(results) == {}
-    named = {c.name for c, v in results if "gave ones for its None" in v.convention}
-    assert named == set(FIT[2:])
-
-
-def test_the_command_line_exit_status_and_gradescope_json(tmp_path):
+def test_one_file_table_exit_status_and_gradescope_json(tmp_path, homework):
     weights = tmp_path / "weights.json"
-    weights.write_text(json.dumps({"Q2.2": 2, "sigmoid": 5}))
+    weights.write_text(json.dumps({"points": {"Q2.2": 2, "softmax": 5},
+                                   "visibility": {"Q2.5": "after_due_date"}}))
     out = tmp_path / "results.json"
-    # mlplab's own homework, quick to load, with a softmax down the columns
-    student = tmp_path / "student.py"
-    student.write_text("import numpy as np\nfrom mlplab import (sigmoid, d_sigmoid, l2_loss, "
-                       "d_l2_loss, cross_entropy_loss,\n    d_cross_entropy_softmax, Layer, "
-                       "Network)\n\n\ndef softmax(x):\n    e = np.exp(x - x.max(axis=0))\n"
-                       "    return e / e.sum(axis=0)\n")
-    command = [sys.executable, "-m", "mlplab", "check"]
-    result = subprocess.run([*command, str(student), "--json", str(out), "--weights",
-                             str(weights)], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1, result.stderr
-    assert "FAIL  Q2.2  softmax" in result.stdout and "hint: " in result.stdout
+    run = subprocess.run([*MLPLAB, str(homework["softmax without the maximum"].path), "--json",
+                          str(out), "--weights", str(weights), "--seed", "3"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stderr
+    assert "FAIL  Q2.2  softmax" in run.stdout and "hint" in run.stdout
     report = json.loads(out.read_text())
-    assert set(report) >= {"score", "tests"}
+    assert {"score", "execution_time", "output", "output_format", "stdout_visibility",
+            "tests"} <= set(report)
+    assert report["output_format"] == "md"
+    tests = {test["name"]: test for test in report["tests"]}
     for test in report["tests"]:
-        assert set(test) >= {"name", "score", "max_score", "status", "output"}
-        assert test["status"] in ("passed", "failed")
+        assert {"name", "number", "score", "max_score", "status", "output",
+                "visibility"} <= set(test)
         assert test["score"] == (test["max_score"] if test["status"] == "passed" else 0)
-    by_name = {test["name"]: test for test in report["tests"]}
-    assert by_name["Q2.2 sigmoid"]["max_score"] == 5 and by_name["Q2.2 softmax"]["score"] == 0
+    assert tests["softmax"]["max_score"] == 5 and tests["softmax"]["score"] == 0
+    assert tests["sigmoid"]["max_score"] == 2
+    assert tests["Q2.5: the loss falls at every epoch"]["visibility"] == "after_due_date"
     assert report["score"] == sum(test["score"] for test in report["tests"])
-    for bad in (["nothere.py"], [str(weights)], [str(STUDENTS / "correct.py"), "--weights",
-                                                  str(out)]):
-        assert subprocess.run([*command, *bad, "--json", str(out)], capture_output=True,
-                              text=True, timeout=60).returncode == 2
-        # the grader still gets a results.json: no points, and why
-        assert json.loads(out.read_text())["score"] == 0 and "tests" in json.loads(
-            out.read_text())
 
+
+def test_a_class_folder_grades_csv_and_summary(tmp_path):
+    students = tmp_path / "class"
+    students.mkdir()
+    (students / "alice.py").write_text((STUDENTS / "correct.py").read_text())
+    (students / "bob.py").write_text(MUTATIONS["predict with >="][0])
+    (students / "carol").mkdir()
+    (students / "carol" / "hw2.ipynb").write_text(notebook_v4())
+    (students / "carol" / "notes.txt").write_text("not code")
+    (students / "dave.py").write_bytes(b"\x00\x01 binary")
+    (students / "readme.pdf").write_bytes(b"%PDF")
+    out = tmp_path / "grades"
+    run = subprocess.run([*MLPLAB, str(students), "--out", str(out), "--jobs", "2",
+                          "--seed", "1"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    scores = {row["submission"]: float(row["score"]) for row in rows}
+    assert scores == {"alice.py": 33, "bob.py": 31, "carol": 33, "dave.py": 0}
+    assert sorted(p.name for p in (out / "results").iterdir()) == [
+        "alice.py.json", "bob.py.json", "carol.json", "dave.py.json"]
+    summary = (out / "summary.md").read_text()
+    assert "4 submissions" in summary and "readme.pdf" in summary
+    assert "an output equal to the threshold is labelled 1" in summary
+    page = (out / "summary.html").read_text()
+    assert "<table>" in page and "dave.py: a binary file" in page
+    # a second run into the same folder replaces what the first wrote, and nothing else
+    (out / "mine.txt").write_text("keep")
+    again = subprocess.run([*MLPLAB, str(students / "alice.py"), "--out", str(out)],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert (out / "mine.txt").read_text() == "keep"
+    assert [row["submission"] for row in csv.DictReader((out / "grades.csv").open())] == [
+        "alice.py"]
+
+
+@pytest.mark.parametrize("arguments, says", [
+    (["{empty}", "--out", "{out}"], "no .py or .ipynb"),
+    (["{notes}"], "not a .py module or .ipynb notebook"),
+    (["{binary}"], "binary"),
+    (["{correct}", "--weights", "{unknown}"], "unknown check or part 'sigmod'"),
+    (["{correct}", "--weights", "{negative}"], "must be a number from 0 to 1000"),
+    (["{correct}", "--weights", "{infinite}"], "got inf"),
+    (["{correct}", "--out", "{theirs}"], "no record of an earlier mlplab run"),
+    (["{correct}", "{correct}"], "need --out"),
+    (["{correct}", "--timeout", "1e19"], "from 1 to 3600"),
+    ([], "give a homework file"),
+])
+def test_bad_input_is_one_line_and_exit_status_2(tmp_path, arguments, says):
+    places = {"empty": tmp_path / "empty", "out": tmp_path / "out", "notes": tmp_path / "a.txt",
+              "binary": tmp_path / "b.py", "correct": STUDENTS / "correct.py",
+              "unknown": tmp_path / "u.json", "negative": tmp_path / "n.json",
+              "infinite": tmp_path / "i.json", "theirs": tmp_path / "theirs"}
+    places["empty"].mkdir()
+    places["notes"].write_text("x")
+    places["binary"].write_bytes(b"\xff\xfe\x00")
+    places["unknown"].write_text('{"sigmod": 1}')
+    places["negative"].write_text('{"points": {"Q2.2": -1}}')
+    places["infinite"].write_text('{"Q2.2": 1e999}')
+    places["theirs"].mkdir()
+    (places["theirs"] / "thesis.tex").write_text("mine")
+    run = subprocess.run([*MLPLAB, *[a.format(**places) for a in arguments]],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    assert says in run.stderr and "Traceback" not in run.stderr
+    assert len([line for line in run.stderr.splitlines() if "error:" in line]) == 1
+    assert not places["out"].exists()
+    assert os.listdir(places["theirs"]) == ["thesis.tex"]
+
+
+def test_the_gradescope_bundle_runs_in_a_tree_laid_out_like_gradescopes(tmp_path):
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"points": {"Q2.4": 4}}))
+    bundle = tmp_path / "autograder.zip"
+    made = subprocess.run([*MLPLAB, "--gradescope-bundle", str(bundle), "--weights",
+                           str(weights)], capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as archive:
+        names = archive.namelist()
+        assert {"setup.sh", "run_autograder", "config.json", "mlplab/pyproject.toml",
+                "mlplab/src/mlplab/check/harness.py"} <= set(names)
+        archive.extractall(root / "source")
+        assert archive.getinfo("run_autograder").external_attr >> 16 & 0o111
+    (root / "submission").mkdir()
+    (root / "submission" / "hw2.ipynb").write_text(notebook_v4())
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")],
+                         env={**os.environ, "MLPLAB_AUTOGRADER_ROOT": str(root),
+                              "MLPLAB_AUTOGRADER_PYTHON": sys.executable},
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    report = json.loads((root / "results" / "results.json").read_text())
+    tests = {test["name"]: test for test in report["tests"]}
+    assert tests["fit: sigmoid and L2 loss"]["max_score"] == 4
+    assert report["score"] == sum(test["max_score"] for test in report["tests"])
+
+
+# ----- pieces ---------------------------------------------------------------------------------
+
+def test_text_from_student_code_is_inert():
+    shown = text.clean("\x1b[2K\rPASS \udcff \u202e")
+    assert "\x1b" not in shown and "\r" not in shown and "\udcff" not in shown
+    assert "\u202e" not in shown and "\\x1b" in shown
+    shown.encode("utf-8")
+    assert text.code("a `b` c") == "``a `b` c``"
+    assert text.markdown("*bold* <b>") == "\\*bold\\* \\<b\\>"
+
+
+def test_near_names():
+    assert checks.near_names("d_sigmoid", ["dSigmoid", "Layer"]) == ["dSigmoid"]
+    assert checks.near_names("Network", ["NeuralNetwork"]) == ["NeuralNetwork"]
+    assert checks.near_names("softmax", ["soft_max", "sigmoid"]) == ["soft_max"]
+    assert checks.near_names("l2_loss", ["Layer"]) == []
+
+
+def test_a_difference_is_said_in_words():
+    said = checks.difference(np.array(0.0690579), np.array(0.06905791432103274))
+    assert "1.43e-08" in said and "significant digit" in said
+    assert "shape (3,)" in checks.difference(np.zeros((3, 1)), np.zeros(3))
+
+
+def test_every_check_is_listed_in_the_points_table():
+    names = {c.name for c in checks.all_checks()}
+    assert names == EVERY | set(FUNCTIONS)
+    assert sum(c.points for c in checks.all_checks()) == 33
+
+
+def test_a_dask_cluster_gives_the_same_verdicts(homework, checked):
+    distributed = pytest.importorskip("dask.distributed",
+                                      reason="the 'cluster' extra is not installed")
+    names = ["a wrong d_sigmoid", "softmax through importlib"]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        results = {r.name: r for r in check.check_class([homework[n] for n in names], seed=7,
+                                                        backend="dask")}
+    for name in names:
+        assert [(c.name, v.passed, v.hint) for c, v in results[name].verdicts] == \
+            [(c.name, v.passed, v.hint) for c, v in checked[name].verdicts], name
