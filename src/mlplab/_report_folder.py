@@ -43,7 +43,7 @@ class ReportFolder:
     """The output folder `out` of a run that will write the files `planned` (paths relative to
     `out`, with '/'), checked before the run; see the module's docstring."""
 
-    def __init__(self, out, planned, force=False, ours=REPORT_FILES):
+    def __init__(self, out, planned, force=False, ours=REPORT_FILES, stage=True):
         self.out, self.force, self.ours_pattern = pathlib.Path(out), force, ours
         self.planned = set(planned) | {MANIFEST}
         self.subfolders = sorted({path.split("/")[0] for path in self.planned if "/" in path})
@@ -54,7 +54,8 @@ class ReportFolder:
         self._survey()
         if (self.foreign or self.in_the_way) and not force:
             raise ValueError(self._refusal())
-        self._make_staging()
+        if stage:   # else the caller calls make_staging when it is ready to write
+            self.make_staging()
 
     # ----- before the run ---------------------------------------------------------------------
 
@@ -109,7 +110,7 @@ class ReportFolder:
                 "or empty folder, or add --force: it keeps every file and moves those the "
                 "report would replace into a subfolder mlplab-set-aside-...")
 
-    def _make_staging(self):
+    def make_staging(self):
         missing = [folder for folder in (self.out, *self.out.parents) if not folder.exists()]
         try:
             for folder in reversed(missing):

@@ -335,7 +335,7 @@ def _seconds(low, high):
 def _check(args):
     """`mlplab check`: one submission (exit status 0 if every check passes, 1 if not), a class
     (--out; 0 once the grades are written), or the Gradescope bundle; 2 for a usage error."""
-    from . import check
+    from . import assignment, check
     from .check import checks, config, report, sandbox, submissions
 
     try:
@@ -353,8 +353,6 @@ def _check(args):
         return 0
     if not args.paths:
         return _usage("give a homework file, a student's folder, or with --out a class")
-    if args.out is None:   # its libraries load while this process does the rest
-        sandbox.shared_zygote()
     seed = args.seed if args.seed is not None else secrets.randbits(63)
     limits = check.Limits(seconds=args.timeout)
     if args.out is None:
@@ -365,6 +363,11 @@ def _check(args):
             submission = submissions.one_submission(args.paths[0])
         except submissions.SubmissionError as exc:
             return _usage(f"{_shown(args.paths[0])}: {exc}", args.json)
+        try:   # the libraries the file imports load while this process loads the Q2.5 data
+            sandbox.shared_zygote(sandbox.preload_for(*submissions.read_source(submission.path)))
+        except submissions.SubmissionError:
+            pass   # check_submission says why
+        assignment.load_q25()
         result = check.check_submission(submission, grader, limits, seed)
         print(report.table(result))
         if args.json:
@@ -423,23 +426,26 @@ def _check_class(args, grader, limits, seed):
         try:
             with _signals_held():
                 out = folder.ReportFolder(args.out, planned, force=args.force,
-                                          ours=CHECK_FILES)
+                                          ours=CHECK_FILES, stage=False)
         except ValueError as exc:
             return _usage(str(exc))
-        (out.staging / "results").mkdir()
         jobs = _jobs(args.jobs) if args.scheduler is None else -1
-        run = dict(config=grader, limits=limits, seed=seed, jobs=jobs)
         print(f"checking {len(found)} submissions (seed {seed})")
+        results = {}
         with (_dask_client(args.scheduler) if args.scheduler else contextlib.nullcontext()):
-            results = {}
-            for result in check.check_class(found, backend="dask" if args.scheduler else None,
-                                            **run):
+            for result in check.check_class(found, grader, limits, seed, jobs,
+                                            backend="dask" if args.scheduler else None):
                 results[result.name] = result
-                (out.staging / "results" / f"{result.name}.json").write_text(
-                    report.dumps(report.gradescope(result)), encoding="utf-8")
                 print(f"{len(results):4d}/{len(found)}  {report.clean(result.name)}  "
                       f"{result.score:g}/{result.max_score:g}  ({result.seconds:.1f} s)")
+        # Written once every student's process has ended: none can touch these files.
+        with _signals_held():
+            out.make_staging()
+        (out.staging / "results").mkdir()
         ordered = [results[s.name] for s in found]
+        for result in ordered:
+            (out.staging / "results" / f"{result.name}.json").write_text(
+                report.dumps(report.gradescope(result)), encoding="utf-8")
         (out.staging / "grades.csv").write_text(report.grades_csv(ordered), encoding="utf-8")
         text = report.summary(ordered, seed, skipped)
         (out.staging / "summary.md").write_text(text, encoding="utf-8")

@@ -704,6 +704,7 @@ class Server:
                 result = {"error": _error_text(exc)}
             result["warnings"] = sorted({f"{w.category.__name__}: {w.message}"[:300]
                                          for w in caught})[:10]
+        result["nonce"] = request.get("nonce")   # which request this answers
         return result
 
     # --- load

@@ -16,6 +16,8 @@ files are written by the command line after every process of the submission has 
 
 import json
 import os
+import re
+import secrets
 import select
 import socket
 import subprocess
@@ -56,7 +58,7 @@ class CheckerError(RuntimeError):
 class Zygote:
     """The process that loads the homework's libraries once and forks submissions from them."""
 
-    def __init__(self):
+    def __init__(self, preload=harness.PRELOAD):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                        "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
@@ -67,9 +69,8 @@ class Zygote:
         theirs.close()
         self.sock = ours
         self.sock.send(json.dumps({"sys_path": [p for p in sys.path[1:] if p],
-                                   "preload": list(harness.PRELOAD)}).encode())
+                                   "preload": list(preload)}).encode())
         self.ready = False
-        self.lock = threading.Lock()
 
     def _reply(self, seconds):
         ready, _, _ = select.select([self.sock], [], [], seconds)
@@ -110,12 +111,24 @@ class Zygote:
 _local = threading.local()
 
 
-def shared_zygote():
+def shared_zygote(preload=harness.PRELOAD):
     """This thread's zygote, started on first use (a worker of a class check keeps its own)."""
     zygote = getattr(_local, "zygote", None)
     if zygote is None or not zygote.alive():
-        zygote = _local.zygote = Zygote()
+        zygote = _local.zygote = Zygote(preload)
     return zygote
+
+
+def preload_for(source, kind):
+    """The libraries of `harness.PRELOAD` that a homework's text imports (a notebook's reader
+    too): what one file's zygote needs to load, found by a look at its import lines."""
+    imported = set(re.findall(r"^[ \t]*(?:from|import)[ \t]+([\w.]+)", source, re.MULTILINE))
+    wanted = [name for name in harness.PRELOAD
+              if any(name == m or name.startswith(m + ".") or m.startswith(name + ".")
+                     for m in imported)]
+    if kind == "ipynb":
+        wanted += ["nbformat", "IPython.core.inputtransformer2"]
+    return wanted
 
 
 class Student:
@@ -225,9 +238,13 @@ class Student:
         """Send `request`, read its answer within `seconds`; on any failure end the processes
         and return the failure as the answer's error."""
         deadline = time.monotonic() + max(seconds, 0.0)
+        nonce = secrets.randbits(60)   # an answer must name it: no answer written in advance
         try:
-            self._send(harness.pack(request), deadline)
-            return self._receive(deadline)
+            self._send(harness.pack({**request, "nonce": nonce}), deadline)
+            answer = self._receive(deadline)
+            if answer.pop("nonce", None) != nonce:
+                raise _Failure("an answer to another request than the checker's")
+            return answer
         except _Failure as failure:   # "stopped": the checker ended the processes
             return {"error": self._stop(str(failure)), "stopped": True, "warnings": []}
 
@@ -319,7 +336,8 @@ def _checked(answer):
     warnings = answer.get("warnings", [])
     if not isinstance(warnings, list):
         warnings = []
-    out = {"warnings": [clean(str(w))[:300] for w in warnings[:10]]}
+    out = {"warnings": [clean(str(w))[:300] for w in warnings[:10]],
+           "nonce": answer.get("nonce")}
     if "error" in answer:
         out["error"] = clean(str(answer["error"]))[:500]
     else:
