@@ -408,6 +408,8 @@ class BaseMLP(BaseEstimator):
         extra = {"params": params, "n_features_in": int(self.n_features_in_),
                  "n_iter": int(self.n_iter_), "loss_curve": [float(v) for v in self.loss_curve_],
                  "t": int(self.t_), "no_improvement": int(self._no_improvement),
+                 "best_loss": (float(self.best_loss_) if math.isfinite(self.best_loss_)
+                               else None),
                  "schedule": _plain_state(self._schedule.state_dict())}
         arrays = {}
         if hasattr(self, "feature_names_in_"):
@@ -502,7 +504,6 @@ class BaseMLP(BaseEstimator):
         self.network_ = network
         self.loss_curve_ = loss_curve
         self.n_iter_ = n_iter
-        self.best_loss_ = min(loss_curve, default=math.inf)
         self.t_ = extra.get("t", 0)
         if not _is_count(self.t_):
             raise Invalid("t is malformed")
@@ -515,6 +516,13 @@ class BaseMLP(BaseEstimator):
         if "validation" in extra:
             self._restore_validation(extra["validation"], n_iter)
         self._restore_training(extra, arrays)
+        # after the optimizer's restart, which resets it; older files have no best_loss
+        self.best_loss_ = extra.get("best_loss", min(loss_curve, default=None))
+        if self.best_loss_ is None:
+            self.best_loss_ = math.inf
+        if not isinstance(self.best_loss_, (int, float)) or isinstance(self.best_loss_, bool):
+            raise Invalid("best_loss is malformed")
+        self.best_loss_ = float(self.best_loss_)
         return self
 
     def _restore_validation(self, validation, n_iter):

@@ -77,10 +77,15 @@ def save_network(network, path, kind="Network", extra=None, arrays=None):
         for key, values in ((f"W{l}", layer.weights), (f"b{l}", layer.biases)):
             if values is None:
                 continue
-            if not all_finite(values):
+            if _refusal(values):
                 raise ValueError(f"layers[{l}].{'weights' if key[0] == 'W' else 'biases'} hold "
-                                 "NaN or infinity; such a network cannot be saved")
+                                 f"{_refusal(values)}; a model file refuses them, so this "
+                                 "network cannot be saved")
             contents[key] = values
+    for key, values in (arrays or {}).items():
+        if np.asarray(values).dtype.kind == "f" and _refusal(values):
+            raise ValueError(f"{key} holds {_refusal(values)}; a model file refuses them, so "
+                             "this cannot be saved")
     header = {
         "format": FORMAT, "version": VERSION, "kind": kind,
         "layer_sizes": [network.n_input] + [layer.weights.shape[1] for layer in network.layers],
@@ -231,12 +236,18 @@ def _read_npy(archive, info, name, dtype, shape, max_elements=None):
         raise
     except Exception as exc:   # bad compression, CRC, truncation: the zip reader's many kinds
         raise _Invalid(f"cannot read array {name} ({type(exc).__name__}: {exc})") from None
-    if array.dtype.kind == "f":
-        if not all_finite(array):
-            raise _Invalid(f"array {name} holds NaN or infinity")
-        if array.size and float(np.max(np.abs(array))) > MAX_MAGNITUDE:
-            raise _Invalid(f"array {name} holds values beyond +-{MAX_MAGNITUDE:g}")
+    if array.dtype.kind == "f" and _refusal(array):
+        raise _Invalid(f"array {name} holds {_refusal(array)}")
     return array
+
+
+def _refusal(array):
+    """Why a float array cannot be in a model file ('' if it can): for `save` and `load`."""
+    if not all_finite(array):
+        return "NaN or infinity"
+    if array.size and float(np.max(np.abs(array))) > MAX_MAGNITUDE:
+        return f"values beyond +-{MAX_MAGNITUDE:g} (up to {float(np.max(np.abs(array))):.3g})"
+    return ""
 
 
 def _npy_header(stream, name):

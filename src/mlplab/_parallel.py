@@ -7,11 +7,13 @@ results never depend on how many workers there are or which call finishes first.
 """
 
 import importlib
+import os
 import threading
+import time
 
 # Local workers: one BLAS thread each. The same settings every time, so that joblib reuses the
 # workers that `start_workers` started.
-_LOCAL = {"backend": "loky", "inner_max_num_threads": 1}
+_LOCAL = {"backend": "loky", "inner_max_num_threads": 1, "initializer": None}
 _starting = None   # the thread of `start_workers`, if any
 
 
@@ -62,3 +64,19 @@ def run_one(function, args, jobs):
 
 def _indexed(function, index, args):
     return index, function(*args)
+
+
+def _end_with_parent():
+    """A local worker's first act: a thread that ends it once the process that started it has
+    ended, however (after a `kill -9` a worker would finish its task and linger)."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mlplab-parent-watch", daemon=True).start()
+
+
+_LOCAL["initializer"] = _end_with_parent

@@ -30,6 +30,8 @@ from ._files import display_path
 
 MANIFEST = ".mlplab-run.json"
 _FORMAT = "mlplab-run"
+JOURNAL = ".mlplab-switch.json"   # only while a switch runs, or after a hard kill during one
+_JOURNAL_FORMAT = "mlplab-switch"
 _MAX_MANIFEST_BYTES = 2**20
 # The names a report's file can have: all that a manifest may make "ours" (by default, those of
 # `mlplab run`; `mlplab check` gives its own).
@@ -51,6 +53,7 @@ class ReportFolder:
         self.created = []   # folders made for the report's sake, removed again if it fails
         self.staging = None
         self._check_place()
+        self.completed = self.out.is_dir() and complete_interrupted_switch(self.out)
         self._survey()
         if (self.foreign or self.in_the_way) and not force:
             raise ValueError(self._refusal())
@@ -146,23 +149,26 @@ class ReportFolder:
         backup = pathlib.Path(tempfile.mkdtemp(prefix=_WORKING[1], dir=self.out))
         aside = None
         old = sorted(self.ours) + ([MANIFEST] if self.manifest_is_ours else [])
+        if self.in_the_way:
+            aside = _new_folder(self.out, time.strftime("mlplab-set-aside-%Y%m%d-%H%M%S"))
+        moves = ([(self.out / p, aside / p) for p in self.in_the_way]
+                 + [(self.out / p, backup / p) for p in old]
+                 + [(self.staging / p, self.out / p) for p in [*written, MANIFEST]])
+        # A hard kill midway leaves this record, and the next run completes the moves.
+        _write_journal(self.out, moves, [backup, self.staging])
         try:
-            if self.in_the_way:
-                aside = _new_folder(self.out, time.strftime("mlplab-set-aside-%Y%m%d-%H%M%S"))
-                for path in self.in_the_way:
-                    _move(self.out / path, aside / path, done)
-            for path in old:
-                _move(self.out / path, backup / path, done)
-            for path in [*written, MANIFEST]:
-                _move(self.staging / path, self.out / path, done)
+            for source, target in moves:
+                _move(source, target, done)
         except BaseException:
             for source, target in reversed(done):
                 os.rename(target, source)
             if aside is not None and not _files(aside):
                 shutil.rmtree(aside, ignore_errors=True)
+            os.unlink(self.out / JOURNAL)
             raise
         finally:
             shutil.rmtree(backup, ignore_errors=True)
+        os.unlink(self.out / JOURNAL)
         self.created.clear()
         self.discard()
 
@@ -177,6 +183,56 @@ class ReportFolder:
             except OSError:
                 pass
         self.created.clear()
+
+
+def _write_journal(out, moves, remove):
+    """Record the switch's renames, in order, and the folders to remove after them."""
+    relative = lambda path: path.relative_to(out).as_posix()   # noqa: E731
+    record = {"format": _JOURNAL_FORMAT,
+              "moves": [[relative(source), relative(target)] for source, target in moves],
+              "remove": [relative(folder) for folder in remove]}
+    staged = out / (JOURNAL + ".new")
+    staged.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(staged, out / JOURNAL)
+
+
+def complete_interrupted_switch(out):
+    """Finish the switch a hard kill interrupted in `out` (its journal says what is left: the
+    renames not yet made, then the folders to remove); True if there was one. A journal that
+    is not one of ours is refused with a ValueError."""
+    journal = pathlib.Path(out) / JOURNAL
+    if not os.path.lexists(journal):
+        return False
+    try:
+        if not stat.S_ISREG(os.lstat(journal).st_mode) or os.path.getsize(journal) > 2**24:
+            raise ValueError
+        record = json.loads(journal.read_text(encoding="utf-8"))
+        if record.get("format") != _JOURNAL_FORMAT:
+            raise ValueError
+        moves = [(_inside(out, source), _inside(out, target)) for source, target in
+                 record["moves"]]
+        remove = [_inside(out, folder) for folder in record["remove"]]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        raise ValueError(f"--out {display_path(out)}: holds {JOURNAL}, which is not a record "
+                         "that mlplab can complete; remove it") from None
+    for source, target in moves:
+        if os.path.lexists(source) and not os.path.lexists(target):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(source, target)
+    for folder in remove:
+        shutil.rmtree(folder, ignore_errors=True)
+    os.unlink(journal)
+    return True
+
+
+def _inside(out, relative):
+    """`out`/`relative` for a relative path that stays inside `out`; ValueError else."""
+    if not isinstance(relative, str):
+        raise ValueError
+    path = pathlib.PurePosixPath(relative)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise ValueError
+    return pathlib.Path(out, *path.parts)
 
 
 def _move(source, target, done):

@@ -247,6 +247,10 @@ def check_sample_weight(sample_weight, n_samples, mean_one=False, dtype=np.float
     if not weights.any():
         raise ValueError("sample_weight is zero for every sample: there is nothing to learn "
                          "from")
+    if not 1e-300 < weights.max() < 1e300 / n_samples:
+        # so large that sums overflow, or so small that means underflow: only their ratios
+        # matter, so bring them near 1 (ordinary weights are kept as they are, bit for bit)
+        weights = weights / weights.max()
     return (weights / weights.mean()).astype(dtype) if mean_one else weights
 
 

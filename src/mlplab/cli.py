@@ -16,6 +16,7 @@ import re
 import secrets
 import signal
 import sys
+import threading
 import time
 
 # The files `mlplab check --out` may replace (an earlier check's).
@@ -118,6 +119,7 @@ def _run(args):
     try:
         with _signals_held():   # so that an interrupt finds `out` made, or nothing made
             out = folder.ReportFolder(args.out, _planned_files(), force=args.force)
+        _say_completed(out)
         # Load (and so check) every data file before anything is trained or written.
         data, sources = runner.load_all(data_dir)
         for title, where in report.describe_sources(sources):
@@ -160,6 +162,12 @@ def _run(args):
     return 0
 
 
+def _say_completed(out):
+    if out.completed:
+        print(f"mlplab: {out.shown} held a report half moved in by a run that was killed; its "
+              "moves are now complete", file=sys.stderr)
+
+
 def _finite_or_null(value):
     """`value` with every NaN or infinity (a diverged curve, say) as None: strict JSON."""
     if isinstance(value, dict):
@@ -171,16 +179,67 @@ def _finite_or_null(value):
     return value
 
 
+# To connect, to hear a scheduler's greeting, and for Dask's handshake (a slow network's may
+# need more: the environment variable MLPLAB_SCHEDULER_SECONDS).
+SCHEDULER_SECONDS = float(os.environ.get("MLPLAB_SCHEDULER_SECONDS", 10))
+
+
 def _dask_client(address):
-    """A client of the Dask scheduler at `address` (the optional `cluster` extra)."""
+    """A client of the Dask scheduler at `address` (the optional `cluster` extra), or a
+    ValueError within a bounded time that names the address and what answered."""
     try:
         from dask.distributed import Client
     except ImportError:
         raise ValueError("--scheduler needs Dask: pip install 'mlplab[cluster]'") from None
+    if address.startswith("tcp://"):
+        _greeting(address)
+    made = {}
+
+    def connect():
+        try:
+            made["client"] = Client(address, timeout=f"{SCHEDULER_SECONDS}s")
+        except BaseException as exc:   # MemoryError included: a reply read as a huge frame
+            made["error"] = exc
+
+    thread = threading.Thread(target=connect, name="mlplab-scheduler", daemon=True)
+    thread.start()
+    thread.join(3 * SCHEDULER_SECONDS)   # Dask's own timeout does not cover every wait
+    if "client" in made:
+        return made["client"]
+    why = (f"{type(made['error']).__name__}: {made['error']}"[:200] if "error" in made
+           else f"no answer within {3 * SCHEDULER_SECONDS} s")
+    raise ValueError(f"--scheduler {address}: cannot connect to a Dask scheduler ({why})")
+
+
+def _greeting(address):
+    """Check that a Dask scheduler listens at tcp://HOST:PORT: it speaks first on a new
+    connection, with a small binary frame. Raises ValueError saying what answered instead."""
+    import socket
+
+    host, _, port = address[len("tcp://"):].rpartition(":")
     try:
-        return Client(address, timeout="10s")
-    except (OSError, TimeoutError) as exc:
-        raise ValueError(f"--scheduler {address}: cannot connect ({exc})") from None
+        port = int(port)
+    except ValueError:
+        raise ValueError(f"--scheduler {address}: expected tcp://HOST:PORT") from None
+    try:
+        with socket.create_connection((host.strip("[]"), port), SCHEDULER_SECONDS) as sock:
+            sock.settimeout(SCHEDULER_SECONDS)
+            first = sock.recv(64)
+    except socket.timeout:
+        raise ValueError(f"--scheduler {address}: connected, but nothing answered within "
+                         f"{SCHEDULER_SECONDS} s; a Dask scheduler speaks first (is this another "
+                         "server, such as the dashboard on 8787? the scheduler's port is usually "
+                         "8786)") from None
+    except OSError as exc:
+        raise ValueError(f"--scheduler {address}: cannot connect "
+                         f"({exc.strerror or exc})") from None
+    if not first:
+        raise ValueError(f"--scheduler {address}: not a Dask scheduler (it closed the "
+                         "connection without a word)")
+    if len(first) < 8 or int.from_bytes(first[:8], "little") > 2**24:
+        shown = first[:40].decode("ascii", "replace").encode("unicode_escape").decode()
+        raise ValueError(f"--scheduler {address}: not a Dask scheduler (it answered "
+                         f"{shown!r})")
 
 
 def _print_summary(results, out, elapsed):
@@ -300,8 +359,8 @@ def build_parser():
     check.add_argument("--json", metavar="PATH",
                        help="one submission: also write Gradescope's results.json to PATH")
     check.add_argument("--weights", metavar="FILE",
-                       help="points, visibility and forbidden modules, a JSON file (see the "
-                            "README); default: the points of each check")
+                       help="points, visibility and forbidden modules, a JSON file (see "
+                            "docs/check.md); default: the points of each check")
     check.add_argument("--timeout", type=_seconds(1, 3600), default=60, metavar="SECONDS",
                        help="wall-clock limit for one submission's code, 1 to 3600 "
                             "(default 60)")
@@ -429,6 +488,7 @@ def _check_class(args, grader, limits, seed):
                                           ours=CHECK_FILES, stage=False)
         except ValueError as exc:
             return _usage(str(exc))
+        _say_completed(out)
         jobs = _jobs(args.jobs) if args.scheduler is None else -1
         print(f"checking {len(found)} submissions (seed {seed})")
         results = {}

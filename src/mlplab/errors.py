@@ -7,9 +7,13 @@ parameter set by hand to NaN or infinity, or (when the network has derivatives o
 derivative that does not match its function.
 """
 
+import numpy as np
+
 from ._validation import all_finite, non_finite_message, non_finite_parameter_message
 from .functions import ACTIVATIONS, LOSSES
 
+# Data beyond this (in absolute value) makes a step overflow at ordinary learning rates.
+FAR_FROM_ONE = 1e4
 _OWN_DERIVATIVES = [d for _, d in (*ACTIVATIONS.values(), *LOSSES.values()) if d is not None]
 
 
@@ -32,8 +36,15 @@ def step_failure(network, X, Y, learning_rate, what):
             values = getattr(layer, name)
             if values is not None and not all_finite(values):
                 return ValueError(non_finite_parameter_message(l, name, values))
-    message = (f"{what} became non-finite at this step; the weights were left unchanged. "
-               f"Try a lower learning_rate (got {learning_rate!r}).")
+    message = f"{what} became non-finite at this step; the weights were left unchanged. "
+    far = [(name, float(np.max(np.abs(data)))) for name, data in (("X", X), ("Y", Y))
+           if np.size(data) and np.max(np.abs(data)) > FAR_FROM_ONE]
+    if far:
+        message += ("Scale the data first (for example with scikit-learn's StandardScaler): "
+                    + " and ".join(f"{name}'s values reach {value:.3g}" for name, value in far)
+                    + f", far from 1. Else try a lower learning_rate (got {learning_rate!r}).")
+    else:
+        message += f"Try a lower learning_rate (got {learning_rate!r})."
     own = [f"d_activation_list[{l}]" for l, d_f in enumerate(network.d_activation_list)
            if d_f is not None and not any(d_f is d for d in _OWN_DERIVATIVES)]
     if not any(network.d_loss_function is d for d in _OWN_DERIVATIVES):

@@ -477,9 +477,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         regressor = cls._restore_parameters(extra)
         regressor._y_ndim = extra.get("y_ndim")
         regressor._n_targets = network.n_output
-        if regressor._y_ndim not in (1, 2) or (regressor._y_ndim == 1
-                                               and regressor._n_targets != 1):
-            raise Invalid("y_ndim is malformed")
+        # one target is always fitted 1-D (a column is raveled), several 2-D
+        if regressor._y_ndim != (1 if regressor._n_targets == 1 else 2):
+            raise Invalid(f"y_ndim {regressor._y_ndim!r} disagrees with the network's "
+                          f"{regressor._n_targets} output(s)")
         return regressor._restore_state(network, extra, arrays, regressor._n_targets)
 
 

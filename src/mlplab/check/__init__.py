@@ -80,7 +80,8 @@ def check_submission(submission, config=Config(), limits=Limits(), seed=0, zygot
             notes += context.notes
         finally:
             student.close()
-        ended = list(student.ended)
+        ended = list(student.ended) + [f"{name} ran past its time limit or ended its process"
+                                       for name in sorted(context.hung)]
         if context.load_error:
             error = f"loading the file failed: {context.load_error}"
     return Result(submission.name, str(submission.path),

@@ -25,6 +25,7 @@ SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+apt-get update
 apt-get install -y python3 python3-venv python3-pip
 if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
     echo "mlplab needs Python 3.10 or newer: choose Gradescope's Ubuntu 22.04 image or newer" >&2
@@ -42,9 +43,10 @@ mkdir -p "$root/results"
 "$python" -m mlplab check "$root/submission" --json "$root/results/results.json" \\
     --weights "$root/source/config.json"
 status=$?
-# 1 only says that some check failed: the grade is in results.json
-if [ "$status" -le 1 ]; then exit 0; fi
-exit "$status"
+# 1 only says that some check failed, if the grade is in results.json
+if [ "$status" -le 1 ] && [ -s "$root/results/results.json" ]; then exit 0; fi
+echo "mlplab check did not write results.json (exit status $status)" >&2
+exit 1
 """
 
 _PYPROJECT = """[build-system]
@@ -84,11 +86,11 @@ def write_bundle(path, settings):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
         for name, text, mode in (("setup.sh", SETUP, executable),
                                  ("run_autograder", RUN, executable),
-                                 ("config.json", json.dumps(settings, indent=2) + "\n", None)):
+                                 ("config.json", json.dumps(settings, indent=2) + "\n",
+                                  stat.S_IFREG | 0o644)):
             info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            if mode:
-                info.external_attr = mode << 16
+            info.external_attr = mode << 16
             bundle.writestr(info, text)
         bundle.writestr("mlplab/pyproject.toml", _PYPROJECT.format(
             version=__version__, dependencies=json.dumps(_dependencies())))

@@ -324,7 +324,7 @@ def _function_check(ctx, name, args, want, hints=(), scalar=False, not_finite=""
                 "row by row"))
     if got is None:
         return Verdict(False, _show(want), error or "nothing usable", _error_hint(error),
-                       mistake=f"{name} raises" if error else "")
+                       mistake=_failure_kind(name, error))
     if not hint and scalar and got.ndim > 0 and np.isclose(np.sum(got), want, rtol=1e-6):
         hint = (f"it returns an array of shape {got.shape}, the loss of each element; the loss "
                 "is one number, their sum")
@@ -335,6 +335,15 @@ def _function_check(ctx, name, args, want, hints=(), scalar=False, not_finite=""
         hint = f"NumPy warned: {_warned(answer)[0]}"
     return Verdict(False, _show(want), _show(got), hint, difference(want, got),
                    mistake=_mistake(name, hint))
+
+
+def _failure_kind(name, error):
+    """A failure without a value, in a few words: it hung, ended its process, or raised."""
+    if "ran longer than" in error or "hung" in error:
+        return f"{name} hangs"
+    if "ended its process" in error or "not reached" in error:
+        return f"{name} ends its process"
+    return f"{name} raises" if error else ""
 
 
 def _mistake(name, hint):
@@ -367,7 +376,7 @@ def _derivative_check(ctx, name, args, want, numeric, hints):
         return Verdict(True, _show(want), _show(got))
     if got is None:
         return Verdict(False, _show(want), error, _error_hint(error),
-                       mistake=f"{name} raises")
+                       mistake=_failure_kind(name, error))
     hint = next((text for text, alternative in hints if _close(got, alternative, 1e-6)), "")
     if not hint:
         own, function = numeric()
@@ -723,6 +732,9 @@ def _uses_note(ctx, uses, stand_ins=()):
             notes.append(f"uses mlplab's {name}: the file does not define it")
         elif ctx.borrowed(name):
             notes.append(f"uses mlplab's {name}: yours {ctx.borrowed(name)}")
+        elif name in ctx.hung:
+            notes.append(f"uses mlplab's {name}: yours hung or ended its process in its own "
+                         "check")
     return notes
 
 
@@ -956,9 +968,9 @@ def check_fit_returns(ctx):
         else:
             hint = next((text for text, value in variants if np.isclose(got, value, rtol=1e-6)),
                         "")
-            failed = _failed_uses(ctx, [loss])
+            failed = _failed_uses(ctx, [loss, *spec["activations"]])
             if not hint and failed:
-                hint = f"depends on {code(loss)}, which failed"
+                hint = f"depends on {', '.join(code(n) for n in failed)}, which failed"
         return Verdict(False, f"{want:.10g} ({label})", _show(got),
                        hint or "the returned value is not the average loss over the samples",
                        difference(np.array(want), None if got is None else np.array(got)),
@@ -1106,8 +1118,12 @@ def check_q2_5(ctx):
         steps = _steps(answer)
     except (ValueError, KeyError, TypeError):
         return Verdict(False, f"{epochs} falling losses", "an answer of the wrong form")
-    losses = []
-    for _, parameters in steps[:-1]:   # the loss of each epoch, before its step (as fit's)
+    losses, diverged = [], None
+    for epoch, (_, parameters) in enumerate(steps[:-1]):   # each epoch's loss before its step
+        if not all(np.all(np.isfinite(W)) and (b is None or np.all(np.isfinite(b)))
+                   for W, b in parameters):
+            diverged = epoch
+            break
         try:
             losses.append(float(reference_network(parameters, SIGMOID_L2).loss(
                 X, y[:, None].astype(float))))
@@ -1115,16 +1131,22 @@ def check_q2_5(ctx):
             return Verdict(False, f"{epochs} falling losses", "parameters of the wrong shape")
     notes = _uses_note(ctx, STEP_USES["l2"]) + _where(answer) + [
         "losses computed by mlplab from your network's parameters after each epoch"]
+    failed = _failed_uses(ctx, STEP_USES["l2"])
+    depends = f"depends on {', '.join(code(n) for n in failed)}, which failed; " if failed \
+        else ""
+    if diverged is not None:
+        return Verdict(False, f"{epochs} falling losses", f"parameters not finite after epoch "
+                       f"{diverged} (training diverged)", depends + "the step makes the "
+                       "weights overflow: check the gradients", notes=notes,
+                       mistake="Q2.5 diverges")
     falling = all(b < a for a, b in zip(losses, losses[1:]))
     if falling and len(losses) == epochs:
         return Verdict(True, f"{epochs} falling losses", f"{losses[0]:.4g} to {losses[-1]:.4g}",
                        convention=convention, notes=notes)
     first = next((i for i, (a, b) in enumerate(zip(losses, losses[1:])) if b >= a), 0)
-    hint = ("the loss must fall at every epoch of the Q2.5 run" if first else
-            "the loss rises at the first epoch: the step goes the wrong way or is too large")
-    failed = _failed_uses(ctx, STEP_USES["l2"])
-    if failed:
-        hint = f"depends on {', '.join(code(n) for n in failed)}, which failed; {hint}"
+    hint = depends + ("the loss must fall at every epoch of the Q2.5 run" if first else
+                      "the loss rises at the first epoch: the step goes the wrong way or is "
+                      "too large")
     return Verdict(False, f"{epochs} falling losses",
                    f"{_show(np.array(losses))} (epoch {first + 2} does not fall)", hint,
                    notes=notes, mistake="Q2.5 loss does not fall")

@@ -402,8 +402,10 @@ def code_units(source, kind):
             elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
                 left_out.append(str(node.lineno))
         if left_out and number is None:
-            notes.append(f"not run: the top-level statements at lines {', '.join(left_out)}, "
-                         "which define nothing (experiments, prints)")
+            lines = (f"statement at line {left_out[0]}" if len(left_out) == 1 else
+                     f"statements at lines {', '.join(left_out)}")
+            notes.append(f"not run: the top-level {lines}, which define nothing (experiments, "
+                         "prints)")
     return units, notes
 
 

@@ -59,6 +59,10 @@ class Zygote:
     """The process that loads the homework's libraries once and forks submissions from them."""
 
     def __init__(self, preload=harness.PRELOAD):
+        self.preload = list(preload)
+        self._spawn()
+
+    def _spawn(self):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                        "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
@@ -69,7 +73,7 @@ class Zygote:
         theirs.close()
         self.sock = ours
         self.sock.send(json.dumps({"sys_path": [p for p in sys.path[1:] if p],
-                                   "preload": list(preload)}).encode())
+                                   "preload": self.preload}).encode())
         self.ready = False
 
     def _reply(self, seconds):
@@ -83,6 +87,9 @@ class Zygote:
     def start(self, limits, forbidden, fds):
         """Fork a submission's processes, the pipes' far ends `fds` passed to them; returns
         (pid of its supervisor, its working folder)."""
+        if not self.alive():   # a submission's code ended it: a new one for the next
+            self.close()
+            self._spawn()
         if not self.ready:
             self._reply(300)   # loading scikit-learn and matplotlib: seconds on a busy machine
             self.ready = True
