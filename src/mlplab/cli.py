@@ -395,7 +395,7 @@ def _check(args):
     """`mlplab check`: one submission (exit status 0 if every check passes, 1 if not), a class
     (--out; 0 once the grades are written), or the Gradescope bundle; 2 for a usage error."""
     from . import assignment, check
-    from .check import checks, config, report, sandbox, submissions
+    from .check import checks, config, harness, report, sandbox, submissions
 
     try:
         grader = (config.read_config(args.weights, checks.all_checks()) if args.weights
@@ -414,6 +414,10 @@ def _check(args):
         return _usage("give a homework file, a student's folder, or with --out a class")
     seed = args.seed if args.seed is not None else secrets.randbits(63)
     limits = check.Limits(seconds=args.timeout)
+    if os.geteuid() == 0 and harness.unprivileged_user() is None:   # for the grader's eyes only
+        print("mlplab check: note: running as root, and this Python is not readable by the "
+              "user 'nobody', so the students' code runs as root (in PID namespaces of its own)",
+              file=sys.stderr)
     if args.out is None:
         if len(args.paths) > 1 or args.jobs != 1 or args.scheduler:
             return _usage("several submissions, --jobs and --scheduler need --out DIR for the "

@@ -273,7 +273,7 @@ def _student_process(command, fds, work):
         os.closerange(low + 1, high)
         os.closerange(high + 1, highest)
         limits = command["limits"]
-        user = _unprivileged_user() if os.geteuid() == 0 else None
+        user = unprivileged_user() if os.geteuid() == 0 else None
         if user is not None:
             os.chown(work, user[0], user[1])
         os.chdir(work)
@@ -291,7 +291,7 @@ def _student_process(command, fds, work):
     os._exit(0)
 
 
-def _unprivileged_user():
+def unprivileged_user():
     """(uid, gid) of the user 'nobody', if Python and its libraries are readable to it."""
     try:
         import pwd
