@@ -200,7 +200,7 @@ MUTATIONS = {
     "sigmoid imported under a built name": (appended(
         "def sigmoid(x):\n    name = ''.join(['ml', 'plab'])\n"
         "    return getattr(__import__(name), 'sigmoid')(x)"),
-        {SCRATCH, "sigmoid"}, {"sigmoid": "calls mlplab"}),
+        {SCRATCH, "sigmoid"}, {"sigmoid": "computed name"}),
     "Network a subclass of mlplab's": (appended(
         "import mlplab\n\nclass Network(mlplab.Network):\n    pass"),
         {SCRATCH, *NETWORK}, {SCRATCH: "subclass", Q25: "scores 0"}),
@@ -214,6 +214,30 @@ MUTATIONS = {
         "classes=[0, 1, 2])\n        return 0.0\n\n"
         "    def predict(self, X, threshold=None):\n        return self.model.predict(X)"),
         {SCRATCH, *NETWORK}, {SCRATCH: "sklearn.neural_network"}),
+    "mlplab under a computed name, the profiler switched off": (appended(
+        "import importlib, sys\n\ndef _m(part):\n    sys.setprofile(None)\n"
+        "    return importlib.import_module(bytes([109, 108, 112, 108, 97, 98]).decode() + '.' "
+        "+ part)\n\ndef sigmoid(x):\n    return _m('functions').sigmoid(x)"),
+        {SCRATCH, "sigmoid"}, {"sigmoid": "profiler"}),
+    "a comparison with MLPClassifier in a method nothing calls": (edited((
+        "    def predict(self, X, threshold = None):",
+        "    def compare(self, X, y):\n"
+        "        from sklearn.neural_network import MLPClassifier\n"
+        "        return MLPClassifier().fit(X, y).score(X, y)\n\n"
+        "    def predict(self, X, threshold = None):")), {SCRATCH}, {SCRATCH: "imports"}),
+    "an array kept beside the weights": (edited((
+        "        self.weights = rng.normal(0, 0.1, size=(self.n_input, self.n_output))",
+        "        self.weights = rng.normal(0, 0.1, size=(self.n_input, self.n_output))\n"
+        "        self.initial_weights = self.weights.copy()")), set(), {}),
+    "l2_loss returns its value as text": (edited((
+        "    return 0.5 * np.sum((np.asarray(YTrue) - np.asarray(YPredict)) ** 2)",
+        "    return repr(0.5 * np.sum((np.asarray(YTrue) - np.asarray(YPredict)) ** 2))")),
+        {"l2_loss", FIT[0], FIT[1], NO_BIAS, Q25},
+        {"l2_loss": "not numbers", FIT[0]: "depends on `l2_loss`"}),
+    "predict returns text": (edited(("        return np.array(YPredict)",
+                                     "        return np.array(YPredict).astype(str)")),
+                             {PREDICT}, {}),
+    "nothing defined": ("x = 1\n", EVERY, {SCRATCH: "none of the homework's names"}),
     # --- hostile code in checked functions: fails its checks, within limits
     "exits in sigmoid": (appended("def sigmoid(x):\n    import os\n    os._exit(3)"),
                          {"sigmoid", "d_sigmoid"}, {"sigmoid": "exit status 3"}),
@@ -256,6 +280,7 @@ def notebook_v3():
 
     cells = _cells(CORRECT)
     cells[0] = "%matplotlib inline\n!pip install numpy\n" + cells[0]
+    cells[2] = "%%time\n" + cells[2]   # a cell magic that runs its cell as Python
     cells[1] += "\n\nsigmoid?"
     cells[1] += "\nfor size in (10, 100):\n    %timeit sigmoid(np.zeros(size))"
     cells.append("def relu(x):\n    return np.maximum(x, 0)\n\n\ndef d_relu(x):\n")

@@ -80,8 +80,11 @@ def test_forged_or_malformed_frames_on_the_answer_pipe_earn_nothing(tmp_path, zy
 
 
 def test_a_grandchild_in_its_own_session_ends_with_the_check(tmp_path):
-    marker = tmp_path / "survivor"
-    out = tmp_path / "results.json"
+    shared = tmp_path / "shared"   # where the student's code may write, whatever user it runs as
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    marker = shared / "survivor"
+    out = shared / "results.json"
     code = ("import os, time\n"
             "if os.fork() == 0:\n"
             "    os.setsid()\n"
@@ -361,3 +364,28 @@ def test_data_far_from_one_is_told_to_be_scaled_not_the_learning_rate():
     with pytest.raises(DivergenceError, match="Scale the data") as error:
         MLPClassifier(random_state=0, epochs=20).fit(X * 1e200, y)
     assert "reach 7.9e+200" in str(error.value)
+
+
+def test_a_student_cannot_change_a_classmates_grade_or_block_the_class(tmp_path):
+    students, out = tmp_path / "class", tmp_path / "grades"
+    students.mkdir()
+    code = ("import glob, os\n"
+            "for _path in glob.glob(os.path.join(" + repr(str(students)) + ", 'b_*.py')):\n"
+            "    open(_path, 'w').write('x = 1')\n"
+            "for _pid in os.listdir('/proc'):\n"
+            "    try:\n"
+            "        _line = open(f'/proc/{_pid}/cmdline', 'rb').read().split(b'\\0')\n"
+            "        if b'--out' in _line:\n"
+            "            _folder = _line[_line.index(b'--out') + 1].decode()\n"
+            "            open(os.path.join(_folder, 'grades.csv'), 'w').write('forged')\n"
+            "            open(os.path.join(_folder, 'planted.txt'), 'w').write('x')\n"
+            "    except (OSError, ValueError):\n"
+            "        pass\n")
+    (students / "a_hostile.py").write_text(CORRECT + "\n\n" + _in_definitions(code))
+    (students / "b_victim.py").write_text(CORRECT)
+    run = subprocess.run([*MLPLAB, "check", str(students), "--out", str(out), "--seed", "1"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    grades = (out / "grades.csv").read_text()
+    assert "forged" not in grades
+    assert [line.split(",")[2] for line in grades.splitlines()[1:]] == ["33", "33"]

@@ -127,13 +127,15 @@ class ReportFolder:
 
     # ----- after the run ----------------------------------------------------------------------
 
-    def switch(self):
-        """Move the report built in `staging` into the folder, replacing only what is ours.
+    def switch(self, force=None):
+        """Move the report built in `staging` into the folder, replacing only what is ours;
+        returns the folder things in the way were moved aside into, or None.
 
         Checks again first, since files may have changed during the run; raises ValueError, with
-        nothing changed, if something is now in the way. Any failure midway undoes every step.
-        The caller holds back interrupts.
+        nothing changed, if something is now in the way (unless `force`, by default the
+        folder's). Any failure midway undoes every step. The caller holds back interrupts.
         """
+        force = self.force if force is None else force
         written = sorted(_files(self.staging))
         unplanned = set(written) - self.planned
         if unplanned:
@@ -143,7 +145,7 @@ class ReportFolder:
              "files": {path: _regular_sha256(self.staging / path) for path in written}},
             indent=1), encoding="utf-8")
         self._survey()
-        if (self.foreign or self.in_the_way) and not self.force:
+        if (self.foreign or self.in_the_way) and not force:
             raise ValueError(self._refusal() + " (they changed during the run)")
         done = []   # (from, to) of every rename made, to be undone in reverse if a step fails
         backup = pathlib.Path(tempfile.mkdtemp(prefix=_WORKING[1], dir=self.out))
@@ -171,6 +173,7 @@ class ReportFolder:
         os.unlink(self.out / JOURNAL)
         self.created.clear()
         self.discard()
+        return aside
 
     def discard(self):
         """Remove the staging folder and any folder made for the report (when the run failed)."""

@@ -415,8 +415,8 @@ def _check(args):
     seed = args.seed if args.seed is not None else secrets.randbits(63)
     limits = check.Limits(seconds=args.timeout)
     if os.geteuid() == 0 and harness.unprivileged_user() is None:   # for the grader's eyes only
-        print("mlplab check: note: running as root, and this Python is not readable by the "
-              "user 'nobody', so the students' code runs as root (in PID namespaces of its own)",
+        print("mlplab check: note: this Python is not readable by the user 'nobody', so the "
+              "students' code runs as nobody with root's right to read any file (and no other)",
               file=sys.stderr)
     if args.out is None:
         if len(args.paths) > 1 or args.jobs != 1 or args.scheduler:
@@ -431,7 +431,9 @@ def _check(args):
         except submissions.SubmissionError:
             pass   # check_submission says why
         assignment.load_q25()
+        sandbox.become_reaper()
         result = check.check_submission(submission, grader, limits, seed)
+        sandbox.reap_orphans()
         print(report.table(result))
         if args.json:
             _write_atomically(args.json, report.dumps(report.gradescope(result)))
@@ -476,7 +478,7 @@ def _write_atomically(path, text):
 def _check_class(args, grader, limits, seed):
     from . import _report_folder as folder
     from . import check
-    from .check import report, submissions
+    from .check import report, sandbox, submissions
 
     try:
         found, skipped = submissions.class_submissions(args.paths)
@@ -496,12 +498,15 @@ def _check_class(args, grader, limits, seed):
         jobs = _jobs(args.jobs) if args.scheduler is None else -1
         print(f"checking {len(found)} submissions (seed {seed})")
         results = {}
+        sandbox.become_reaper()
         with (_dask_client(args.scheduler) if args.scheduler else contextlib.nullcontext()):
             for result in check.check_class(found, grader, limits, seed, jobs,
                                             backend="dask" if args.scheduler else None):
+                sandbox.reap_orphans()
                 results[result.name] = result
                 print(f"{len(results):4d}/{len(found)}  {report.clean(result.name)}  "
                       f"{result.score:g}/{result.max_score:g}  ({result.seconds:.1f} s)")
+        sandbox.reap_orphans()
         # Written once every student's process has ended: none can touch these files.
         with _signals_held():
             out.make_staging()
@@ -515,8 +520,11 @@ def _check_class(args, grader, limits, seed):
         (out.staging / "summary.md").write_text(text, encoding="utf-8")
         (out.staging / "summary.html").write_text(report.html(text, "mlplab check: the class"),
                                                   encoding="utf-8")
-        with _signals_held():
-            out.switch()
+        with _signals_held():   # what a student's code left in DIR meanwhile is set aside
+            aside = out.switch(force=True)
+        if aside:
+            print(f"mlplab check: files that appeared in {out.shown} during the check were in "
+                  f"the way and are now in {_shown(aside)}", file=sys.stderr)
     finally:
         if out is not None:
             with _signals_held():

@@ -57,8 +57,10 @@ def submission_seed(seed, name):
     return int.from_bytes(hashlib.sha256(f"{seed}/{name}".encode()).digest()[:8], "big") >> 1
 
 
-def check_submission(submission, config=Config(), limits=Limits(), seed=0, zygote=None):
-    """The `Result` of checking one `submissions.Submission`; never raises for what the
+def check_submission(submission, config=Config(), limits=Limits(), seed=0, zygote=None,
+                     source=None):
+    """The `Result` of checking one `submissions.Submission` (its file's `source`, (text, kind)
+    or the SubmissionError reading it gave, if read already); never raises for what the
     student's code does (a crash, a hang, an unreadable file is that submission's zero)."""
     start = time.monotonic()
     checks = all_checks()
@@ -66,7 +68,9 @@ def check_submission(submission, config=Config(), limits=Limits(), seed=0, zygot
     notes = [submission.note] if submission.note else []
     ended, error = [], ""
     try:
-        source, kind = read_source(submission.path)
+        if isinstance(source, SubmissionError):
+            raise source
+        source, kind = source or read_source(submission.path)
     except SubmissionError as exc:
         error = f"{submission.path.name}: {exc}"
         verdicts = [Verdict(False, "", "", f"not checked: {error}",
@@ -94,8 +98,16 @@ def check_class(submissions, config=Config(), limits=Limits(), seed=0, jobs=1, b
     """Yield each submission's `Result` as it finishes: ``jobs`` at a time, each on a zygote of
     its own (the student's code runs in their processes, so threads here are enough), or over
     a Dask cluster with ``backend="dask"``. The verdicts do not depend on which."""
+    # Every file read before any student's code runs: none can change another's.
+    sources = []
+    for submission in submissions:
+        try:
+            sources.append(read_source(submission.path))
+        except SubmissionError as exc:
+            sources.append(exc)
     if backend is not None:
-        calls = [(submission, config, limits, seed) for submission in submissions]
+        calls = [(submission, config, limits, seed, None, source)
+                 for submission, source in zip(submissions, sources)]
         for _, result in _parallel.map_unordered(check_submission, calls, -1, backend=backend):
             yield result
         return
@@ -104,17 +116,17 @@ def check_class(submissions, config=Config(), limits=Limits(), seed=0, jobs=1, b
     for zygote in started:
         zygotes.put(zygote)
 
-    def check_one(submission):
+    def check_one(submission, source):
         zygote = zygotes.get()
         try:
-            return check_submission(submission, config, limits, seed, zygote)
+            return check_submission(submission, config, limits, seed, zygote, source)
         finally:
             zygotes.put(zygote)
 
     try:
         with concurrent.futures.ThreadPoolExecutor(len(started)) as pool:
             for future in concurrent.futures.as_completed(
-                    [pool.submit(check_one, s) for s in submissions]):
+                    [pool.submit(check_one, *pair) for pair in zip(submissions, sources)]):
                 yield future.result()
     finally:
         for zygote in started:

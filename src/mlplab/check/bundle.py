@@ -33,6 +33,8 @@ if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
 fi
 python3 -m venv /autograder/mlplab-venv
 /autograder/mlplab-venv/bin/pip install --no-cache-dir "$here/mlplab"
+# The students' code runs as the user nobody: mlplab itself, and this folder, out of its reach.
+chmod -R go-rwx /autograder/mlplab-venv/lib/python3*/site-packages/mlplab "$here"
 """
 
 RUN = """#!/usr/bin/env bash

@@ -68,10 +68,12 @@ class Context:
         self.verdicts = {}
         self.modes = {}        # function -> "batch" or "rows", how its check accepted it
         self.evidence = {}     # name -> a call into a forbidden module seen while it ran
+        self.tried = set()     # forbidden modules the student's code tried to import
         self.hung = set()      # functions and methods that hung or ended the process: not
         # asked again (a network takes mlplab's function in their place)
         self.cache = {}
         self.load_error = None
+        self._imports(student.load if isinstance(student.load, dict) else {})
         try:
             self.names, self.defined_names, self.imported, self.notes = _load_report(
                 student.load)
@@ -104,6 +106,7 @@ class Context:
             return self._skipped(name)
         answer = self.student.ask({"op": "call", "name": name, "source": source,
                                    "args": [np.asarray(a, dtype=float) for a in args]})
+        self._imports(answer)
         if _overran(answer):
             self.hung.add(name)
         if "value" in answer:
@@ -119,11 +122,20 @@ class Context:
         if methods & self.hung:
             return self._skipped(sorted(methods & self.hung)[0])
         answer = self.student.ask(request, seconds)
+        self._imports(answer)
         if _overran(answer):
             self.hung |= methods
         if isinstance(answer.get("value"), dict):
             self._record(answer["value"].get("calls"))
         return answer
+
+    def _imports(self, answer):
+        """The forbidden imports the student's code has tried so far: each attributed to the
+        homework's name that tried it (or to the file, at its top level)."""
+        for hit in answer.get("imports", [])[:20]:
+            if isinstance(hit, dict):
+                self.tried.add(clean(str(hit.get("target", "?")))[:100])
+                self._record(hit)
 
     @staticmethod
     def _skipped(name):
@@ -322,6 +334,10 @@ def _function_check(ctx, name, args, want, hints=(), scalar=False, not_finite=""
                 "computes one sample (a 1-D row) at a time; on a batch of rows "
                 f"{'' if got is None else 'it gives '}{on_batch}, so a network must call it "
                 "row by row"))
+    if got is None and "error" not in answer:   # it returned, but not numbers
+        return Verdict(False, _show(want), error, f"it returns {kind}, not numbers: return a "
+                       "NumPy array" + (" or a float" if scalar else ""),
+                       mistake=f"{name} returns no numbers")
     if got is None:
         return Verdict(False, _show(want), error or "nothing usable", _error_hint(error),
                        mistake=_failure_kind(name, error))
@@ -867,7 +883,7 @@ def _fit_check(label, targets, reg_lambda, bias=True):
                 "checker gave ones for its None"]))
         if verdict.passed:
             return verdict
-        failed = _failed_uses(ctx, uses)
+        failed = _failed_uses(ctx, (*uses, spec["loss"]))   # a broken loss can break fit too
         if failed:   # isolate the network: the same step with mlplab's functions for those
             alone = _network_answer(ctx, ("alone", label), _step_request(
                 ctx, sizes, bias, spec, X, Y, learning_rate, reg_lambda, stand_ins=failed))
@@ -1156,17 +1172,27 @@ def check_q2_5(ctx):
 
 def check_from_scratch(ctx):
     """Every name the homework defines is the student's own: not mlplab's, not a neural-network
-    library's, however imported (decided from the objects and from what runs)."""
+    library's, however imported (decided from the objects and from what runs); and the file
+    imports no such module at all (Q2.1)."""
+    expected = "the homework's definitions written in the file, no neural-network package"
     borrowed = {name: ctx.borrowed(name) for name in NAMES if ctx.borrowed(name)}
-    notes = [f"imports {code(module)}, which no checked definition uses"
-             for module in ctx.imported if not borrowed]
+    imported = sorted(set(ctx.imported) | ctx.tried)
     if borrowed:
         listed = "; ".join(f"{name} {why}" for name, why in borrowed.items())
-        return Verdict(False, "the homework's definitions written in the file", listed,
+        return Verdict(False, expected, listed,
                        "the assignment (Q2.1) forbids neural-network packages, and another's "
                        "network: write these yourself; the checks they serve score 0",
-                       notes=notes, mistake="borrowed " + ", ".join(borrowed))
-    return Verdict(True, "the homework's definitions written in the file", "yes", notes=notes)
+                       notes=[f"imports {', '.join(map(code, imported))}"] if imported else [],
+                       mistake="borrowed " + ", ".join(borrowed))
+    if imported:
+        return Verdict(False, expected, f"the file imports {', '.join(map(code, imported))}",
+                       "the assignment (Q2.1) forbids importing neural-network packages, even "
+                       "where no checked definition uses them", mistake="imports a forbidden "
+                       "package")
+    if not ctx.names:
+        return Verdict(False, expected, "none of the homework's names is defined",
+                       mistake="nothing defined")
+    return Verdict(True, expected, "yes")
 
 
 # ----- the list -------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import ast
 import base64
 import builtins
 import ctypes
+import dis
 import inspect
 import io
 import json
@@ -117,6 +118,8 @@ def _read_message(fd):
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER, _PR_SET_DUMPABLE = 1, 36, 4
+_PR_SET_KEEPCAPS, _PR_SET_NO_NEW_PRIVS = 8, 38
+_CAP_DAC_READ_SEARCH, _CAPABILITY_VERSION_3 = 2, 0x20080522
 _CLONE_NEWPID = 0x20000000
 
 
@@ -273,16 +276,15 @@ def _student_process(command, fds, work):
         os.closerange(low + 1, high)
         os.closerange(high + 1, highest)
         limits = command["limits"]
-        user = unprivileged_user() if os.geteuid() == 0 else None
+        user = _nobody() if os.geteuid() == 0 else None
         if user is not None:
-            os.chown(work, user[0], user[1])
+            os.chown(work, *user)
         os.chdir(work)
         _set_limits(limits)
         if user is not None:
-            os.setgroups([])
-            os.setgid(user[1])
-            os.setuid(user[0])
+            _become(user, read_everything=unprivileged_user() is None)
             resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
+        _prctl(_PR_SET_NO_NEW_PRIVS, 1)   # no set-uid program gives root back
         sys.stdout = _Discard()
         sys.stdin = io.StringIO("")
         Server(requests, answers, command).serve()
@@ -291,18 +293,48 @@ def _student_process(command, fds, work):
     os._exit(0)
 
 
-def unprivileged_user():
-    """(uid, gid) of the user 'nobody', if Python and its libraries are readable to it."""
+def _nobody():
+    """(uid, gid) of the user 'nobody', or None where there is none."""
     try:
         import pwd
         entry = pwd.getpwnam("nobody")
     except (ImportError, KeyError):
         return None
+    return entry.pw_uid, entry.pw_gid
+
+
+def unprivileged_user():
+    """(uid, gid) of the user 'nobody' if Python and its libraries are readable to it (else
+    the student's code runs as nobody with root's right to read, and only that)."""
     needed = {os.path.realpath(sys.executable), os.path.dirname(os.__file__),
               os.path.dirname(np.__file__)}
-    if all(_open_to_others(path) for path in needed):
-        return entry.pw_uid, entry.pw_gid
-    return None
+    return _nobody() if all(_open_to_others(path) for path in needed) else None
+
+
+class _CapabilityHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapabilityData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def _become(user, read_everything):
+    """Drop from root to `user`; with `read_everything`, keep the one capability of reading any
+    file (CAP_DAC_READ_SEARCH: Python's own files may be readable to root alone), none other:
+    no writing root's files, no signals to root's processes."""
+    if read_everything:
+        _prctl(_PR_SET_KEEPCAPS, 1)
+    os.setgroups([])
+    os.setgid(user[1])
+    os.setuid(user[0])
+    if read_everything:
+        data = (_CapabilityData * 2)()
+        data[0].effective = data[0].permitted = 1 << _CAP_DAC_READ_SEARCH
+        header = _CapabilityHeader(_CAPABILITY_VERSION_3, 0)
+        if _libc.capset(ctypes.byref(header), data) != 0:
+            raise OSError(ctypes.get_errno(), "capset failed")
 
 
 def _open_to_others(path):
@@ -384,7 +416,7 @@ def code_units(source, kind):
     names, each an ast node with its label, and notes on what was left out."""
     notes = []
     if kind == "ipynb":
-        cells = _notebook_cells(source)
+        cells = _notebook_cells(source, notes)
     else:
         cells = [(None, source)]
     units = []
@@ -409,15 +441,31 @@ def code_units(source, kind):
     return units, notes
 
 
-def _notebook_cells(source):
-    """[(number, code)] of a notebook's code cells, any nbformat version (read by nbformat)."""
+# Cell magics that run their cell as Python (timing, capturing it); the others hold no Python.
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "memit", "debug"}
+
+
+def _notebook_cells(source, notes):
+    """[(number, code)] of a notebook's code cells, any nbformat version (read by nbformat);
+    a cell under a cell magic is its Python without the magic's line, or left out (noted)."""
     import nbformat
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         notebook = nbformat.reads(source, as_version=4)
-    return [(number, cell.source) for number, cell in enumerate(notebook.cells, start=1)
-            if cell.cell_type == "code"]
+    cells = []
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        text = cell.source
+        magic = re.match(r"\s*%%(\w+)[^\n]*\n?", text)
+        if magic and magic.group(1) in _PYTHON_CELL_MAGICS:
+            text = "\n" * text[:magic.end()].count("\n") + text[magic.end():]
+        elif magic:
+            notes.append(f"cell {number}: not run, a %%{magic.group(1)} cell holds no Python")
+            continue
+        cells.append((number, text))
+    return cells
 
 
 def _parse(text, where):
@@ -486,23 +534,33 @@ def _imports(node):
 
 # ----- from scratch: where a definition comes from ---------------------------------------------
 
-# Names under which code imports a module at run time: a string naming a forbidden module in a
-# function that uses one of these is an import of it.
-_DYNAMIC_IMPORT = {"__import__", "import_module", "importlib", "find_spec", "load_module",
-                   "exec_module", "modules", "exec", "eval"}
+# Names that fetch code or change the interpreter at run time, out of a reader's sight: a
+# homework's definition that uses one cannot be shown to be its own.
+_OPAQUE = {"__import__": "imports a module by a computed name",
+           "import_module": "imports a module by a computed name",
+           "exec": "runs code from a string", "eval": "runs code from a string",
+           "compile": "compiles code from a string",
+           "setprofile": "changes the interpreter's profiler",
+           "settrace": "changes the interpreter's tracer",
+           "_getframe": "reads the interpreter's frames", "f_back": "reads the caller's frame",
+           "f_locals": "reads another frame's variables"}
+# The methods a check calls on Layer and Network (forward-like ones by `_FORWARD`); a class is
+# judged by these and what they use, a method of its own that nothing calls apart.
+_CALLED = {"__init__", "__call__", "initialize_weights", "fit", "predict"}
 
 
 class Provenance:
     """Whether the student's definitions come from a forbidden module (mlplab, a neural-network
-    library): by what the objects are (`borrowed`), and by what runs while the checker calls
-    them (`profile`)."""
+    library): by what the objects are and what their code uses (`borrowed`), by the imports the
+    code tries (`on_import`, an audit hook), and by what runs while the checker calls them
+    (`profile`)."""
 
     def __init__(self, forbidden):
         self.forbidden = tuple(forbidden)
         self.folders = []
         self.harness = os.path.abspath(__file__)
-        self.exempt = set()   # code objects of the checker's own stand-ins (mlplab's functions)
         self.named = {}       # code object -> the homework's name it is the definition of
+        self.imports = []     # forbidden imports tried: {"target", "callers"}
 
     def locate(self, namespace, names):
         """Where the forbidden modules' code is (after the student's folder is importable),
@@ -517,6 +575,21 @@ class Provenance:
     def is_forbidden(self, module):
         return isinstance(module, str) and any(
             module == name or module.startswith(name + ".") for name in self.forbidden)
+
+    def on_import(self, event, args):
+        """An audit hook (it cannot be removed): every import of a forbidden module the code
+        tries, with the student's functions on the stack."""
+        if event == "import" and self.is_forbidden(args[0]) and len(self.imports) < 100:
+            self.imports.append({"target": args[0], "callers": _callers(sys._getframe(1))})
+
+    def imports_in(self, obj):
+        """The forbidden modules that a function's or a class's code imports anywhere."""
+        functions = [m for member in vars(obj).values() for m in _functions_in(member)] \
+            if isinstance(obj, type) else [obj]
+        return {instruction.argval for function in functions if hasattr(function, "__code__")
+                for code in _code_objects(function.__code__)
+                for instruction in dis.get_instructions(code)
+                if instruction.opname == "IMPORT_NAME" and self.is_forbidden(instruction.argval)}
 
     def borrowed(self, obj, others=()):
         """Why `obj` (a definition the homework must write) is not the student's own, or ''.
@@ -540,40 +613,59 @@ class Provenance:
                 if self.is_forbidden(base.__module__):
                     found.append(f"is a subclass of {base.__module__}.{base.__qualname__}")
                     return
-            for member in list(vars(obj).values()):
-                for function in _functions_in(member):
+            members = {name: member for klass in reversed(obj.__mro__[:-1])
+                       for name, member in vars(klass).items()}
+            wanted = [name for name in members if name in _CALLED or _FORWARD.fullmatch(name)]
+            while wanted and not found:   # the methods the checks call, and those they call
+                name = wanted.pop()
+                for function in _functions_in(members.pop(name, None)):
                     self._visit(function, seen, found, depth + 1)
+                    wanted += [n for code in _code_objects(function.__code__)
+                               for n in code.co_names if n in members]
             return
         code = getattr(obj, "__code__", None)
         if code is None:
             return
         namespace = getattr(obj, "__globals__", {})
         for code in _code_objects(code):
-            dynamic = bool(_DYNAMIC_IMPORT & set(code.co_names))
-            for constant in code.co_consts:
-                if dynamic and self.is_forbidden(constant):
-                    found.append(f"imports {constant} at run time ({code.co_name})")
-                    return
-            for name in code.co_names:
-                value = namespace.get(name, getattr(builtins, name, None))
-                if value is None or id(value) in self._others:
-                    continue
-                module = value.__name__ if inspect.ismodule(value) else _module_of(value)
-                if self.is_forbidden(module):
-                    what = module if inspect.ismodule(value) else \
-                        f"{module}.{getattr(value, '__qualname__', name)}"
-                    found.append(f"uses {what} ({code.co_name})")
-                    return
-                if _is_homework(value):
-                    self._visit(value, seen, found, depth + 1)
+            why = self._in_code(code, namespace, seen, found, depth)
+            if why:
+                found.append(f"{why} ({_qualname(code)})")
+                return
         for cell in getattr(obj, "__closure__", None) or ():
             try:
                 value = cell.cell_contents
             except ValueError:
                 continue
             if self.is_forbidden(_module_of(value)):
-                found.append(f"uses {_module_of(value)} ({code.co_name})")
+                found.append(f"uses {_module_of(value)} ({_qualname(code)})")
                 return
+
+    def _in_code(self, code, namespace, seen, found, depth):
+        """Why one code object is not the student's own ('' if nothing says so), visiting the
+        student's helpers it names."""
+        for instruction in dis.get_instructions(code):
+            if instruction.opname == "IMPORT_NAME" and self.is_forbidden(instruction.argval):
+                return f"imports {instruction.argval}"
+        if {"__import__", "import_module"} & set(code.co_names):
+            named = [c for c in code.co_consts if self.is_forbidden(c)]
+            if named:
+                return f"imports {named[0]} at run time"
+        for name in code.co_names:
+            if name in _OPAQUE:
+                return f"{_OPAQUE[name]} ({name})"
+            value = namespace.get(name, getattr(builtins, name, None))
+            if value is None or id(value) in self._others:
+                continue
+            module = value.__name__ if inspect.ismodule(value) else _module_of(value)
+            if self.is_forbidden(module):
+                return "uses " + (module if inspect.ismodule(value) else
+                                  f"{module}.{getattr(value, '__qualname__', name)}")
+            if _is_homework(value):
+                self._visit(value, seen, found, depth + 1)
+                if found:
+                    return ""
+        return ""
 
     def profile(self, function, *args):
         """`function(*args)` with every call watched: returns its value and the first call
@@ -586,7 +678,7 @@ class Provenance:
                 return
             if event == "call":
                 code = frame.f_code
-                if code in self.exempt or code.co_filename == self.harness:
+                if code.co_filename == self.harness:
                     return
                 if any(code.co_filename.startswith(folder) for folder in self.folders):
                     own = [self.named[code]] if code in self.named else []
@@ -679,10 +771,12 @@ class Server:
         self.limits = command["limits"]
         self.provenance = Provenance(command["forbidden"])
         self.namespace = None
-        self.stand_ins = {}
+        self.stand_in_source = command["stand_ins"]
+        self.stand_ins = {"np": np}
 
     def serve(self):
         signal.signal(signal.SIGALRM, _alarm)
+        sys.addaudithook(self.provenance.on_import)
         while True:
             try:
                 request = _read_message(self.requests)
@@ -707,6 +801,7 @@ class Server:
             result["warnings"] = sorted({f"{w.category.__name__}: {w.message}"[:300]
                                          for w in caught})[:10]
         result["nonce"] = request.get("nonce")   # which request this answers
+        result["imports"] = self.provenance.imports[:20]
         return result
 
     # --- load
@@ -718,8 +813,12 @@ class Server:
                      "get_ipython": _NoIPython, "display": lambda *args, **kwargs: None}
         given = set(namespace)
         units, notes = code_units(request["source"], request["kind"])
-        flags = 0
+        flags, start, late = 0, time.monotonic(), []
         for label, node, is_import in units:
+            defines = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            if not defines and time.monotonic() - start > self.limits["load"]:
+                late.append(label)   # the load's time is up: functions and classes only
+                continue
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                 import __future__
                 for alias in node.names:
@@ -735,6 +834,10 @@ class Server:
                 notes.append(f"{label}: skipped, it called sys.exit({exc.code!r})"[:300])
             except BaseException as exc:   # a student's error, MemoryError included
                 notes.append(f"{label}: skipped, it raised {_error_text(exc)}"[:300])
+        if late:
+            notes.append(f"not run: {len(late)} top-level statements from {late[0]} on that "
+                         f"define no function or class: loading had used its "
+                         f"{self.limits['load']:g} s")
         self.namespace = namespace
         present = [name for name in request["names"] if name in namespace]
         self.provenance.locate(namespace, present)
@@ -748,8 +851,13 @@ class Server:
                                "borrowed": self.provenance.borrowed(obj, required)}
         defined = sorted(name for name, value in namespace.items()
                          if name not in given and not name.startswith("__") and callable(value))
-        imported = sorted(name for name in self.provenance.forbidden
-                          if name in sys.modules and name not in before)
+        imported = {name for name in self.provenance.forbidden
+                    if name in sys.modules and name not in before}
+        for value in list(namespace.values()):   # imports anywhere in the code, run or not
+            if _is_homework(value) or (isinstance(value, type) and any(
+                    map(_is_homework, vars(value).values()))):
+                imported |= self.provenance.imports_in(value)
+        imported = sorted(imported)
         return {"notes": notes, "names": names, "defined": defined[:2000],
                 "imported": imported}
 
@@ -759,14 +867,8 @@ class Server:
             return lambda z: np.ones_like(np.asarray(z, dtype=float))
         if source == "homework":
             return self.namespace[name]
-        if not self.stand_ins:   # mlplab's functions, for a name the file lacks or got wrong
-            import mlplab.functions as reference
-            for key in ("sigmoid", "d_sigmoid", "softmax", "l2_loss", "d_l2_loss",
-                        "cross_entropy_loss", "d_cross_entropy_softmax"):
-                self.stand_ins[key] = getattr(reference, key)
-            self.provenance.exempt |= {code for function in vars(reference).values()
-                                       if inspect.isfunction(function)
-                                       for code in _code_objects(function.__code__)}
+        if name not in self.stand_ins:   # mlplab's functions, sent as source: mlplab itself
+            exec(compile(self.stand_in_source, "<mlplab's functions>", "exec"), self.stand_ins)
         return self.stand_ins[name]
 
     def call(self, request):
@@ -844,7 +946,10 @@ def plain(value):
     if value is None:
         return out
     try:
-        array = np.asarray(value, dtype=float)
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":   # text, objects: not numbers, whatever they say
+            raise TypeError
+        array = array.astype(float)
     except (TypeError, ValueError, OverflowError):
         out["repr"] = _safe_repr(value)
         return out
@@ -864,15 +969,17 @@ def _safe_repr(value):
 
 # --- the student's Layer and Network
 
-_HELPER_WORDS = ("grad", "delta", "cache", "velocity", "moment", "prev", "accum", "old",
-                 "last", "input", "output", "out", "act", "z")
+# Words in the names of arrays kept beside the parameters: gradients, caches, copies.
+_HELPER_PARTS = ("grad", "delta", "cache", "velocity", "moment", "prev", "accum", "init",
+                 "orig", "copy", "backup", "best", "saved", "snapshot")
+_HELPER_NAMES = ("old", "last", "input", "output", "out", "act", "z", "start")
 
 
 def _helper_name(name):
-    """Arrays kept beside the parameters (gradients, caches) share their shapes: names decide."""
+    """Arrays kept beside the parameters share their shapes: names decide."""
     name = name.lower().strip("_")
-    return name.startswith(("d_", "dw", "db")) or name in _HELPER_WORDS or any(
-        word in name for word in _HELPER_WORDS[:7])
+    return name.startswith(("d_", "dw", "db")) or name in _HELPER_NAMES or any(
+        part in name for part in _HELPER_PARTS)
 
 
 def _bias_flag(Layer):

@@ -14,16 +14,21 @@ answers and the student's stderr travel on pipes, the verdicts are computed here
 files are written by the command line after every process of the submission has ended.
 """
 
+import contextlib
+import functools
+import inspect
 import json
 import os
 import re
 import secrets
 import select
+import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 
 from . import harness
@@ -36,7 +41,8 @@ _STDERR_TAIL = 4000
 @dataclass(frozen=True)
 class Limits:
     """What a submission's code may use."""
-    seconds: float = 60.0          # wall clock, all of the submission's code together
+    seconds: float = 60.0          # wall clock, all of the checks' calls together
+    load_seconds: float = 30.0     # loading the file (then definitions only, and imports)
     request_seconds: float = 3.0   # one check's call (fit, a function)
     statement_seconds: float = 2.0   # one top-level statement of the file
     import_seconds: float = 20.0   # one top-level import (scikit-learn on a loaded machine)
@@ -46,9 +52,10 @@ class Limits:
     restarts: int = 4              # new processes after one ended or hung
 
     def for_harness(self):
-        return {"memory": self.memory, "cpu": int(self.seconds) + 10, "file": self.file,
-                "processes": self.processes, "request": self.request_seconds,
-                "statement": self.statement_seconds, "import": self.import_seconds}
+        return {"memory": self.memory, "file": self.file, "processes": self.processes,
+                "cpu": int(self.seconds + (self.restarts + 1) * self.load_seconds) + 10,
+                "request": self.request_seconds, "statement": self.statement_seconds,
+                "import": self.import_seconds, "load": self.load_seconds}
 
 
 class CheckerError(RuntimeError):
@@ -65,7 +72,7 @@ class Zygote:
     def _spawn(self):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                       "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+                       "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", _MARK: _TOKEN}
         self.process = subprocess.Popen(
             [sys.executable, "-I", harness.__file__, str(theirs.fileno())],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -75,6 +82,7 @@ class Zygote:
         self.sock.send(json.dumps({"sys_path": [p for p in sys.path[1:] if p],
                                    "preload": self.preload}).encode())
         self.ready = False
+        _zygotes.add(self)
 
     def _reply(self, seconds):
         ready, _, _ = select.select([self.sock], [], [], seconds)
@@ -93,7 +101,8 @@ class Zygote:
         if not self.ready:
             self._reply(300)   # loading scikit-learn and matplotlib: seconds on a busy machine
             self.ready = True
-        command = {"op": "start", "limits": limits.for_harness(), "forbidden": list(forbidden)}
+        command = {"op": "start", "limits": limits.for_harness(), "forbidden": list(forbidden),
+                   "stand_ins": stand_in_source()}
         socket.send_fds(self.sock, [json.dumps(command).encode()], fds)
         reply = self._reply(60)
         return reply["pid"], reply["work"]
@@ -113,6 +122,52 @@ class Zygote:
             if self.process.poll() is None:
                 self.process.kill()
             self.process.wait()
+
+
+# Every process of the students' code carries this in the environment it started with, so that
+# this checker can tell them from others of its children once their zygote is gone.
+_MARK, _TOKEN = "MLPLAB_CHECK", secrets.token_hex(16)
+_zygotes = weakref.WeakSet()
+
+
+def become_reaper():
+    """Make this process the one orphans of the students' code come to if a submission ends its
+    zygote (Linux); `reap_orphans` then ends them."""
+    try:
+        return harness._prctl(harness._PR_SET_CHILD_SUBREAPER, 1)
+    except Exception:
+        return False
+
+
+def reap_orphans():
+    """End every child of this process (and its descendants) that is a student's process no
+    zygote holds any longer: one that outlived a zygote its submission ended."""
+    live = {zygote.process.pid for zygote in list(_zygotes)}
+    for pid in harness._children(os.getpid()):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as stream:
+                ours = f"{_MARK}={_TOKEN}".encode() in stream.read().split(b"\0")
+        except OSError:
+            continue
+        if ours and pid not in live:
+            tree, stack = [], [pid]
+            while stack:
+                tree.append(stack.pop())
+                stack += harness._children(tree[-1])
+            for each in tree:
+                with contextlib.suppress(OSError):
+                    os.kill(each, 9)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+@functools.cache
+def stand_in_source():
+    """mlplab's seven functions of the homework as source, for a student's process that needs
+    one in place of the student's: it gets the text, never mlplab itself."""
+    from .. import assignment, functions
+    return "\n\n".join(inspect.getsource(function) for function in (
+        functions._as_float_array, *(getattr(functions, n) for n in assignment.FUNCTIONS)))
 
 
 _local = threading.local()
@@ -181,7 +236,11 @@ class Student:
         self.process = {"pid": pid, "work": work, "requests": request_w, "answers": answer_r,
                         "stderr": stderr_r, "pidfd": pidfd, "buffer": bytearray(),
                         "tail": bytearray()}
-        answer = self._exchange(self.load_request, self.remaining())
+        # Its own time (imports may take long): a load never eats the checks' time.
+        load_started = time.monotonic()
+        answer = self._exchange(self.load_request, self.limits.load_seconds
+                                + self.limits.import_seconds + 5)
+        self.deadline += time.monotonic() - load_started
         if "error" in answer:
             self.dead = f"loading the file failed: {answer['error']}"
         return answer
@@ -192,11 +251,7 @@ class Student:
     def _stop(self, why):
         """End the submission's processes; `why` says what happened, with how it ended."""
         process, self.process = self.process, None
-        status = None
-        try:
-            status = self.zygote.end(process["pid"], process["work"])
-        except (CheckerError, OSError):
-            pass
+        status = self._end(process)
         for key in ("requests", "answers", "stderr", "pidfd"):
             if process[key] is not None:
                 os.close(process[key])
@@ -210,13 +265,19 @@ class Student:
     def close(self):
         if self.process is not None:
             process, self.process = self.process, None
-            try:
-                self.zygote.end(process["pid"], process["work"])
-            except (CheckerError, OSError):
-                pass
+            self._end(process)
             for key in ("requests", "answers", "stderr", "pidfd"):
                 if process[key] is not None:
                     os.close(process[key])
+
+    def _end(self, process):
+        """End a process of the submission (through its zygote, which reaps what it started)
+        and remove its working folder; how it ended by itself, or None."""
+        try:
+            return self.zygote.end(process["pid"], process["work"])
+        except (CheckerError, OSError):   # the zygote is gone: the folder is left to us
+            shutil.rmtree(process["work"], ignore_errors=True)
+            return None
 
     # --- requests
     def ask(self, request, seconds=None):
@@ -343,8 +404,9 @@ def _checked(answer):
     warnings = answer.get("warnings", [])
     if not isinstance(warnings, list):
         warnings = []
+    imports = answer.get("imports", [])
     out = {"warnings": [clean(str(w))[:300] for w in warnings[:10]],
-           "nonce": answer.get("nonce")}
+           "nonce": answer.get("nonce"), "imports": imports if isinstance(imports, list) else []}
     if "error" in answer:
         out["error"] = clean(str(answer["error"]))[:500]
     else:
