@@ -77,7 +77,7 @@ def test_notebook_reads_the_course_folder_named_by_mlplab_data_dir(quick_kernel,
                                                                    monkeypatch):
     from mlplab import datasets
 
-    folder = tmp_path / "course"
+    folder = tmp_path / ("a-long-personal-folder-" * 4) / "course"   # named nowhere after
     (folder / "dataset1").mkdir(parents=True)
     (folder / "dataset2").mkdir()
     tables = {"dataset1/Linear": datasets.load_linear(seed=7),
@@ -92,5 +92,6 @@ def test_notebook_reads_the_course_folder_named_by_mlplab_data_dir(quick_kernel,
     monkeypatch.setenv("MLPLAB_DATA_DIR", str(folder))
     text = run_notebook(quick_kernel)
     assert "Built-in stand-in" not in text
-    assert f"{folder / 'dataset1' / 'LinearX.csv'}, " in text
+    assert "LinearXY (Q3.1): dataset1/LinearX.csv, " in text
+    assert "a-long-personal-folder" not in text and str(tmp_path) not in text
     assert "dataset 2: 300 training and 899 test samples" in text

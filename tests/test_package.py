@@ -25,13 +25,13 @@ def test_import_mlplab_does_not_import_plotting_or_the_lab():
 def test_the_lab_loads_matplotlib_only_to_draw():
     # `mlplab run --jobs N` draws figures and formulas in its workers: its main process, which
     # imports these modules at start-up, must not pay for matplotlib (about 0.6 s).
-    modules = imported_after("from mlplab.lab import runner, plots, report")
+    modules = imported_after("from mlplab.lab import runner, figures, report")
     assert "matplotlib" not in modules
 
 
 def test_no_neural_network_framework_is_ever_imported():
     modules = imported_after("import mlplab, mlplab.datasets, mlplab.cli; "
-                             "from mlplab.lab import runner, plots, report")
+                             "from mlplab.lab import runner, figures, report")
     assert not modules & set(FRAMEWORKS)
 
 
@@ -57,7 +57,7 @@ def test_network_py_is_a_textbook_page():
     imports = [line for line in text.splitlines() if line.startswith(("import ", "from "))]
     assert imports == ["import contextlib", "import functools", "import math",
                        "import numpy as np", "from . import _engine",
-                       "from ._epoch_bar import EpochBar",
+                       "from ._progress import Progress",
                        "from ._validation import (all_finite, check_inputs, check_network, "
                        "check_number,", "from .errors import DivergenceError, step_failure",
                        "from .optimizers import LBFGS, SGD"]

@@ -54,15 +54,6 @@ def test_each_result_comes_with_its_calls_index_whatever_the_cost_order():
     assert sorted(finished) == [(k, 2 ** k) for k in range(6)]
 
 
-def test_serial_progress_is_counted_per_epoch_and_changes_nothing(calls, serial):
-    counted = []
-    training, split, seed = calls[0]
-    record = runner.train_and_score(training, split, seed, on_epoch=counted.append)
-    assert record == serial[0]
-    assert counted == [len(split[0])] * training.epochs
-    assert sum(counted) == runner.sample_epochs(calls[0])
-
-
 def children():
     """The process ids of this process's children (Linux: /proc)."""
     found = set()
@@ -76,19 +67,6 @@ def pid_after(seconds):
     return os.getpid()
 
 
-def test_started_workers_are_the_ones_that_run_the_calls():
-    # start_workers (the command line calls it first) must leave joblib a pool that the run
-    # then reuses: the run itself starts (or stops) no process.
-    if not pathlib.Path(f"/proc/{os.getpid()}/task").is_dir():
-        pytest.skip("needs /proc to list child processes")
-    parallel.start_workers(2, "mlplab.lab.runner")
-    parallel._starting.join()
-    before = children()
-    used = {pid for _, pid in parallel.map_unordered(pid_after, [(0.05,)] * 4, jobs=2)}
-    assert used <= before and os.getpid() not in used
-    assert children() == before
-
-
-def test_run_one_runs_here_or_in_a_worker():
-    assert parallel.run_one(pid_after, (0,), jobs=1) == os.getpid()
-    assert parallel.run_one(pid_after, (0,), jobs=2) != os.getpid()
+def test_one_job_runs_the_calls_here_in_turn():
+    assert {pid for _, pid in parallel.map_unordered(pid_after, [(0,)] * 3, jobs=1)} == {
+        os.getpid()}

@@ -29,6 +29,7 @@ from .errors import DivergenceError
 from .gradcheck import gradcheck
 from .layer import Layer
 from .network import Network
+from ._model_file import ScaledNetwork, load_model
 from . import optimizers
 
 __version__ = "0.1.0"
@@ -50,6 +51,7 @@ __all__ = [
     "MLPRegressor",
     "Network",
     "OUTPUTS",
+    "ScaledNetwork",
     "build_network",
     "cross_entropy_loss",
     "d_cross_entropy_softmax",
@@ -62,6 +64,7 @@ __all__ = [
     "optimizers",
     "identity",
     "l2_loss",
+    "load_model",
     "relu",
     "sigmoid",
     "smooth_labels",

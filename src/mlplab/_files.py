@@ -1,7 +1,23 @@
-"""Files as mlplab shows them: a path as printable text, whatever its bytes."""
+"""Files as mlplab writes and shows them: strict JSON, a path as printable text."""
 
+import json
+import math
 import os
 import re
+
+
+def strict_json(value, **options):
+    """`value` as JSON that strict parsers read: every NaN or infinity (a diverged curve, say)
+    as null."""
+    def plain(item):
+        if isinstance(item, dict):
+            return {key: plain(v) for key, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [plain(v) for v in item]
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
+        return item
+    return json.dumps(plain(value), allow_nan=False, **options)
 
 
 def display_path(path):

@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._model_file import load_network, save_network
+from ._progress import Progress
 from ._validation import check_sample_weight
 from .build import build_network
 from .errors import DivergenceError
@@ -232,10 +233,7 @@ class BaseMLP(BaseEstimator):
             Y_val = self._targets(y_val)
             self.validation_loss_curve_, self.validation_scores_ = [], []
             best_loss, self.best_epoch_, best_parameters = math.inf, 0, None
-        progress = None
-        if self.verbose:
-            from tqdm.auto import tqdm
-            progress = tqdm(total=self.epochs, desc=type(self).__name__, unit="epoch")
+        progress = Progress(self.verbose, desc=type(self).__name__).start(self.epochs)
         converged = False
         try:
             for epoch in range(self.epochs):
@@ -257,14 +255,11 @@ class BaseMLP(BaseEstimator):
                         converged = True
                 elif self._converged():
                     converged = True
-                if progress is not None:
-                    progress.set_postfix(postfix)
-                    progress.update()
+                progress.advance(**postfix)
                 if converged:
                     break
         finally:
-            if progress is not None:
-                progress.close()
+            progress.close()
         if validation is not None:
             for layer, (W, b) in zip(self.network_.layers, best_parameters):
                 layer.weights, layer.biases = W, b

@@ -310,3 +310,41 @@ def _header(raw):
     if unknown:
         raise _Invalid(f"unknown function name(s) {unknown}")
     return header
+
+
+def load_model(path):
+    """A model file as what predicts on raw inputs: a file that holds an input scaler (the
+    lab's fold-1 models: ``input_mean`` and ``input_scale`` in its header) gives a
+    `ScaledNetwork`; any other file gives the Network."""
+    network, extra, _ = load_network(path)
+    mean, scale = extra.get("input_mean"), extra.get("input_scale")
+    if mean is None and scale is None:
+        return network
+    try:
+        mean, scale = (np.array(values, dtype=np.float64) for values in (mean, scale))
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: not a valid mlplab model file: a malformed input scaler") \
+            from None
+    if (mean.shape != (network.n_input,) or scale.shape != mean.shape or not all_finite(mean)
+            or not all_finite(scale) or np.any(scale <= 0)):
+        raise ValueError(f"{path}: not a valid mlplab model file: the input scaler does not "
+                         f"fit the network's {network.n_input} inputs")
+    return ScaledNetwork(network, mean, scale)
+
+
+class ScaledNetwork:
+    """A network behind the input scaler it was trained with (the mean and scale of its
+    training rows, as scikit-learn's StandardScaler keeps them): `predict` and `forward` take
+    raw inputs; `transform` is the scaling; `network` the Network itself."""
+
+    def __init__(self, network, mean, scale):
+        self.network, self.mean, self.scale = network, mean, scale
+
+    def transform(self, X):
+        return (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
+
+    def predict(self, X, threshold=None):
+        return self.network.predict(self.transform(X), threshold)
+
+    def forward(self, X):
+        return self.network.forward(self.transform(X))

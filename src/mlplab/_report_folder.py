@@ -7,8 +7,9 @@ have a name a report's file can have (`REPORT_FILES`, or the caller's), and that
 since; everything else in the folder stays as it is. Before anything is trained,
 `ReportFolder` refuses a folder that is not empty and has no genuine manifest, or that holds
 anything in the way (something at a path the new report will write that is not such a file),
-naming them; with ``force`` those are moved aside into a subfolder instead. It also makes the staging folder, inside the report folder
-(so on its file system, whatever `--out` is), where the new report is built.
+naming them; with ``force`` those are moved aside into a subfolder instead. It also makes the
+staging folder, inside the report folder (so on its file system, whatever `--out` is), where
+the new report is built.
 
 `ReportFolder.switch` then moves the report in: the earlier run's files into a backup folder,
 the new ones in their place, the manifest last; if any step fails, every step done is undone.

@@ -8,7 +8,6 @@ behind (`_report_folder` says what a run may write, and when).
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import pathlib
@@ -79,8 +78,8 @@ def _whole_number(low, high=None):
 
 def _planned_files():
     """The files a run writes into its folder, known before it trains."""
-    from .lab import configs, plots, report
-    figures = plots.figure_files([cv.name for cv in configs.Q3], [s.name for s in configs.Q4])
+    from .lab import configs, figures as drawn, report
+    figures = drawn.figure_files([cv.name for cv in configs.Q3], [s.name for s in configs.Q4])
     return ["results.json", "report.md", "report.html",
             *(["report.pdf"] if report.pdf_engine() is not None else []),
             *(f"figures/{name}" for name in figures.values()),
@@ -98,24 +97,20 @@ def _jobs(requested):
 
 
 def _run(args):
-    jobs = _jobs(args.jobs) if args.scheduler is None else args.jobs
-    if jobs != 1 and args.scheduler is None:
-        from . import _parallel
-        _parallel.start_workers(jobs, "mlplab.lab.runner")   # while the rest loads
+    jobs = _jobs(args.jobs) if args.scheduler is None else -1
     from . import _report_folder as folder
-    from . import datasets
-    from . import _parallel as parallel
-    from .lab import plots, report, runner
-    from .lab.progress import Progress
+    from ._progress import Progress
+    from .lab import report, runner
 
     data_dir = None
     if args.data_dir is not None:
         data_dir = pathlib.Path(args.data_dir)
         if not data_dir.is_dir():
-            raise ValueError(f"--data-dir {datasets.display_path(data_dir)}: no such folder")
+            raise ValueError(f"--data-dir {_shown(data_dir)}: no such folder")
     global _report_in
     out = None
-    progress = Progress(not args.no_progress)
+    progress = Progress(not args.no_progress, unit=" sample-epochs", terminal_only=True,
+                        unit_scale=True, smoothing=0.05, dynamic_ncols=True)
     try:
         with _signals_held():   # so that an interrupt finds `out` made, or nothing made
             out = folder.ReportFolder(args.out, _planned_files(), force=args.force)
@@ -126,29 +121,16 @@ def _run(args):
             print(f"{title}: {where}")
         start = time.perf_counter()
         run = dict(data=data, seed=args.seed, quick=args.quick, jobs=jobs, progress=progress,
-                   sources=sources)
-        if args.scheduler is None:
+                   sources=sources, backend="dask" if args.scheduler else None)
+        with (_dask_client(args.scheduler) if args.scheduler else contextlib.nullcontext()):
             results, models = runner.run_all(**run)
-        else:
-            with _dask_client(args.scheduler):
-                results, models = runner.run_all(**{**run, "jobs": -1}, backend="dask")
         try:
-            (out.staging / "results.json").write_text(
-                json.dumps(_finite_or_null(results), indent=1, allow_nan=False),
-                encoding="utf-8")
-            (out.staging / "models").mkdir()
-            runner.save_models(models, out.staging / "models")
-            progress.step("drawing the figures")
-            figures = plots.make_all(results, data, out.staging, jobs=jobs,
-                                     on_figure=progress.count)
-            progress.step("writing the report")
-            _, note = parallel.run_one(report.write_report, (results, figures, out.staging),
-                                       jobs)
-            if note:
-                print(f"mlplab: {note}", file=sys.stderr)
+            note = runner.write(results, models, data, out.staging, jobs, progress)
         except OSError as exc:
             raise ValueError(f"--out {out.shown}: cannot write the report "
                              f"({exc.strerror or exc}); nothing was written") from None
+        if note:
+            print(f"mlplab: {note}", file=sys.stderr)
         with _signals_held():
             out.switch()
             _report_in = out.shown
@@ -166,17 +148,6 @@ def _say_completed(out):
     if out.completed:
         print(f"mlplab: {out.shown} held a report half moved in by a run that was killed; its "
               "moves are now complete", file=sys.stderr)
-
-
-def _finite_or_null(value):
-    """`value` with every NaN or infinity (a diverged curve, say) as None: strict JSON."""
-    if isinstance(value, dict):
-        return {key: _finite_or_null(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_finite_or_null(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # To connect, to hear a scheduler's greeting, and for Dask's handshake (a slow network's may
@@ -244,21 +215,26 @@ def _greeting(address):
 
 def _print_summary(results, out, elapsed):
     from ._files import display_path
-    from .lab import report, runner
+    from .lab import configs, report, runner
 
     print(f"Q1.1 output: {results['q1']['output']:.4f}")
     for result in results["q3"].values():
         print(runner.headline(result))
     for name, sweep in results["q4"].items():
-        values = ", ".join(str(v) for v in sweep["values"])
-        print(f"{sweep['config']['title']} ({sweep['config']['param']} = {values}):")
+        labels = configs.setting_labels(sweep)
+        values = ", ".join(labels[i] for i in report.order(sweep))
+        param = "layers" if sweep["config"]["param"] == "hidden" else sweep["config"]["param"]
+        print(f"{sweep['config']['title']} ({param} = {values}):")
         print("  " + report.score_lists(sweep).replace("\n", "\n  "))
     written = [name for name in ("report.md", "report.html", "report.pdf")
                if (out / name).exists()]
     print(f"report: {', '.join(display_path(out / name) for name in written)}; numbers: "
           f"{display_path(out / 'results.json')} ({elapsed:.1f} s)")
+    if report.pdf_engine() is None:
+        print("no report.pdf: WeasyPrint is not installed (pip install 'mlplab[pdf]'; it needs "
+              "the system's Pango); print report.html from a browser instead")
     if results["quick"]:
-        print("quick run: a smoke test, not for submission")
+        print("quick run: a smoke test; its numbers are not reference answers")
 
 
 def _q1(args):

@@ -225,6 +225,7 @@ def load_dataset(name, data_dir=None, seed=0):
         What the loader of that name returns.
     source : dict, ready for JSON
         ``{"files": [{"path": ..., "sha256": ..., "bytes": ...}, ...]}`` for the files read
+        (each path relative to `data_dir`)
         (with ``"for": name`` where a file was matched ignoring case), in the order X, y (train,
         then test, for split digits files); or ``{"built_in": "<how the stand-in is made>"}``.
     """
@@ -242,6 +243,8 @@ def load_dataset(name, data_dir=None, seed=0):
     tables, files = [], []
     for path, wanted in zip(paths, expected):
         table, record = _read_table(path)
+        # named by where it is in the data folder: no one's home folder in a report
+        record["path"] = display_path(os.path.relpath(path, data_dir))
         if path.name != wanted:
             record["for"] = wanted
         tables.append(table)

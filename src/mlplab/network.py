@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from . import _engine
-from ._epoch_bar import EpochBar
+from ._progress import Progress
 from ._validation import (all_finite, check_inputs, check_network, check_number,
                           check_parameters, check_dtype, check_reg_convention,
                           check_sample_weight, check_step, check_threshold, check_training,
@@ -237,9 +237,9 @@ class Network:
         history = {"loss": np.empty(epochs)}
         if validation is not None:
             history["val_loss"] = np.empty(epochs)
-        progress = EpochBar(epochs, shown=verbose)
+        progress = Progress(verbose).start(epochs)
         try:
-            for epoch in progress:
+            for epoch in range(epochs):
                 rate = learning_rate if schedule is None else schedule.rate(learning_rate)
                 with trainer.running(batch_size, optimizer):   # the optimizer's state: its own
                     loss = history["loss"][epoch] = self._train_epoch(
@@ -248,7 +248,7 @@ class Network:
                     schedule.epoch_ended(loss, len(X))
                 if validation is not None:
                     history["val_loss"][epoch] = trainer.mean_loss(*validation)
-                progress.show(loss)
+                progress.advance(loss=f"{loss:.4g}")
                 if callback is not None:
                     callback(epoch, history)
         except DivergenceError as exc:

@@ -68,7 +68,7 @@ mlplab = "mlplab.cli:main"
 where = ["src"]
 
 [tool.setuptools.package-data]
-"*" = ["*.md", "*.css"]
+"*" = ["*.md", "*.css", "*.j2"]
 """
 
 
@@ -98,5 +98,5 @@ def write_bundle(path, settings):
             version=__version__, dependencies=json.dumps(_dependencies())))
         for file in sorted(package.rglob("*")):
             if file.is_file() and "__pycache__" not in file.parts and re.search(
-                    r"\.(py|md|css)\Z", file.name):
+                    r"\.(py|md|css|j2)\Z", file.name):
                 bundle.write(file, f"mlplab/src/mlplab/{file.relative_to(package).as_posix()}")

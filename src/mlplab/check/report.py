@@ -170,13 +170,11 @@ def _buckets(scores, maximum, count=10):
     return [(i * width, (i + 1) * width, found[i]) for i in range(count)]
 
 
+_STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+          "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}")
+
+
 def html(markdown_text, title):
     """The summary as one HTML page (Markdown rendered, raw HTML off)."""
-    from markdown_it import MarkdownIt
-
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown_text)
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{title}</title><style>body{{font-family:sans-serif;max-width:60em;"
-            "margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px "
-            "solid #ccc;padding:.2em .6em}</style></head><body>\n"
-            f"{body}</body></html>\n")
+    from .._html import to_html
+    return to_html(markdown_text, title, _STYLE)

@@ -9,6 +9,8 @@ the text is inert in a terminal and in JSON; `code` quotes it as Markdown inline
 
 import re
 
+from .._html import code_span
+
 # C0 and C1 controls but tab and newline, and the invisible marks that reorder or hide text.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069"
                      "\ufeff\ud800-\udfff]")
@@ -24,10 +26,7 @@ def clean(text):
 
 def code(text):
     """`text` (cleaned) as Markdown inline code, whatever backticks it holds."""
-    text = clean(text).replace("\n", " ")
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+    return code_span(clean(text).replace("\n", " "))
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")

@@ -80,6 +80,7 @@ def sweep(result, param):
     smallest, largest = int(order[0]), int(order[-1])   # by value (layer sizes: their sum)
     n = result["n_test"]
     facts.update(smallest=smallest, largest=largest,
+                 largest_is_best=largest == best or largest in facts["tied_with_best"],
                  smallest_below_best=told_apart(accuracy[smallest], accuracy[best], n)
                  and smallest != best,
                  largest_below_best=told_apart(accuracy[largest], accuracy[best], n)
@@ -114,8 +115,12 @@ def _epochs(result, facts):
     last_tenth = slice(len(test_loss) - len(test_loss) // 10, None)
     rise = float(test_loss[last_tenth].min() / test_loss[lowest] - 1)
     fall = float(1 - loss[-1] / loss[lowest]) if loss[lowest] else 0.0
+    # the ends of each relative change, for the sentences that state it
     return {"under_fitting": under, "lowest_test_loss_epoch": lowest + 1,
             "test_loss_rise": rise, "train_loss_fall_after": fall,
+            "test_loss_lowest": float(test_loss[lowest]),
+            "test_loss_last_tenth_lowest": float(test_loss[last_tenth].min()),
+            "train_loss_at_lowest": float(loss[lowest]), "train_loss_last": float(loss[-1]),
             "over_fitting": bool(rise > LOSS_RISE and fall > 0)}
 
 
@@ -132,9 +137,23 @@ def _learning_rate(result, facts):
 
 
 def _regularization(result, facts):
-    """Whether the strongest setting keeps the model from fitting even the training data."""
-    train = result["train_accuracy"]
-    return {"fit_lost": train[facts["largest"]] < train[facts["smallest"]] - FIT_LOST}
+    """Whether the strongest setting keeps the model from fitting even the training data; the
+    settings at chance (test and training accuracy both within two standard errors of one
+    class in K), and how the train-test gap moves across the others, weakest to strongest."""
+    train, accuracy, n = result["train_accuracy"], result["accuracy"], result["n_test"]
+    chance = 1 / len(result["confusion_matrices"][0])
+    at_chance = [i for i in range(len(accuracy)) if not told_apart(accuracy[i], chance, n)
+                 and not told_apart(train[i], chance, result.get("n_train", n))]
+    learning = sorted((i for i in range(len(accuracy)) if i not in at_chance),
+                      key=lambda i: result["values"][i])
+    trend = None
+    if len(learning) >= 2:
+        first, last = learning[0], learning[-1]
+        change = facts["train_test_gap"][last] - facts["train_test_gap"][first]
+        moved = abs(change) > 2 * difference_standard_error(accuracy[first], accuracy[last], n)
+        trend = 0 if not moved else (-1 if change < 0 else 1)   # -1: the gap narrows
+    return {"fit_lost": train[facts["largest"]] < train[facts["smallest"]] - FIT_LOST,
+            "at_chance": at_chance, "learning": learning, "gap_trend": trend}
 
 
 def _structure(result, facts):

@@ -2,13 +2,15 @@
 
 One function does the work: `train_and_score(training, split, seed)` trains a fresh network on
 a split's training rows and scores it on its test rows. A study (a cross-validation, a sweep)
-is a list of such calls and a function that assembles their records; `run_all` runs the calls
-of every study, one after another or mapped over worker processes (`parallel`), and gets
-exactly the same numbers either way: each call's randomness comes from its own seed.
-Nothing here plots or writes a report: `plots` and `report` read what `run_all` returns.
+is a list of such calls and a function that assembles their records; `run_studies` maps the
+calls of any studies (here one after another, or on local workers, or on a Dask cluster) and
+gets exactly the same numbers either way: each call's randomness comes from its own seed.
+`run_all` is every study of the assignment, and `write` saves a run: results.json, the fold-1
+model files, the figures and the report.
 """
 
 import dataclasses
+import json
 import pathlib
 import warnings
 
@@ -20,13 +22,14 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_f
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from .. import Layer, Network, __version__, _model_file, assignment, build_network, datasets, gradcheck
+from .. import Layer, Network, __version__, _model_file, _parallel, assignment, build_network
+from .._files import strict_json
+from .._progress import Progress
+from .. import datasets, gradcheck
 from ..errors import DivergenceError
 from ..functions import d_l2_loss, d_sigmoid, l2_loss, sigmoid, smooth_labels
-from .. import _parallel as parallel
-from . import configs, findings
+from . import configs, figures, findings, report
 from .configs import METRICS
-from .progress import Progress
 
 # Folds or settings where a class is never predicted make precision (and so F1) 0/0: scored
 # as 0 rather than warned about (zero_division=0), and said so in the report.
@@ -49,24 +52,19 @@ def network_for(training, n_input, n_output):
                          training.output, reg_convention=training.reg_convention)
 
 
-def train_and_score(training, split, seed, keep_model=False, score_at=None, *, on_epoch=None):
+def train_and_score(training, split, seed, keep_model=False):
     """Train a fresh network on a split's training rows and score it on its test rows.
 
     `split` is (X_train, y_train, X_test, y_test) with 1-D class labels. A sigmoid output is
     trained on 0/1 targets (binary only), a softmax output on one-hot rows (column k: the k-th
     smallest training label), smoothed if the config asks (the test targets too, so that the
     train and test loss curves measure the same objective). Inputs are standardised if the
-    config asks, by a scaler fitted on the training rows only. `seed` draws the mini-batches;
-    `on_epoch(n_rows)` is called after every epoch.
+    config asks, by a scaler fitted on the training rows only. `seed` draws the mini-batches.
 
     Returns the test scores (`scores`), ``train_accuracy``, the per-epoch ``loss`` and
     ``test_loss``, ``diverged_at`` (the epoch where training stopped on a non-finite step,
     else None; the network is scored with its last finite weights) and, with `keep_model`,
     ``model``: the trained Network and the scaler's ``input_mean`` and ``input_scale``.
-
-    With `score_at`, epoch counts up to ``training.epochs``, one training returns a list of
-    records, one per count, each the record of a training of that many epochs: the same, bit
-    for bit, as the first epochs of a longer training run on the same mini-batches.
     """
     X_train, y_train, X_test, y_test = split
     labels = np.unique(y_train)
@@ -83,43 +81,20 @@ def train_and_score(training, split, seed, keep_model=False, score_at=None, *, o
         Y_train = smooth_labels(Y_train, training.label_smoothing)
         Y_test = smooth_labels(Y_test, training.label_smoothing)
     net = network_for(training, X_train.shape[1], 1 if Y_train.ndim == 1 else Y_train.shape[1])
-
-    def predictions():   # (test, train) labels of the network as it is now
-        return labels[net.predict(X_test)], labels[net.predict(X_train)]
-
-    snapshots = {}   # epochs -> predictions after them, for score_at
-
-    def callback(epoch, history):
-        if score_at is not None and epoch + 1 in score_at:
-            snapshots[epoch + 1] = predictions()
-        if on_epoch is not None:
-            on_epoch(len(X_train))
-
     diverged_at = None
     try:
         with np.errstate(over="ignore", invalid="ignore"):   # a diverging step: diverged_at
             history = net.train(X_train, Y_train, epochs=training.epochs,
                                 learning_rate=training.learning_rate,
                                 reg_lambda=training.reg_lambda, batch_size=training.batch_size,
-                                seed=seed, validation_data=(X_test, Y_test), callback=callback)
+                                seed=seed, validation_data=(X_test, Y_test))
     except DivergenceError as exc:
         diverged_at, history = exc.epoch, exc.history
-    average = "macro" if training.output == "softmax" else "binary"
-    last = predictions()
-
-    def record(epochs):
-        stopped = diverged_at is not None and diverged_at < epochs
-        test_predictions, train_predictions = last if stopped else snapshots.get(epochs, last)
-        result = scores(y_test, test_predictions, labels, average)
-        result.update(train_accuracy=float(accuracy_score(y_train, train_predictions)),
-                      loss=history["loss"][:epochs].tolist(),
-                      test_loss=history["val_loss"][:epochs].tolist(),
-                      diverged_at=diverged_at if stopped else None)
-        return result
-
-    if score_at is not None:
-        return [record(epochs) for epochs in score_at]
-    result = record(training.epochs)
+    result = scores(y_test, labels[net.predict(X_test)], labels,
+                    "macro" if training.output == "softmax" else "binary")
+    result.update(train_accuracy=float(accuracy_score(y_train, labels[net.predict(X_train)])),
+                  loss=history["loss"].tolist(), test_loss=history["val_loss"].tolist(),
+                  diverged_at=diverged_at)
     if keep_model:
         result["model"] = {"network": net,
                            "input_mean": None if scaler is None else scaler.mean_.tolist(),
@@ -148,19 +123,19 @@ def q1_network():
     """The assignment's Q1 network: 2-3-1, sigmoid on both layers, L2 loss."""
     layers = [Layer(2, 3), Layer(3, 1)]
     for layer, W, b in zip(layers, ("W1", "W2"), ("b1", "b2")):
-        layer.weights, layer.biases = np.array(configs.Q1[W]), np.array(configs.Q1[b])
+        layer.weights, layer.biases = np.array(assignment.Q1[W]), np.array(assignment.Q1[b])
     return Network(layers, [sigmoid, sigmoid], [d_sigmoid, d_sigmoid], l2_loss, d_l2_loss)
 
 
 def run_q1():
     """Q1: the worked forward pass, and the Q1.2 gradients by the closed-form formulas (in
     the assignment's column orientation) beside the network's backpropagation."""
-    net = q1_network()
-    a0 = np.array([configs.Q1["input"]])
-    y_true = np.array([[configs.Q1["y_true"]]])
+    net, given = q1_network(), assignment.Q1
+    a0 = np.array([given["input"]])
+    y_true = np.array([[given["y_true"]]])
     activations, zs = net.forward(a0, return_z=True)
     _, grads = net.gradients(a0, y_true)
-    W1, b1, W2, b2 = (np.array(configs.Q1[key]) for key in ("W1", "b1", "W2", "b2"))
+    W1, b1, W2, b2 = (np.array(given[key]) for key in ("W1", "b1", "W2", "b2"))
     z1 = W1.T @ a0.T + b1[:, None]
     z2 = W2.T @ sigmoid(z1) + b2[:, None]
     eta = (sigmoid(z2) - y_true) * sigmoid(z2) * (1 - sigmoid(z2))        # dL/dz2, (1, 1)
@@ -171,8 +146,7 @@ def run_q1():
     return {
         "z1": zs[0][0].tolist(), "a1": activations[1][0].tolist(),
         "z2": zs[1][0].tolist(), "a2": activations[2][0].tolist(),
-        "given": configs.Q1, "output": float(activations[2][0, 0]),
-        "y_true": configs.Q1["y_true"],
+        "given": given, "output": float(activations[2][0, 0]), "y_true": given["y_true"],
         "gradients": {name: value.tolist() for name, value in backprop.items()},
         "formula_max_abs_difference": max(float(np.max(np.abs(
             np.ravel(backprop[name]) - np.ravel(formula[name])))) for name in formula),
@@ -205,37 +179,22 @@ def study_calls(study, data, seed):
         X, y = data
         return [(study.training, (X[train], y[train], X[test], y[test]), seed + fold, fold == 0)
                 for fold, (train, test) in enumerate(_folds(study, y, seed))]
-    if study.param == "epochs":   # one training, scored after each number of epochs
-        longest = dataclasses.replace(study.base, epochs=max(study.values))
-        return [(longest, data, seed, False, tuple(study.values))]
-    return [(training, data, seed) for training in _sweep_trainings(study)]
-
-
-def _sweep_trainings(study):
-    """The training of each setting of a sweep."""
-    return [dataclasses.replace(study.base, **{study.param: value}) for value in study.values]
-
-
-def _each_training(records):
-    """The records of a study's calls, one per training setting: a call with `score_at`
-    returned a list of them."""
-    return [one for record in records
-            for one in (record if isinstance(record, list) else [record])]
+    return [(dataclasses.replace(study.base, **{study.param: value}), data, seed)
+            for value in study.values]
 
 
 def assemble(study, data, records, seed):
     """A study's record from its calls' records, in the order of `study_calls`."""
-    records = _each_training(records)
     if isinstance(study, configs.CrossValidation):
         return _assemble_cross_validation(study, *data, records, seed)
     X_train, y_train, _, y_test = data
     n_input, n_output = X_train.shape[1], len(np.unique(y_train))
-    trainings = _sweep_trainings(study)
-    layers = [[n_input, *training.hidden, n_output] for training in trainings]
+    layers = [[n_input, *(value if study.param == "hidden" else study.base.hidden), n_output]
+              for value in study.values]
     result = {"values": [list(v) if study.param == "hidden" else v for v in study.values],
               "layers": layers,
               "n_parameters": [sum(a * b + b for a, b in zip(s, s[1:])) for s in layers],
-              "n_test": len(y_test)}
+              "n_train": len(y_train), "n_test": len(y_test)}
     for key in (*METRICS, "train_accuracy", "diverged_at", "loss", "test_loss"):
         result[key] = [record[key] for record in records]
     result["confusion_matrices"] = [record["confusion_matrix"] for record in records]
@@ -268,15 +227,6 @@ def _assemble_cross_validation(cv, X, y, records, seed):
             "config": configs.to_dict(cv)}
 
 
-def run_study(study, data, seed=0):
-    """One study, its trainings run here one after another (as a notebook runs them): its
-    record, as `run_all` saves it."""
-    records = _each_training(train_and_score(*call) for call in study_calls(study, data, seed))
-    for record in records:
-        record.pop("model", None)
-    return assemble(study, data, records, seed)
-
-
 def linearly_separable(X, y):
     """Whether a hyperplane separates the two classes of `y`, exactly: a linear program looks
     for w, b with s_i (w . x_i + b) >= 1 for every sample (s_i = +-1 by class)."""
@@ -306,16 +256,33 @@ def headline(record):
             f"{record['accuracy'][best]:.4f} (highest at {configs.setting_name(record, best)})")
 
 
+def run_studies(studies, data, seed=0, jobs=1, backend=None, progress=None):
+    """({study name: record}, {model name: fold-1 model}) of `studies` (CrossValidations and
+    Sweeps), on `data` (from `load_all`): every training of them mapped at once, here one after
+    another (``jobs=1``) or over workers, the costliest first; the same numbers either way."""
+    progress = progress or Progress(False)
+    runs = [(study, data[study.dataset] if isinstance(study, configs.CrossValidation)
+             else data["digits"]) for study in studies]
+    calls = [(s, call) for s, (study, study_data) in enumerate(runs)
+             for call in study_calls(study, study_data, seed)]
+    progress.start(sum(sample_epochs(call) for _, call in calls))
+    waiting = [sum(s == study for s, _ in calls) for study in range(len(runs))]
+    records, done, models = [{} for _ in runs], {}, {}
+    for n, record in _parallel.map_unordered(train_and_score, [call for _, call in calls], jobs,
+                                             backend, cost=multiply_adds):
+        s, call = calls[n]
+        progress.advance(sample_epochs(call))
+        records[s][n] = record
+        if len(records[s]) == waiting[s]:   # the study's last training: its record, and a line
+            (study, study_data), ordered = runs[s], [records[s][k] for k in sorted(records[s])]
+            if "model" in ordered[0]:
+                models[configs.fold1_model(study.name)] = ordered[0].pop("model")
+            done[study.name] = assemble(study, study_data, ordered, seed)
+            progress.say(headline(done[study.name]))
+    return {study.name: done[study.name] for study, _ in runs}, models
+
+
 # ----- everything ------------------------------------------------------------------------------
-
-def save_models(models, folder):
-    """Write each of `run_all`'s models to `folder`/<name>.npz in mlplab's model-file format,
-    its input scaler in the header (``Network.load`` reads the network alone)."""
-    for name, model in models.items():
-        _model_file.save_network(model["network"], pathlib.Path(folder) / f"{name}.npz",
-                                 extra={"input_mean": model["input_mean"],
-                                        "input_scale": model["input_scale"]})
-
 
 def load_all(data_dir=None):
     """Every data set of the lab, loaded (and so checked) before any training or writing.
@@ -353,61 +320,46 @@ def load_all(data_dir=None):
 
 def _describe_source(source):
     """A source of `datasets.load_dataset` in a few words: its files, or "built-in"."""
-    if "built_in" in source:
-        return "built-in"
-    return ", ".join(record["path"] for record in source["files"])
+    return ", ".join(record["path"] for record in source.get("files", [])) or "built-in"
 
 
-def run_all(data, seed=0, quick=False, jobs=1, backend=None, progress=False, sources=None,
+def run_all(data, seed=0, quick=False, jobs=1, backend=None, progress=None, sources=None,
             studies=(configs.Q2_5, configs.Q3, configs.Q4)):
     """Every experiment of the assignment on `data` (from `load_all`).
 
     Returns (results, models): results is the dict saved as results.json (with the
     `findings` computed from it), models maps `configs.fold1_model(name)` to the `model` of that
     fold's training. `studies` is (Q2.5's Training, the Q3 CrossValidations, the Q4 Sweeps);
-    `quick` shrinks each (`configs.quick`). With ``jobs > 1`` or a `backend` the trainings
-    run as `parallel.map_unordered` runs them; `progress` (a bool, or a `progress.Progress`)
-    shows a bar of the training work and a line per finished study.
+    `quick` shrinks each (`configs.quick`); `jobs`, `backend` and `progress` as in
+    `run_studies`.
     """
     pick = configs.quick if quick else (lambda config: config)
     q2_5, q3, q4 = pick(studies[0]), [pick(cv) for cv in studies[1]], [pick(s) for s in studies[2]]
-    runs = [(study, data[study.dataset] if isinstance(study, configs.CrossValidation)
-             else data["digits"]) for study in q3 + q4]
-    study_call_lists = [study_calls(study, study_data, seed) for study, study_data in runs]
-    calls = [(s, i, call) for s, study_call_list in enumerate(study_call_lists)
-             for i, call in enumerate(study_call_list)]
-    if not isinstance(progress, Progress):
-        progress = Progress(progress)
-    progress.start(sum(sample_epochs(call) for *_, call in calls))
     results = {"mlplab_version": __version__, "seed": seed, "quick": quick, "data": sources,
-               "zero_division": ZERO_DIVISION, "q1": run_q1(), "q2_5": run_q2_5(q2_5),
-               "q3": {}, "q4": {}, "q4_baseline": configs.to_dict(q4[0].base) if q4 else None}
-    serial = jobs == 1 and backend is None
-    if serial:
-        finished = ((n, train_and_score(*call, on_epoch=progress.advance))
-                    for n, (*_, call) in enumerate(calls))
-    else:
-        finished = parallel.map_unordered(train_and_score, [call for *_, call in calls], jobs,
-                                          backend, cost=multiply_adds)
-    records = [[None] * len(study_call_list) for study_call_list in study_call_lists]
-    waiting = [len(study_call_list) for study_call_list in study_call_lists]
-    models = {}
-    for n, record in finished:
-        s, i, call = calls[n]
-        # Serial epochs were counted as they ran; here the rest (all, from a worker; those a
-        # diverged training never ran, serially).
-        ran = max(len(one["loss"]) for one in _each_training([record]))
-        counted = ran * len(call[1][0]) if serial else 0
-        progress.advance(sample_epochs(call) - counted)
-        records[s][i], waiting[s] = record, waiting[s] - 1
-        if waiting[s] == 0:   # the study's last training: its record, and a line to say so
-            study, study_data = runs[s]
-            if isinstance(records[s][0], dict) and "model" in records[s][0]:
-                models[configs.fold1_model(study.name)] = records[s][0].pop("model")
-            part = "q3" if isinstance(study, configs.CrossValidation) else "q4"
-            results[part][study.name] = assemble(study, study_data, records[s], seed)
-            progress.say(headline(results[part][study.name]))
-    for part, studies_run in (("q3", q3), ("q4", q4)):   # in the configs' order
-        results[part] = {study.name: results[part][study.name] for study in studies_run}
+               "zero_division": ZERO_DIVISION, "q1": run_q1(), "q2_5": run_q2_5(q2_5)}
+    records, models = run_studies(q3 + q4, data, seed, jobs, backend, progress)
+    results.update(q3={cv.name: records[cv.name] for cv in q3},
+                   q4={sweep.name: records[sweep.name] for sweep in q4},
+                   q4_baseline=configs.to_dict(q4[0].base) if q4 else None)
     results["findings"] = findings.compute(results)
     return results, models
+
+
+def write(results, models, data, folder, jobs=1, progress=None):
+    """Save a run into `folder`: results.json (strict JSON: a diverged curve's NaN as null),
+    models/ (the fold-1 networks, their input scaler in the header), figures/ and the report.
+    Returns a note saying why report.pdf was not written, or None."""
+    folder = pathlib.Path(folder)
+    progress = progress or Progress(False)
+    text = strict_json(results, indent=1)
+    (folder / "results.json").write_text(text, encoding="utf-8")
+    results = json.loads(text)   # the figures and the report read what results.json holds
+    (folder / "models").mkdir()
+    for name, model in models.items():
+        _model_file.save_network(model["network"], folder / "models" / f"{name}.npz",
+                                 extra={"input_mean": model["input_mean"],
+                                        "input_scale": model["input_scale"]})
+    progress.step("drawing the figures")
+    drawn = figures.make_all(results, data, folder, jobs, on_figure=progress.count)
+    progress.step("writing the report")
+    return report.write_report(results, drawn, folder)[1]
