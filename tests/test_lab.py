@@ -592,6 +592,19 @@ def test_no_arguments_print_the_help(tmp_path, capsys):
     assert result.returncode == 0 and "usage: mlplab" in result.stdout and "run" in result.stdout
 
 
+def test_the_command_line_describes_itself(tmp_path):
+    version = run_cli("--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.strip() == f"mlplab {ml.__version__}"
+    for command in ("run", "check", "q1", "demo"):
+        help_text = run_cli(command, "--help", cwd=tmp_path).stdout
+        description = help_text.split("\n\n")[1]   # after the usage lines
+        assert not description.lstrip().startswith(("positional", "options")), command
+    run_help = " ".join(run_cli("run", "--help", cwd=tmp_path).stdout.split())
+    for output in ("report.md", "report.html", "report.pdf", "results.json", "figures/",
+                   "models/"):
+        assert output in run_help, output
+
+
 def test_a_log_file_gets_plain_lines_a_study_each(tmp_path):
     result = run_cli("run", "--quick", "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -603,6 +616,12 @@ def test_a_log_file_gets_plain_lines_a_study_each(tmp_path):
                   "writing the report"):
         assert any(line.startswith(title) for line in lines), title
     assert sum("the course's own numbers need --data-dir" in line for line in lines) == 3
+    # Without WeasyPrint, one line says why there is no report.pdf and how to get it.
+    no_pdf = [line for line in lines if line.startswith("no report.pdf")]
+    if report.pdf_engine() is None:
+        assert len(no_pdf) == 1 and "pip install weasyprint" in no_pdf[0]
+    else:
+        assert not no_pdf and (tmp_path / "out" / "report.pdf").stat().st_size > 0
     quiet = run_cli("run", "--quick", "--no-progress", "--out", str(tmp_path / "quiet"),
                     cwd=tmp_path)
     assert "drawing the figures" not in quiet.stdout

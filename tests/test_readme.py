@@ -1,8 +1,10 @@
-"""Every code block of the README works as written.
+"""Every code block of the README and of the guides in docs/ works as written.
 
-Python blocks run as they are, each in a fresh interpreter. Shell blocks are the install and test
-commands (CI runs the test command), `pip install` lines whose extras must exist, and `mlplab`
-command lines, which the real argument parser must accept; the usage block's flags must exist.
+Python blocks run as they are, each in a fresh interpreter (a block that reads a run's
+`mlplab-report/` runs beside one). Shell blocks are the install and test commands (CI runs the
+test command), `pip install` lines whose extras must exist, and `mlplab` command lines, which
+the real argument parser must accept; the usage block's flags must exist. The README's table of
+scikit-learn's names is the one the estimators' errors come from.
 """
 
 import os
@@ -14,26 +16,59 @@ from pathlib import Path
 
 import pytest
 
+from mlplab._sklearn_names import markdown_table
 from mlplab.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-BLOCKS = re.findall(r"^```(\w*)\n(.*?)^```", README, re.M | re.S)
-PYTHON = [code for language, code in BLOCKS if language == "python"]
-SHELL = [line.split("#")[0].strip() for language, code in BLOCKS if language == "sh"
+GUIDES = {path.name: path.read_text(encoding="utf-8") for path in sorted(ROOT.glob("docs/*.md"))}
+BLOCKS = {name: re.findall(r"^```(\w*)\n(.*?)^```", text, re.M | re.S)
+          for name, text in {"README.md": README, **GUIDES}.items()}
+PYTHON = [(name, code) for name, blocks in BLOCKS.items() for language, code in blocks
+          if language == "python"]
+SHELL = [line.split("#")[0].strip() for blocks in BLOCKS.values()
+         for language, code in blocks if language == "sh"
          for line in code.splitlines() if line.split("#")[0].strip()]
 
 
 def test_the_readme_has_the_blocks_this_test_reads():
-    assert len(PYTHON) >= 2 and len(SHELL) >= 3
+    readme_python = [code for name, code in PYTHON if name == "README.md"]
+    assert len(readme_python) >= 2 and len(SHELL) >= 3 and len(GUIDES) >= 5
 
 
-@pytest.mark.parametrize("code", PYTHON, ids=[f"python-{i}" for i in range(len(PYTHON))])
-def test_python_blocks_run_as_written(code, tmp_path):
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+@pytest.fixture(scope="module")
+def beside_a_run(tmp_path_factory):
+    """A folder holding a quick run's `mlplab-report/`."""
+    folder = tmp_path_factory.mktemp("beside-a-run")
+    subprocess.run([sys.executable, "-m", "mlplab", "run", "--quick", "--no-progress", "--out",
+                    str(folder / "mlplab-report")], check=True, capture_output=True,
+                   env={**os.environ, "MPLBACKEND": "Agg"}, timeout=300)
+    return folder
+
+
+@pytest.mark.parametrize("name, code", PYTHON,
+                         ids=[f"{name}-{i}" for i, (name, _) in enumerate(PYTHON)])
+def test_python_blocks_run_as_written(name, code, tmp_path, request):
+    folder = request.getfixturevalue("beside_a_run") if "mlplab-report/" in code else tmp_path
+    result = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True,
                             text=True, timeout=300,
                             env={**os.environ, "MPLBACKEND": "Agg"})
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "Warning" not in result.stderr, result.stderr[-3000:]
+
+
+def test_the_readme_maps_scikit_learns_names_by_the_table_the_errors_use():
+    start = README.index("| scikit-learn `MLPClassifier`")
+    end = README.index("<!-- end of scikit-learn names -->")
+    assert README[start:end] == markdown_table(), (
+        "the README's table differs from src/mlplab/_sklearn_names.py; paste markdown_table()")
+
+
+def test_the_guides_link_to_files_that_exist():
+    for name, text in {"README.md": README, **GUIDES}.items():
+        base = ROOT if name == "README.md" else ROOT / "docs"
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+            assert (base / target).exists(), (name, target)
 
 
 def commands(line):
@@ -67,11 +102,14 @@ def test_the_readme_test_command_is_what_ci_runs():
         "pytest", "pytest -q") in ci
 
 
-def test_the_usage_block_names_only_real_flags():
-    usage = next(code for language, code in BLOCKS if language == "" and "mlplab run [" in code)
+def test_the_usage_blocks_name_every_flag_of_run_and_only_real_ones():
+    usages = [code for blocks in BLOCKS.values() for language, code in blocks
+              if language == "" and "mlplab run [" in code]
     run = build_parser()._subparsers._group_actions[0].choices["run"]
     known = {flag for action in run._actions for flag in action.option_strings}
-    line = next(line for line in usage.splitlines() if line.startswith("mlplab run"))
-    assert set(re.findall(r"--[a-z-]+", line)) <= known
-    assert {flag for flag in known if flag.startswith("--") and flag != "--help"} <= set(
-        re.findall(r"--[a-z-]+", line))
+    assert len(usages) >= 2   # the README's and docs/run.md's
+    for usage in usages:
+        line = next(line for line in usage.splitlines() if line.startswith("mlplab run"))
+        assert set(re.findall(r"--[a-z-]+", line)) <= known
+        assert {flag for flag in known if flag.startswith("--") and flag != "--help"} <= set(
+            re.findall(r"--[a-z-]+", line))

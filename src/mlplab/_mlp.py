@@ -9,6 +9,7 @@ kind and its model-file kind.
 """
 
 import contextlib
+import inspect
 import math
 import warnings
 from numbers import Integral, Real
@@ -17,10 +18,11 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from ._model_file import load_network, save_network
 from ._progress import Progress
+from ._sklearn_names import refuse_renamed_keywords, refuse_renamed_values
 from ._validation import check_sample_weight
 from .build import build_network
 from .errors import DivergenceError
@@ -56,7 +58,7 @@ class BaseMLP(BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
         "shuffle": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
@@ -66,6 +68,17 @@ class BaseMLP(BaseEstimator):
         "patience": [Interval(Integral, 1, None, closed="left")],
         "dtype": [StrOptions({"float32", "float64"})],
     }
+
+    def __new__(cls, *args, **kwargs):
+        # Before __init__ turns scikit-learn's names into a bare "unexpected keyword argument".
+        refuse_renamed_keywords(cls.__name__, kwargs)
+        return super().__new__(cls)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # inspect.signature(cls) would show __new__'s (*args, **kwargs): show __init__'s.
+        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        cls.__signature__ = inspect.Signature(parameters)
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
                  learning_rate=0.002, learning_rate_schedule="constant", power_t=0.5,
@@ -106,6 +119,18 @@ class BaseMLP(BaseEstimator):
     # `_prepare_y` gives it; _score_validation(X, y): the early-stopping score.
 
     # ----- parameters beyond what _parameter_constraints can say ---------------------------------
+
+    def set_params(self, **params):
+        refuse_renamed_keywords(type(self).__name__, params)
+        return super().set_params(**params)
+
+    def _validate_params(self):
+        refuse_renamed_values(type(self).__name__, self.get_params(deep=False))
+        super()._validate_params()
+        if self.n_iter_no_change is None and self.learning_rate_schedule == "adaptive":
+            raise InvalidParameterError(
+                f"{type(self).__name__}: learning_rate_schedule='adaptive' divides the rate after n_iter_no_change "
+                "epochs without improvement, so n_iter_no_change must be a number, not None")
 
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -263,7 +288,7 @@ class BaseMLP(BaseEstimator):
         if validation is not None:
             for layer, (W, b) in zip(self.network_.layers, best_parameters):
                 layer.weights, layer.biases = W, b
-        if not converged:
+        if not converged and self.n_iter_no_change is not None:
             warnings.warn(f"{type(self).__name__}: the {self.solver} solver ran the most epochs "
                           f"(epochs={self.epochs}) and the training loss has not converged "
                           f"(tol={self.tol})", ConvergenceWarning, stacklevel=5)
@@ -300,7 +325,7 @@ class BaseMLP(BaseEstimator):
             # once it divides a rate that was already that small.
             return (self._schedule.divided
                     and self._schedule.rate(self.learning_rate) * self._schedule.factor <= 1e-6)
-        if self._no_improvement <= self.n_iter_no_change:
+        if self.n_iter_no_change is None or self._no_improvement <= self.n_iter_no_change:
             return False
         self._no_improvement = 0
         return True

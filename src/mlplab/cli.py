@@ -231,8 +231,9 @@ def _print_summary(results, out, elapsed):
     print(f"report: {', '.join(display_path(out / name) for name in written)}; numbers: "
           f"{display_path(out / 'results.json')} ({elapsed:.1f} s)")
     if report.pdf_engine() is None:
-        print("no report.pdf: WeasyPrint is not installed (pip install 'mlplab[pdf]'; it needs "
-              "the system's Pango); print report.html from a browser instead")
+        print(f"no report.pdf: WeasyPrint is not installed ({sys.executable} -m pip "
+              "install weasyprint, or '.[pdf]' from the checkout; it needs the system's Pango); "
+              "print report.html from a browser instead")
     if results["quick"]:
         print("quick run: a smoke test; its numbers are not reference answers")
 
@@ -273,16 +274,23 @@ def _demo(args):
 
 
 def build_parser():
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="mlplab",
-        description="The CS640 Homework 2 neural network, from scratch in NumPy: run every "
-                    "experiment of the assignment and write a report.")
+        description="The CS640 Homework 2 neural network, from scratch in NumPy: its reference "
+                    "answers (run), a checker of students' own homework (check), and the Q1 "
+                    "and Q2.5 computations (q1, demo).")
+    parser.add_argument("--version", action="version", version=f"mlplab {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser(
-        "run", help="run every experiment (Q1, Q2.5, Q3, Q4) and write the report",
-        description="Run every experiment of the assignment and write OUT/report.md, "
-                    "OUT/report.html (self-contained), OUT/results.json and OUT/figures/.")
+        "run", help="run every experiment (Q1, Q2.5, Q3, Q4) and write the reference answers",
+        description="Run every experiment of the assignment and write mlplab's reference "
+                    "answers into OUT: report.md, report.html (self-contained, prints to A4), "
+                    "report.pdf (with the 'pdf' extra), results.json (every number), "
+                    "figures/*.png and models/*.npz (the Q3 fold-1 networks, with their input "
+                    "scaler: mlplab.load_model reads them).")
     run.add_argument("--out", default="mlplab-report", metavar="DIR",
                      help="output folder (default: mlplab-report). Only files an earlier run "
                           "wrote there, unchanged since, are replaced; any other file is left "
@@ -309,10 +317,15 @@ def build_parser():
                           "summary are still printed)")
     run.set_defaults(handler=_run)
 
-    q1 = commands.add_parser("q1", help="print the Q1.1 forward pass, step by step")
+    q1 = commands.add_parser("q1", help="print the Q1.1 forward pass, step by step",
+                             description="Print the assignment's Q1.1 forward pass through its "
+                                         "2-3-1 network, step by step, to its output 0.8221.")
     q1.set_defaults(handler=_q1)
 
-    demo = commands.add_parser("demo", help="train the Q2.5 network and print its falling loss")
+    demo = commands.add_parser("demo", help="train the Q2.5 network and print its falling loss",
+                               description="Train the assignment's Q2.5 network (2-4-1, "
+                                           "sigmoid, L2 loss) on its iris data and print the "
+                                           "loss as it falls, epoch by epoch.")
     demo.add_argument("--epochs", type=_whole_number(1), default=100,
                       help="number of epochs (default 100)")
     demo.set_defaults(handler=_demo)

@@ -61,10 +61,11 @@ _SHARED_PARAMETERS = """
     shuffle : bool, default=True
         Visit the mini-batches in a new random order each epoch.
     tol : float >= 0, default=1e-4
-    n_iter_no_change : int >= 1, default=10
+    n_iter_no_change : int >= 1 or None, default=10
         Training stops (or, with the adaptive schedule, the rate is divided by 5) once the
         training loss has not improved on its best by `tol` for more than `n_iter_no_change`
-        epochs in a row, as scikit-learn; "lbfgs" stops on SciPy's ``gtol=tol``.
+        epochs in a row, as scikit-learn; "lbfgs" stops on SciPy's ``gtol=tol``. None: train
+        every one of `epochs`, without a ConvergenceWarning (not with the adaptive schedule).
     max_fun : int >= 1, default=15000
         "lbfgs" only: the most evaluations of the loss.
     random_state : None, int, numpy.random.RandomState or numpy.random.Generator, default=None
@@ -124,7 +125,11 @@ _NOTES = """
     If training diverges, `mlplab.DivergenceError` propagates with the network's message;
     ``network_`` then holds the last finite weights and ``loss_curve_`` the epochs before.
     When `epochs` end before the loss converged, a ``ConvergenceWarning`` says so, as
-    scikit-learn's does."""
+    scikit-learn's does (not with ``n_iter_no_change=None``, which asks for every epoch).
+
+    scikit-learn's names that mlplab spells otherwise (``alpha``, ``max_iter``,
+    ``learning_rate_init``, ``learning_rate="adaptive"``, ``activation="logistic"``...) are
+    refused with an error that names mlplab's equivalent and the conversion."""
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):

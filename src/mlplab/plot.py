@@ -75,8 +75,9 @@ def losses(history, title="Training loss", labels=None):
 
 def decision_boundary(network, X, y, scaler=None, title="Decision boundary"):
     """The output of a network with one output unit over a grid spanning the data (X: two
-    features), its 0.5 contour, and every sample by class. `scaler`: the transform the network
-    was trained behind (anything with ``transform``), applied to the grid."""
+    features), its 0.5 contour, and every sample by class. `network`: a Network, or what
+    `mlplab.load_model` gives (which scales raw inputs itself); `scaler`: a transform the
+    network was trained behind (anything with ``transform``), applied to the grid."""
     X, y = np.asarray(X, dtype=float), np.asarray(y)
     pad = 0.5
     xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, 250)
@@ -134,7 +135,9 @@ def setting_scores(labels, scores, title="Scores per setting", xlabel="setting",
         ax.set_xscale("log")
         for i, (where, label) in enumerate(zip(x, labels)):
             ax.annotate(label, (where, scores["accuracy"][i]), textcoords="offset points",
-                        ha="center", xytext=(0, -14 if i % 2 else 10), fontsize="x-small")
+                        ha="center", xytext=(0, -16 if i % 2 else 10), fontsize="x-small",
+                        bbox=dict(boxstyle="square,pad=0.1", facecolor="white",
+                                  edgecolor="none", alpha=0.8))
     # From 0 when a setting fails badly; zoomed in when all score high, so differences show.
     lowest = np.nanmin([v for values in scores.values() for v in values])
     bottom = np.floor(10 * lowest - 0.5) / 10 if lowest >= 0.5 else 0.0
@@ -149,7 +152,7 @@ def setting_losses(labels, train, test, title="Loss per setting", name="setting"
     columns = 3 if len(labels) > 4 else min(2, len(labels))
     rows = -(-len(labels) // columns)
     # Fixed margins (inches) instead of a layout engine, which would double the drawing time.
-    width, height = 2.6 * columns + 0.8, 2.0 * rows + 1.0
+    width, height = 2.4 * columns + 0.8, 1.45 * rows + 1.0
     fig = _figure((width, height), layout=None)
     fig.subplots_adjust(left=0.8 / width, right=1 - 0.15 / width, bottom=0.6 / height,
                         top=1 - 0.6 / height, wspace=0.12, hspace=0.35)

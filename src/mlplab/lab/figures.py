@@ -22,10 +22,7 @@ def figure_files(cv_names, sweep_names):
 
 
 def boundary(model_path, X, y, title):
-    model = load_model(model_path)
-    scaled = hasattr(model, "network")
-    return plot.decision_boundary(model.network if scaled else model, X, y,
-                                  model if scaled else None, title)
+    return plot.decision_boundary(load_model(model_path), X, y, title=title)   # raw inputs
 
 
 def sweep_scores(sweep, title):
