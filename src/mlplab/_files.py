@@ -1,9 +1,44 @@
-"""Files as mlplab writes and shows them: strict JSON, a path as printable text."""
+"""Files as mlplab reads, writes and shows them: a size-limited read of a regular file, strict
+JSON, a path as printable text."""
 
 import json
 import math
 import os
 import re
+import stat
+
+
+class FileRefused(ValueError):
+    """A file mlplab will not read; the message starts with the file's printable path."""
+
+
+def read_regular_file(path, limit, what="file", follow_links=True):
+    """The bytes of the regular file at `path`, at most `limit` of them, or FileRefused saying
+    why not (not a regular file, too large, unreadable). `what` names the file in the message
+    ("data file", "model file"); with ``follow_links=False`` a link is refused too."""
+    shown = display_path(path)
+    try:
+        status = os.stat(path) if follow_links else os.lstat(path)
+        if not stat.S_ISREG(status.st_mode):
+            kinds = "a folder, a device or a pipe" if follow_links else \
+                "a folder, a device, a pipe or a link"
+            raise FileRefused(f"{shown}: not a regular file ({kinds} cannot be read as a "
+                              f"{what})")
+        if status.st_size > limit:
+            raise FileRefused(f"{shown}: {status.st_size} bytes, more than the limit of "
+                              f"{limit} for a {what}")
+        raw = bytearray()
+        with open(path, "rb") as file:
+            # In blocks, not read(limit), which would reserve the whole limit at once; checked
+            # again while reading, since the file may grow.
+            while block := file.read(1 << 20):
+                raw += block
+                if len(raw) > limit:
+                    raise FileRefused(f"{shown}: more than the limit of {limit} bytes for a "
+                                      f"{what}")
+    except OSError as exc:
+        raise FileRefused(f"{shown}: cannot read the {what} ({exc.strerror or exc})") from None
+    return bytes(raw)
 
 
 def strict_json(value, **options):
