@@ -27,7 +27,7 @@ import stat
 import tempfile
 import time
 
-from ._files import display_path
+from ._files import display_path, read_regular_file
 
 MANIFEST = ".mlplab-run.json"
 _FORMAT = "mlplab-run"
@@ -208,9 +208,7 @@ def complete_interrupted_switch(out):
     if not os.path.lexists(journal):
         return False
     try:
-        if not stat.S_ISREG(os.lstat(journal).st_mode) or os.path.getsize(journal) > 2**24:
-            raise ValueError
-        record = json.loads(journal.read_text(encoding="utf-8"))
+        record = json.loads(read_regular_file(journal, _MAX_MANIFEST_BYTES, follow_links=False))
         if record.get("format") != _JOURNAL_FORMAT:
             raise ValueError
         moves = [(_inside(out, source), _inside(out, target)) for source, target in
@@ -292,11 +290,8 @@ def _regular_sha256(path):
 def _read_manifest(path):
     """{relative path: sha256} from a genuine manifest at `path`, else None."""
     try:
-        status = os.lstat(path)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > _MAX_MANIFEST_BYTES:
-            return None
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        manifest = json.loads(read_regular_file(path, _MAX_MANIFEST_BYTES, follow_links=False))
+    except (ValueError, RecursionError):   # FileRefused, bad UTF-8 or JSON
         return None
     if not (isinstance(manifest, dict) and manifest.get("format") == _FORMAT
             and isinstance(manifest.get("files"), dict)):

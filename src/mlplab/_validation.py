@@ -1,6 +1,6 @@
 """Input checks that raise ``ValueError`` with a message naming the problem.
 
-Each rule is written once, here. The checks are cheap (microseconds) because ``Network.fit``
+Each rule is written once, here. The checks are cheap because ``Network.fit``
 runs them on every call: an array already of the right kind passes without a copy, and a
 finiteness test sums the array first and only scans it elementwise when the sum is not finite.
 """
@@ -276,22 +276,10 @@ def check_dtype(dtype):
 
 
 def check_training(network, n_samples, epochs, learning_rate, reg_lambda, batch_size, seed,
-                   validation_data, optimizer=None, schedule=None, sample_weight=None):
-    """`Network.train`'s settings; returns the batch size (at most `n_samples`; None is the
-    full batch), the checked validation pair or None, and the sample weights or None."""
-    from .optimizers import LBFGS, Constant, StepOptimizer  # optimizers imports this module
-
-    if optimizer is not None and not isinstance(optimizer, (StepOptimizer, LBFGS)):
-        raise ValueError("optimizer must be an instance of one of mlplab.optimizers' classes "
-                         f"(SGD(), Adam(), LBFGS()) or None, got {optimizer!r:.100}")
-    if schedule is not None and not isinstance(schedule, Constant):
-        raise ValueError("schedule must be an instance of one of mlplab.optimizers' schedules "
-                         "(Constant(), InvScaling(), Adaptive(), StepDecay(...), Cosine(...)) or "
-                         f"None, got {schedule!r:.100}")
-    if isinstance(optimizer, LBFGS) and (schedule is not None or batch_size not in (None,
-                                                                                    n_samples)):
-        raise ValueError("LBFGS trains on the full batch with its own line search: give it "
-                         f"no batch_size (got {batch_size!r}) and no schedule (got {schedule!r})")
+                   validation_data, sample_weight=None):
+    """`Network.train`'s settings (its optimizer and schedule: `optimizers.check_choice`);
+    returns the batch size (at most `n_samples`; None is the full batch), the checked
+    validation pair or None, and the sample weights or None."""
     check_number(epochs, "epochs", low=1, integer=True)
     check_number(learning_rate, "learning_rate", low=0, low_inclusive=False)
     check_number(reg_lambda, "reg_lambda", low=0)

@@ -5,7 +5,7 @@ sizes, the hidden activation by name (`functions.ACTIVATIONS`) and the output by
 (`functions.OUTPUTS`, which pairs each output activation with its loss).
 """
 
-from .functions import ACTIVATIONS, LOSSES, OUTPUTS
+from .functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES, OUTPUTS
 from .layer import Layer
 from .network import Network
 
@@ -60,6 +60,6 @@ def _hidden_pair(activation):
         return ACTIVATIONS[activation]
     if isinstance(activation, (list, tuple)) and _is_pair(activation):
         return tuple(activation)
-    hidden = [name for name, (_, d_f) in ACTIVATIONS.items() if d_f is not None]
-    raise ValueError(f"a hidden activation must be one of {', '.join(map(repr, hidden))} or a "
+    raise ValueError("a hidden activation must be one of "
+                     f"{', '.join(map(repr, HIDDEN_ACTIVATIONS))} or a "
                      f"(function, derivative) pair of callables, got {activation!r}")

@@ -167,6 +167,10 @@ ACTIVATIONS = {
     "softmax": (softmax, None),
 }
 
+# The activations a hidden layer can have by name: those whose derivative takes z.
+HIDDEN_ACTIVATIONS = tuple(sorted(name for name, (_, d_f) in ACTIVATIONS.items()
+                                  if d_f is not None))
+
 # name -> (loss, derivative). "cross_entropy"'s derivative assumes a softmax output layer.
 LOSSES = {
     "l2": (l2_loss, d_l2_loss),

@@ -32,7 +32,7 @@ from ._validation import (all_finite, check_inputs, check_network, check_number,
                           check_sample_weight, check_step, check_threshold, check_training,
                           loss_total)
 from .errors import DivergenceError, step_failure
-from .optimizers import LBFGS, SGD
+from .optimizers import LBFGS, SGD, check_choice
 
 
 class Network:
@@ -122,8 +122,7 @@ class Network:
         loss = self._data_loss(Y, activations[-1], sample_weight) / len(X)
         if not math.isfinite(loss):
             raise step_failure(self, X, Y, learning_rate, f"loss ({loss})")
-        parameters = [theta for layer in self.layers for theta in (layer.weights, layer.biases)
-                      if theta is not None]                  # [W1, b1, W2, b2, ...]
+        parameters = self.parameters()                          # [W1, b1, W2, b2, ...]
         gradients = [g for pair in self._backward(Y, zs, activations, l2, sample_weight)
                      for g in pair if g is not None]          # dJ/dW1, dJ/db1, ... alike
         optimizer = SGD() if optimizer is None else optimizer   # SGD(): W <- W - lr * dJ/dW
@@ -132,11 +131,8 @@ class Network:
         if not all(map(all_finite, new_parameters + optimizer.state_arrays(state))):
             raise step_failure(self, X, Y, learning_rate, "weights")
         optimizer.state = state
-        new_parameters = iter(new_parameters)   # new arrays, in the network's dtype: kept ones stay
-        for layer in self.layers:
-            layer.weights = next(new_parameters).astype(self.dtype, copy=False)
-            if layer.biases is not None:
-                layer.biases = next(new_parameters).astype(self.dtype, copy=False)
+        # New arrays, in the network's dtype: arrays a user kept stay as they were.
+        self.set_parameters([theta.astype(self.dtype, copy=False) for theta in new_parameters])
         return loss
 
     def _data_loss(self, Y, output, sample_weight=None):
@@ -167,9 +163,29 @@ class Network:
     def loss(self, X, Y, reg_lambda=0.0):
         """The objective J on (X, Y): mean data loss + (c / 2) * sum ||W||^2 (see `fit` for c);
         with the default reg_lambda 0, the mean data loss (the train and test loss curves)."""
-        X, Y, c = self._checked(X, Y, reg_lambda)
-        penalty = sum(float(np.sum(layer.weights ** 2)) for layer in self.layers) if c else 0.0
-        return self._data_loss(Y, self._forward(X)[1][-1]) / len(X) + 0.5 * c * penalty
+        X, Y, _ = self._checked(X, Y, reg_lambda)
+        return self._data_loss(Y, self._forward(X)[1][-1]) / len(X) + self.penalty(reg_lambda,
+                                                                                    len(X))
+
+    def penalty(self, reg_lambda, n_samples):
+        """J's L2 term on a batch of `n_samples`: (c / 2) * sum over layers of ||W||^2."""
+        c = self._l2_coefficient(reg_lambda, n_samples)
+        return 0.5 * c * sum(float(np.vdot(layer.weights, layer.weights))
+                             for layer in self.layers) if c else 0.0
+
+    def parameters(self):
+        """[W1, b1, W2, b2, ...]: every weight and bias array, in the order of the optimizers'
+        states and of flat vectors (a layer without biases gives only its W)."""
+        return [theta for layer in self.layers for theta in (layer.weights, layer.biases)
+                if theta is not None]
+
+    def set_parameters(self, arrays):
+        """Bind `arrays`, in the order of `parameters`, to the layers (not copied)."""
+        arrays = iter(arrays)
+        for layer in self.layers:
+            layer.weights = next(arrays)
+            if layer.biases is not None:
+                layer.biases = next(arrays)
 
     def gradients(self, X, Y, reg_lambda=0.0, sample_weight=None):
         """The mean data loss (no penalty) and the gradients of J, [(dW, db), ...] as
@@ -227,9 +243,10 @@ class Network:
         """
         trainer = self._trainer_for()
         X, Y = check_inputs(self, X, Y)
+        check_choice(optimizer, schedule, batch_size, len(X))
         batch_size, validation, sample_weight = check_training(
             self, len(X), epochs, learning_rate, reg_lambda, batch_size, seed, validation_data,
-            optimizer, schedule, sample_weight)
+            sample_weight)
         if isinstance(optimizer, LBFGS):   # not steps: SciPy's iterations on the full batch
             return optimizer.minimize(self, X, Y, epochs, reg_lambda, validation, callback,
                                       sample_weight)

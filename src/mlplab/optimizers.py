@@ -298,19 +298,39 @@ class Adaptive(Constant):
 
     def epoch_ended(self, loss, n_samples):
         super().epoch_ended(loss, n_samples)
-        if loss > self.best_loss - self.tol:
-            self.epochs_without_improvement += 1
-        else:
-            self.epochs_without_improvement = 0
-        self.best_loss = min(self.best_loss, loss)
+        self.best_loss, self.epochs_without_improvement = no_improvement(
+            loss, self.best_loss, self.epochs_without_improvement, self.tol)
         self.divided = self.epochs_without_improvement > self.n_iter_no_change
         if self.divided:
             self.divisions += 1
             self.epochs_without_improvement = 0
 
 
+def no_improvement(loss, best_loss, count, tol):
+    """scikit-learn's rule for a stalled loss: an epoch improves when its `loss` is below the
+    best so far by more than `tol`. Returns the new best and the count of epochs in a row
+    that did not improve."""
+    return min(best_loss, loss), (count + 1 if loss > best_loss - tol else 0)
+
+
 SCHEDULES = {"constant": Constant, "invscaling": InvScaling, "adaptive": Adaptive,
              "step": StepDecay, "cosine": Cosine}
+
+
+def check_choice(optimizer, schedule, batch_size, n_samples):
+    """Refuse what `Network.train` cannot take: an optimizer or schedule not of this module,
+    or L-BFGS with mini-batches or a schedule."""
+    if optimizer is not None and not isinstance(optimizer, (StepOptimizer, LBFGS)):
+        raise ValueError("optimizer must be an instance of one of mlplab.optimizers' classes "
+                         f"(SGD(), Adam(), LBFGS()) or None, got {optimizer!r:.100}")
+    if schedule is not None and not isinstance(schedule, Constant):
+        raise ValueError("schedule must be an instance of one of mlplab.optimizers' schedules "
+                         "(Constant(), InvScaling(), Adaptive(), StepDecay(...), Cosine(...)) or "
+                         f"None, got {schedule!r:.100}")
+    if isinstance(optimizer, LBFGS) and (schedule is not None
+                                         or batch_size not in (None, n_samples)):
+        raise ValueError("LBFGS trains on the full batch with its own line search: give it "
+                         f"no batch_size (got {batch_size!r}) and no schedule (got {schedule!r})")
 
 
 class LBFGS:
@@ -356,7 +376,7 @@ class LBFGS:
             if callback is not None:
                 callback(epoch, {key: np.array(values) for key, values in history.items()})
 
-        start = flatten(parameters(network), np.float64)
+        start = flatten(network.parameters(), np.float64)
         try:
             if not math.isfinite(objective(start)[0]):
                 raise DivergenceError(f"the objective J is not finite ({evaluated['J']}) at the "
@@ -366,10 +386,10 @@ class LBFGS:
                                    options={"maxiter": max_iter, "maxfun": self.max_fun,
                                             "gtol": self.tol})
         except BaseException:
-            set_parameters(network, unflatten(start, parameters(network)))
+            network.set_parameters(unflatten(start, network.parameters()))
             raise
         # The result is the best point SciPy found: finite, as J was finite at the start.
-        set_parameters(network, unflatten(self.result.x, parameters(network)))
+        network.set_parameters(unflatten(self.result.x, network.parameters()))
         return {key: np.array(values) for key, values in history.items()}
 
     def __repr__(self):
@@ -378,17 +398,14 @@ class LBFGS:
 
 def flat_objective(network, X, Y, reg_lambda, evaluated=None, sample_weight=None):
     """theta -> (J(theta), dJ/dtheta) for SciPy, theta every parameter of `network` in one
-    float64 vector (`flatten(parameters(network))`); calling it sets the network's parameters
+    float64 vector (`flatten(network.parameters())`); calling it sets the network's parameters
     to theta. `evaluated`, a dict, gets the last theta, its J and its mean data loss."""
     evaluated = {} if evaluated is None else evaluated
 
     def objective(theta):
-        set_parameters(network, unflatten(theta, parameters(network)))
+        network.set_parameters(unflatten(theta, network.parameters()))
         loss, gradients = network.gradients(X, Y, reg_lambda, sample_weight)
-        # J's penalty (c / 2) sum ||W||^2, c by the network's convention (`Network.fit`)
-        c = reg_lambda if network.reg_convention == "mean" else reg_lambda / len(X)
-        J = loss + 0.5 * c * sum(float(np.vdot(layer.weights, layer.weights))
-                                 for layer in network.layers)
+        J = loss + network.penalty(reg_lambda, len(X))
         evaluated.update(theta=theta.copy(), J=J, loss=loss)
         if not math.isfinite(J):   # SciPy's line search then steps back
             return math.inf, np.zeros_like(theta)

@@ -1,20 +1,12 @@
 """How many BLAS threads a training step gets.
 
-Measured on a 2-core machine (OpenBLAS; W1 = one full-batch epoch of 1437 x 64 -> 64 -> 10,
-W2 = one batch of 128 x 784 -> 256 -> 10), milliseconds (benchmarks/contention.py for W1):
-
-    threads  quiet         beside a 2-thread matmul loop   beside 2 busy processes
-    W1  1    1.24-1.64     1.30-2.13                        1.33-2.09
-    W1  2    1.07-1.48     1.29-6.43                        1.21-1.75, in 2 of 5 runs 54-56
-    W2  1    3.02          4.37                             4.88
-    W2  2    1.92          6.92                             11.2
-
 A second thread buys little on small products and can cost a lot as soon as anything else uses
-the cores (OpenBLAS threads spin-wait for each other). So a step whose largest matrix product is
-below `SMALL_PRODUCT` multiply-adds runs on one BLAS thread; larger steps keep the BLAS default.
+the cores (OpenBLAS threads spin-wait for each other; benchmarks/README.md has the figures). So
+a step whose largest matrix product is below `SMALL_PRODUCT` multiply-adds runs on one BLAS
+thread; larger steps keep the BLAS default.
 The per-epoch validation loss follows the same rule, as a step on as many rows would.
 Products too small for BLAS to thread at all are left alone, which also skips the cost of the
-limit itself (about 8 microseconds).
+limit itself.
 
 For experts, the environment variable MLPLAB_BLAS_THREADS=N runs every step that BLAS could
 thread on N threads instead. It is read when a network's engine first trains on a batch size
@@ -24,8 +16,8 @@ thread on N threads instead. It is read when a network's engine first trains on 
 import contextlib
 import os
 
-# Largest product (m * n * k multiply-adds) that still runs on one thread: W1's 5.9e6 does,
-# W2's 2.6e7 does not.
+# Largest product (m * n * k multiply-adds) that still runs on one thread: a digits epoch's
+# does, an MNIST-sized batch's does not.
 SMALL_PRODUCT = 2 ** 24
 # Below this OpenBLAS runs single-threaded by itself.
 UNTHREADED_PRODUCT = 2 ** 16
@@ -70,8 +62,8 @@ def _threads_from_environment():
 
 @contextlib.contextmanager
 def _limited(libraries, threads):
-    # What threadpoolctl's limit() does, through its library controllers directly: a third of
-    # the cost (about 8 instead of 25 microseconds), which `Network.fit` pays on every call.
+    # What threadpoolctl's limit() does, through its library controllers directly: cheaper,
+    # and `Network.fit` pays it on every call.
     previous = [library.get_num_threads() for library in libraries]
     for library in libraries:
         library.set_num_threads(threads)

@@ -80,10 +80,7 @@ class Trainer:
     def _bind(self, slot):
         """Make the parameters in `slot` the network's."""
         self.current = slot
-        for layer, (W, b) in zip(self.network.layers, slot.views):
-            layer.weights = W
-            if b is not None:
-                layer.biases = b
+        self.network.set_parameters(slot.parameters)
 
     def serves(self, network):
         """Whether `network` is as this trainer left it: its layers hold the arrays the trainer
@@ -225,7 +222,8 @@ class _Slot:
     def __init__(self, buffer, views):
         self.buffer, self.views = buffer, views
         self.weights, self.biases = [W for W, _ in views], [b for _, b in views]
-        self.arrays = [buffer, *self.weights, *(b for b in self.biases if b is not None)]
+        self.parameters = [theta for pair in views for theta in pair if theta is not None]
+        self.arrays = [buffer, *self.parameters]
 
     def references(self):
         """The sum of the reference counts of the buffer and its views. It exceeds its value

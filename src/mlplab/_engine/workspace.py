@@ -170,7 +170,7 @@ def backward(network, Y, work, scale, weights=None):
         dW, db = work.gradient[l]
         np.dot(activations[l].T, delta, out=dW)   # (n_in, n_out)
         if db is not None:
-            # Column sums as ones @ delta: BLAS, several times faster than sum(axis=0).
+            # Column sums as ones @ delta: BLAS, faster than sum(axis=0).
             np.dot(work.ones, delta, out=db)   # (n_out,)
         if l > 0:
             delta = np.dot(delta, network.layers[l].weights.T, out=work.delta[l - 1])  # (N, n_in)
