@@ -9,7 +9,7 @@ from sklearn import datasets as skdatasets
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-from mlplab import assignment, datasets
+from mlplab import _files, assignment, datasets
 from mlplab.datasets import DataError
 from conftest import iris_q25
 
@@ -140,7 +140,9 @@ def test_dataset1_round_trip(tmp_path, subfolder, load, x_name, y_name, name):
     np.testing.assert_array_equal(y_read, y)
     assert y_read.dtype.kind == "i"
     _, source = datasets.load_dataset(name, str(tmp_path))
-    assert [record["path"] for record in source["files"]] == [str(x_path), str(y_path)]
+    # named relative to data_dir, so that no one's home folder shows in a report
+    assert [record["path"] for record in source["files"]] == [
+        str(x_path.relative_to(tmp_path)), str(y_path.relative_to(tmp_path))]
     for record, path in zip(source["files"], (x_path, y_path)):
         assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
         assert record["bytes"] == path.stat().st_size
@@ -396,8 +398,9 @@ def test_an_unreadable_file_is_a_data_error(tmp_path, monkeypatch):
     def refused(path, *args, **kwargs):   # as for a file without read permission
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(datasets, "open", refused, raising=False)
-    with pytest.raises(DataError, match="LinearX.csv: cannot read the file .Permission denied"):
+    monkeypatch.setattr(_files, "open", refused, raising=False)   # the one reader of data files
+    with pytest.raises(DataError, match=r"LinearX.csv: cannot read the data file "
+                                        r"\(Permission denied\)"):
         datasets.load_linear(tmp_path)
 
 

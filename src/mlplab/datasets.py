@@ -9,42 +9,31 @@ silent switch to other data. Without ``data_dir`` the loader builds a built-in s
 every experiment runs without the course files. `load_dataset` returns, with the data, where it
 came from: each file's path and SHA-256, or the stand-in's recipe.
 
-The CSV files are headerless, comma-separated numbers, one sample per line. The parser here is
-deliberately small and strict: any malformed input raises `DataError` with a one-line message
-naming the file and, where it helps, the line and column, never a traceback from deep inside
-NumPy. It reads only regular files of at most `MAX_FILE_BYTES`, in memory proportional to the
-file (a few times its size), and refuses values beyond +-`MAX_VALUE`.
+The CSV files are headerless, comma-separated numbers, one sample per line, parsed by
+`numpy.loadtxt` after the checks it does not make. Any malformed input raises `DataError` with
+a one-line message naming the file and, where it helps, the line and column, never a traceback
+from deep inside NumPy. Only regular files of at most `MAX_FILE_BYTES` are read, and values
+beyond +-`MAX_VALUE` are refused.
 
 Not imported by ``mlplab/__init__.py`` (it pulls in scikit-learn's dataset loaders); use
 ``from mlplab import datasets``.
 """
 
-import array
-import codecs
 import hashlib
+import io
 import numbers
 import os
 import re
-import stat
 from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits, make_classification, make_moons
 from sklearn.preprocessing import OneHotEncoder
 
-from ._files import display_path
+from ._files import FileRefused, display_path, read_regular_file
 
-__all__ = [
-    "DataError",
-    "MAX_FILE_BYTES",
-    "MAX_VALUE",
-    "display_path",
-    "load_dataset",
-    "load_digits_split",
-    "load_linear",
-    "load_nonlinear",
-    "one_hot_encode",
-]
+__all__ = ["MAX_FILE_BYTES", "MAX_VALUE", "DataError", "display_path", "load_dataset",
+           "load_digits_split", "load_linear", "load_nonlinear", "one_hot_encode"]
 
 
 class DataError(ValueError):
@@ -64,12 +53,8 @@ _DIGITS_N_TRAIN = 898
 
 _LINEAR_FILES = ("LinearX.csv", "LinearY.csv")
 _NONLINEAR_FILES = ("NonlinearX.csv", "NonlinearY.csv")
-_DIGITS_SPLIT_FILES = (
-    "Digit_X_train.csv",
-    "Digit_y_train.csv",
-    "Digit_X_test.csv",
-    "Digit_y_test.csv",
-)
+_DIGITS_SPLIT_FILES = ("Digit_X_train.csv", "Digit_y_train.csv", "Digit_X_test.csv",
+                       "Digit_y_test.csv")
 _DIGITS_WHOLE_FILES = ("Digit_X.csv", "Digit_Y.csv")
 
 # Labels are stored as floats; beyond this they are surely not class indices (and int64 casts
@@ -94,10 +79,7 @@ _STAND_INS = {
 }
 
 
-# --- Q2.5 ------------------------------------------------------------------------------------
-
-
-# --- dataset1 --------------------------------------------------------------------------------
+# --- the loaders -----------------------------------------------------------------------------
 
 
 def load_linear(data_dir=None, seed=0):
@@ -106,22 +88,21 @@ def load_linear(data_dir=None, seed=0):
     Parameters
     ----------
     data_dir : str or path-like or None
-        Folder with the course files ``LinearX.csv`` and ``LinearY.csv`` (looked for in
-        ``data_dir/dataset1/`` first, then in ``data_dir``). None, or a folder with neither
-        file, gives the built-in stand-in.
+        Folder with the course files ``LinearX.csv`` and ``LinearY.csv``, in
+        ``data_dir/dataset1/`` or ``data_dir``; None gives the built-in stand-in.
     seed : int, >= 0
-        Seeds the built-in stand-in (``random_state=seed``); ignored when files are read.
+        Seeds the stand-in; ignored when files are read.
 
     Returns
     -------
     X : ndarray of shape (n_samples, 2), float64
     y : ndarray of shape (n_samples,), int64
-        The built-in stand-in has 500 samples, exactly 250 per class (labels 0 and 1).
+        The stand-in has 500 samples, exactly 250 per class (labels 0 and 1).
 
     Raises
     ------
     DataError
-        If only one of the two files is present, or a file is malformed.
+        If a file is missing or malformed.
 
     Notes
     -----
@@ -138,36 +119,13 @@ def load_linear(data_dir=None, seed=0):
 def load_nonlinear(data_dir=None, seed=0):
     """Return dataset1's NonLinearXY: two features, two classes, not linearly separable.
 
-    Parameters
-    ----------
-    data_dir : str or path-like or None
-        Folder with the course files ``NonlinearX.csv`` and ``NonlinearY.csv`` (looked for in
-        ``data_dir/dataset1/`` first, then in ``data_dir``). None, or a folder with neither
-        file, gives the built-in stand-in.
-    seed : int, >= 0
-        Seeds the built-in stand-in (``random_state=seed``); ignored when files are read.
-
-    Returns
-    -------
-    X : ndarray of shape (n_samples, 2), float64
-    y : ndarray of shape (n_samples,), int64
-        The built-in stand-in has 1000 samples, exactly 500 per class (labels 0 and 1).
-
-    Raises
-    ------
-    DataError
-        If only one of the two files is present, or a file is malformed.
-
-    Notes
-    -----
-    The stand-in is ``make_moons(n_samples=1000, noise=0.2, random_state=seed)``: two
-    interleaved half-circles. A linear model tops out near 0.87 accuracy on it (0.863 for
-    seed=0, LogisticRegression, 5-fold stratified CV), a small MLP does much better.
+    As `load_linear`, from ``NonlinearX.csv`` and ``NonlinearY.csv``, and the stand-in has 1000
+    samples, exactly 500 per class: ``make_moons(n_samples=1000, noise=0.2,
+    random_state=seed)``, two interleaved half-circles. A linear model tops out near 0.87
+    accuracy on it (0.863 for seed=0, LogisticRegression, 5-fold stratified CV), a small MLP
+    does much better.
     """
     return load_dataset("nonlinear", data_dir, seed)[0]
-
-
-# --- dataset2 --------------------------------------------------------------------------------
 
 
 def load_digits_split(data_dir=None):
@@ -176,12 +134,11 @@ def load_digits_split(data_dir=None):
     Parameters
     ----------
     data_dir : str or path-like or None
-        Folder with the course files (looked for in ``data_dir/dataset2/`` first, then in
-        ``data_dir``): either the split ``Digit_X_train.csv``, ``Digit_y_train.csv``,
-        ``Digit_X_test.csv``, ``Digit_y_test.csv``, or an unsplit ``Digit_X.csv`` and
-        ``Digit_Y.csv`` pair, whose first ``n // 2`` rows (in file order) become the
-        training subset and the rest the test subset. The split files win if both are
-        present. None, or a folder with none of these files, gives the built-in data.
+        Folder with the course files, in ``data_dir/dataset2/`` or ``data_dir``: either the
+        split ``Digit_X_train.csv``, ``Digit_y_train.csv``, ``Digit_X_test.csv``,
+        ``Digit_y_test.csv`` (these win if both sets are there), or an unsplit
+        ``Digit_X.csv`` and ``Digit_Y.csv`` pair, whose first ``n // 2`` rows (in file order)
+        become the training subset and the rest the test subset. None gives the built-in data.
 
     Returns
     -------
@@ -194,8 +151,8 @@ def load_digits_split(data_dir=None):
     Raises
     ------
     DataError
-        If only some of a file set is present, a file is malformed, or the training and test
-        files disagree on the number of features.
+        If a file is missing or malformed, or the training and test files disagree on the
+        number of features.
 
     Notes
     -----
@@ -224,10 +181,10 @@ def load_dataset(name, data_dir=None, seed=0):
     data : tuple
         What the loader of that name returns.
     source : dict, ready for JSON
-        ``{"files": [{"path": ..., "sha256": ..., "bytes": ...}, ...]}`` for the files read
-        (each path relative to `data_dir`)
-        (with ``"for": name`` where a file was matched ignoring case), in the order X, y (train,
-        then test, for split digits files); or ``{"built_in": "<how the stand-in is made>"}``.
+        ``{"files": [{"path": ..., "sha256": ..., "bytes": ...}, ...]}`` for the files read,
+        in the order X, y (train, then test, for split digits files), each path relative to
+        `data_dir` and with ``"for": name`` where the name matched but for case; or
+        ``{"built_in": "<how the stand-in is made>"}``.
     """
     if name not in _STAND_INS:
         raise ValueError(f"unknown dataset {name!r}; expected one of "
@@ -411,10 +368,6 @@ def _listing(data_dir, subfolder, most=8):
 
 # --- parsing ---------------------------------------------------------------------------------
 
-# A plain decimal number as np.savetxt writes it ("1.000000000000000000e+00"). Stricter than
-# float(), which also takes "1_000", "nan", "inf" and non-ASCII digits.
-_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-
 
 def _xy(X, labels, x_path, y_path):
     """A feature table and its label table, checked to match row for row."""
@@ -439,139 +392,93 @@ def _labels(table, path):
     return labels.astype(np.int64)
 
 
-# The parser works on the file's bytes, with positions into them: no line or field is copied,
-# so memory stays a few times the file's size whatever it holds. Fields are plain ASCII numbers
-# with spaces or tabs around them; lines end in \r\n, \r or \n, as an editor numbers them.
-_FIELD_RE = re.compile(rb"[ \t]*(" + _NUMBER.encode() + rb")[ \t]*(,)?")
-_LINE_END_RE = re.compile(rb"\r\n|\r|\n")
-_BLANK_RE = re.compile(rb"[ \t]*")
-_BOM = b"\xef\xbb\xbf"
+# What numpy.loadtxt does not check itself. It skips blank lines, which would shift every line
+# number after them; and it takes any Unicode space (a no-break space, a form feed) around a
+# number, where the course's files hold plain ASCII.
+_BLANK_LINE = re.compile(r"^[ \t]*$", re.MULTILINE)
+_STRAY_CHARACTER = re.compile(r"[^\t\n\x20-\x7e]")
+# Where numpy.loadtxt's errors say the problem is (its rows count from 0 in the first, from 1
+# in the second).
+_NOT_A_NUMBER = re.compile(r"could not convert string .* at row (\d+), column (\d+)")
+_RAGGED = re.compile(r"number of columns changed from (\d+) to (\d+) at row (\d+)")
 
 
 def _read_table(path):
-    """Parse a headerless comma-separated file of numbers into a 2-D float64 array.
+    """Parse a headerless comma-separated file of numbers: (table, record).
 
-    Tolerates CRLF or CR line endings, a UTF-8 byte-order mark, spaces or tabs around fields and
-    trailing blank lines. Everything else that is not a rectangular table of finite numbers
-    within +-MAX_VALUE raises DataError. Row i of the result is line i + 1 of the file. Returns
-    (table, record), the record being the file's path, SHA-256 and size.
+    The table is an ndarray of shape (n_lines, n_columns), float64, its row i being line i + 1
+    of the file; the record is the file's path, SHA-256 and size. A UTF-8 byte-order mark, CRLF
+    or CR line ends, spaces or tabs around fields and trailing blank lines are accepted;
+    anything else that is not a rectangle of numbers within +-MAX_VALUE is a DataError.
     """
-    raw = _read_bytes(path)
-    record = {"path": display_path(path), "sha256": hashlib.sha256(raw).hexdigest(),
-              "bytes": len(raw)}
-    _check_utf8(raw, path)
-    values = array.array("d")   # 8 bytes a value
-    n_columns, n_rows, blank_since = None, 0, None
-    start = len(_BOM) if raw.startswith(_BOM) else 0   # a BOM some editors add
-    number = 0
-    while start < len(raw) or number == 0:
-        number += 1
-        ending = _LINE_END_RE.search(raw, start)
-        end = len(raw) if ending is None else ending.start()
-        if _BLANK_RE.fullmatch(raw, start, end):
-            blank_since = blank_since or number
-        else:
-            if blank_since is not None:
-                raise DataError(f"{display_path(path)}, line {blank_since}: blank line; only "
-                                "trailing blank lines are allowed")
-            count = _parse_line(raw, start, end, values, path, number)
-            if n_columns is None:
-                n_columns = count
-            elif count != n_columns:
-                raise DataError(f"{display_path(path)}, line {number}: {count} columns, but "
-                                f"line 1 has {n_columns}")
-            n_rows += 1
-        if ending is None:
-            break
-        start = ending.end()
-    if n_rows == 0:
-        raise DataError(f"{display_path(path)}: the file is empty")
-    return np.frombuffer(values, dtype=np.float64).reshape(n_rows, n_columns), record
-
-
-def _check_utf8(raw, path):
-    """A DataError unless `raw` is UTF-8 text, checked in blocks (no decoded copy is kept)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    for offset in range(0, len(raw), 1 << 20):
-        try:
-            decoder.decode(raw[offset:offset + (1 << 20)])
-        except UnicodeDecodeError as exc:
-            where = offset + exc.start
-            raise DataError(f"{display_path(path)}: not a UTF-8 text file (byte "
-                            f"0x{raw[where]:02x} at offset {where})") from None
+    shown = display_path(path)
     try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise DataError(f"{display_path(path)}: not a UTF-8 text file (it ends inside a "
-                        "character)") from None
-
-
-def _read_bytes(path):
-    """The bytes of a regular file of at most MAX_FILE_BYTES, or a DataError saying why not."""
+        raw = read_regular_file(path, MAX_FILE_BYTES, "data file")
+        text = raw.decode("utf-8")
+    except FileRefused as exc:
+        raise DataError(str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{shown}: not a UTF-8 text file (byte 0x{raw[exc.start]:02x} at offset "
+                        f"{exc.start}: {exc.reason})") from None
+    record = {"path": shown, "sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+    text = text.removeprefix("\ufeff")   # the byte-order mark some editors write
+    if "\r" in text:   # lines numbered as an editor does, whatever their ends
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.rstrip(" \t\n")
+    if not text:
+        raise DataError(f"{shown}: the file is empty")
+    if blank := _BLANK_LINE.search(text):
+        line, _ = _line_and_column(text, blank.start())
+        raise DataError(f"{shown}, line {line}: blank line; only trailing blank lines are allowed")
+    if stray := _STRAY_CHARACTER.search(text):
+        raise _field_error(shown, text, *_line_and_column(text, stray.start()))
     try:
-        status = os.stat(path)
-        if not stat.S_ISREG(status.st_mode):
-            raise DataError(f"{display_path(path)}: not a regular file (a folder, a device or "
-                            "a pipe cannot be read as data)")
-        if status.st_size > MAX_FILE_BYTES:
-            raise DataError(f"{display_path(path)}: {status.st_size} bytes, more than the "
-                            f"limit of {MAX_FILE_BYTES} for a data file")
-        raw = bytearray()
-        with open(path, "rb") as file:
-            # In blocks, not read(limit): that would reserve the whole limit at once. The
-            # limit is checked again as it is read, since the file may grow.
-            while block := file.read(1 << 20):
-                raw += block
-                if len(raw) > MAX_FILE_BYTES:
-                    raise DataError(f"{display_path(path)}: more than the limit of "
-                                    f"{MAX_FILE_BYTES} bytes for a data file")
-    except OSError as exc:
-        raise DataError(f"{display_path(path)}: cannot read the file "
-                        f"({exc.strerror or exc})") from None
-    return raw
+        # As bytes: a StringIO would hold the text at 4 bytes a character.
+        table = np.loadtxt(io.BytesIO(text.encode("ascii")), encoding="ascii", dtype=np.float64,
+                           delimiter=",", comments=None, ndmin=2)
+    except ValueError as exc:
+        message = str(exc)
+        if match := _NOT_A_NUMBER.search(message):
+            raise _field_error(shown, text, int(match[1]) + 1, int(match[2])) from None
+        if match := _RAGGED.search(message):
+            before, after, line = match.groups()
+            raise DataError(f"{shown}, line {line}: {after} columns, but line 1 has "
+                            f"{before}") from None
+        raise DataError(f"{shown}: {' '.join(message.split())}") from None   # on one line
+    # min and max rather than abs: no copy of the table, and a NaN makes both NaN
+    if not -MAX_VALUE <= table.min() <= table.max() <= MAX_VALUE:
+        row, column = np.argwhere(~(np.abs(table) <= MAX_VALUE))[0]   # NaN is not <=
+        raise _field_error(shown, text, row + 1, column + 1, table[row, column])
+    return table, record
 
 
-def _parse_line(raw, start, end, values, path, number):
-    """Append the numbers of the line raw[start:end] to `values`; returns how many."""
-    position, count = start, 0
-    while True:
-        match = _FIELD_RE.match(raw, position, end)
-        if match is None or (match.group(2) is None and match.end() != end):
-            raise _field_error(path, number, raw, start, end, position)
-        value = float(match.group(1))
-        if not abs(value) <= MAX_VALUE:
-            what = ("NaN and infinity are not allowed" if not np.isfinite(value) else
-                    f"beyond +-{MAX_VALUE:g}, where squares overflow")
-            raise DataError(f"{display_path(path)}, line {number}, column "
-                            f"{raw.count(b',', start, position) + 1}: "
-                            f"{_shown(match.group(1))} ({what})")
-        values.append(value)
-        count += 1
-        if match.group(2) is None:
-            return count
-        position = match.end()
+def _line_and_column(text, index):
+    """The line and column (both from 1) of the character text[index]."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, line_start) + 1, text.count(",", line_start, index) + 1
 
 
-def _shown(field):
-    """A field's bytes as text for a message, at most 20 characters of it."""
-    text = field.decode("utf-8", "backslashreplace")
-    return text if len(text) <= 20 else text[:20] + "..."
-
-
-def _field_error(path, number, raw, start, end, position):
-    """The DataError for the field of line raw[start:end] at `position`: not a plain number."""
-    comma = raw.find(b",", position, end)
-    field = raw[position:end if comma < 0 else comma].strip(b" \t")
-    where = f"{display_path(path)}, line {number}, column {raw.count(b',', start, position) + 1}"
+def _field_error(shown, text, line, column, value=None):
+    """The DataError for field `column` of line `line` (both from 1) of `text`: not a number,
+    or, given its `value`, NaN, infinite or beyond +-MAX_VALUE."""
+    line_start = 0
+    for _ in range(line - 1):
+        line_start = text.index("\n", line_start) + 1
+    line_end = text.find("\n", line_start)
+    line_text = text[line_start:] if line_end < 0 else text[line_start:line_end]
+    field = line_text.split(",")[column - 1].strip(" \t")
+    where = f"{shown}, line {line}, column {column}"
+    field_shown = field if len(field) <= 20 else field[:20] + "..."
+    if value is not None:
+        what = ("NaN and infinity are not allowed" if not np.isfinite(value) else
+                f"beyond +-{MAX_VALUE:g}, where squares overflow")
+        return DataError(f"{where}: {field_shown} ({what})")
     if not field:
         return DataError(f"{where}: empty field")
-    text = _shown(field)
-    if field.lower().lstrip(b"+-") in (b"nan", b"inf", b"infinity"):
-        return DataError(f"{where}: {text} (NaN and infinity are not allowed)")
     hint = ""
-    if any(separator in field for separator in (b" ", b"\t", b";")):
+    if any(separator in field for separator in " \t;"):
         hint = "; fields must be separated by commas"
-    elif number == 1:
+    elif line == 1:
         hint = "; the file must have no header line"
     # repr() keeps control characters from breaking the message onto several lines.
-    return DataError(f"{where}: not a number: {text!r}{hint}")
+    return DataError(f"{where}: not a number: {field_shown!r}{hint}")
