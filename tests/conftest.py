@@ -1,9 +1,25 @@
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import mlplab as ml
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory):
+    """One `mlplab run --quick --seed 3`, as a user runs it with its output in a log file:
+    (the report folder, named mlplab-report, its results.json as a dict, the console text)."""
+    out = tmp_path_factory.mktemp("quick-run") / "mlplab-report"
+    result = subprocess.run([sys.executable, "-m", "mlplab", "run", "--quick", "--seed", "3",
+                             "--out", str(out)], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "MPLBACKEND": "Agg"}, cwd=out.parent)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((out / "results.json").read_text())
+    return out, results, result.stdout + result.stderr
 
 
 @pytest.fixture

@@ -16,15 +16,8 @@ from mlplab import _files, _html
 from mlplab.lab import configs, figures, findings, report, runner
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run") / "report"
-    assert main(["run", "--out", str(out), "--quick", "--no-progress", "--seed", "3"]) == 0
-    return out, json.loads((out / "results.json").read_text())
-
-
 def test_run_writes_every_output(quick_run):
-    out, _ = quick_run
+    out, _, _ = quick_run
     for name in ("report.md", "report.html", "results.json"):
         assert (out / name).stat().st_size > 0
     figures = sorted(p.name for p in (out / "figures").iterdir())
@@ -44,7 +37,7 @@ def test_run_writes_every_output(quick_run):
 
 
 def test_a_fold_1_model_file_loads_whole_and_gives_its_folds_accuracy(quick_run):
-    out, results = quick_run
+    out, results, _ = quick_run
     data, _ = runner.load_all()
     for cv in configs.Q3:
         X, y = data[cv.dataset]
@@ -57,7 +50,7 @@ def test_a_fold_1_model_file_loads_whole_and_gives_its_folds_accuracy(quick_run)
 
 
 def test_results_json_contract(quick_run):
-    _, results = quick_run
+    _, results, _ = quick_run
     assert results["seed"] == 3
     assert round(results["q1"]["output"], 4) == 0.8221
     assert len(results["q2_5"]["loss"]) == configs.quick(configs.Q2_5).epochs
@@ -87,7 +80,7 @@ def test_results_json_contract(quick_run):
 
 
 def test_the_report_says_how_reg_lambda_enters_a_step_once(quick_run):
-    out, _ = quick_run
+    out, _, _ = quick_run
     text = (out / "report.md").read_text()
     rule = "each step adds reg_lambda * W to the mean gradient"
     assert text.count(rule) == 1 and text.index(rule) < text.index("## Q1")
@@ -97,7 +90,7 @@ def test_the_report_says_how_reg_lambda_enters_a_step_once(quick_run):
 
 
 def test_report_holds_every_section_and_the_four_lists(quick_run):
-    out, results = quick_run
+    out, results, _ = quick_run
     text = (out / "report.md").read_text()
     for section in ("Q1.1", "Q1.2", "Q2.5", "Q3.1 LinearXY", "Q3.2 NonLinearXY", "Q4.1",
                     "Q4.2", "Q4.3", "Q4.4", "Q4.5", "Q5.1", "Q5.2", "Q5.3", "Q5.4"):
@@ -117,7 +110,7 @@ def test_report_holds_every_section_and_the_four_lists(quick_run):
 
 
 def test_the_html_is_rendered_markdown_that_prints_well(quick_run):
-    out, _ = quick_run
+    out, _, _ = quick_run
     html = (out / "report.html").read_text()
     body = re.sub(r"<[^>]+>", "", html[html.index("<body>"):])   # the text a reader sees
     assert "**" not in body and "`" not in body and "$" not in body
@@ -130,7 +123,7 @@ def test_the_html_is_rendered_markdown_that_prints_well(quick_run):
 
 
 def test_a_quick_run_says_it_is_a_smoke_test_and_concludes_nothing(quick_run):
-    out, _ = quick_run
+    out, _, _ = quick_run
     text = (out / "report.md").read_text()
     first_lines = text[:text.index("## Q1")]
     assert "Quick run: a smoke test." in first_lines
@@ -139,7 +132,7 @@ def test_a_quick_run_says_it_is_a_smoke_test_and_concludes_nothing(quick_run):
 
 
 def test_built_in_data_is_named_in_a_box_at_the_top(quick_run):
-    out, results = quick_run
+    out, results, _ = quick_run
     text = (out / "report.md").read_text()
     box = next(line for line in text.splitlines() if line.startswith("> **Built-in"))
     assert text.index(box) < text.index("## Q1")
@@ -151,7 +144,7 @@ def test_built_in_data_is_named_in_a_box_at_the_top(quick_run):
 
 
 def test_q5_prose_cites_this_runs_numbers(quick_run):
-    out, results = quick_run
+    out, results, _ = quick_run
     text = (out / "report.md").read_text()
     q5 = text[text.index("## Q5"):]
     cited = set(re.findall(r"\d+\.\d{4}", q5))
@@ -161,11 +154,13 @@ def test_q5_prose_cites_this_runs_numbers(quick_run):
     assert f"{results['q1']['output']:.4f}" in cited
 
 
-def test_same_seed_gives_the_same_results_bit_for_bit(quick_run, tmp_path):
-    out, _ = quick_run
+def test_same_seed_gives_the_same_results_bit_for_bit(quick_run, tmp_path, capfd):
+    out, _, _ = quick_run
     again = tmp_path / "again"
     assert main(["run", "--out", str(again), "--quick", "--no-progress", "--seed", "3",
                  "--jobs", "2"]) == 0
+    quiet = capfd.readouterr()   # --no-progress: only the summary at the end
+    assert "drawing the figures" not in quiet.out and not quiet.err
     assert (again / "results.json").read_bytes() == (out / "results.json").read_bytes()
     # The report too: with --jobs its formulas are drawn in the worker processes.
     for name in ("report.md", "report.html"):
@@ -605,10 +600,8 @@ def test_the_command_line_describes_itself(tmp_path):
         assert output in run_help, output
 
 
-def test_a_log_file_gets_plain_lines_a_study_each(tmp_path):
-    result = run_cli("run", "--quick", "--out", str(tmp_path / "out"), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    output = result.stdout + result.stderr
+def test_a_log_file_gets_plain_lines_a_study_each(quick_run):
+    out, _, output = quick_run
     assert not re.search(r"[\r\x1b]", output)   # no bar, no terminal control characters
     lines = output.splitlines()
     for title in ("Q3.1 LinearXY: accuracy", "Q3.2 NonLinearXY: accuracy",
@@ -621,11 +614,7 @@ def test_a_log_file_gets_plain_lines_a_study_each(tmp_path):
     if report.pdf_engine() is None:
         assert len(no_pdf) == 1 and "pip install weasyprint" in no_pdf[0]
     else:
-        assert not no_pdf and (tmp_path / "out" / "report.pdf").stat().st_size > 0
-    quiet = run_cli("run", "--quick", "--no-progress", "--out", str(tmp_path / "quiet"),
-                    cwd=tmp_path)
-    assert "drawing the figures" not in quiet.stdout
-    assert not quiet.stderr
+        assert not no_pdf and (out / "report.pdf").stat().st_size > 0
 
 
 def test_non_finite_numbers_are_written_as_null():

@@ -36,20 +36,12 @@ def test_the_readme_has_the_blocks_this_test_reads():
     assert len(readme_python) >= 2 and len(SHELL) >= 3 and len(GUIDES) >= 5
 
 
-@pytest.fixture(scope="module")
-def beside_a_run(tmp_path_factory):
-    """A folder holding a quick run's `mlplab-report/`."""
-    folder = tmp_path_factory.mktemp("beside-a-run")
-    subprocess.run([sys.executable, "-m", "mlplab", "run", "--quick", "--no-progress", "--out",
-                    str(folder / "mlplab-report")], check=True, capture_output=True,
-                   env={**os.environ, "MPLBACKEND": "Agg"}, timeout=300)
-    return folder
-
-
 @pytest.mark.parametrize("name, code", PYTHON,
                          ids=[f"{name}-{i}" for i, (name, _) in enumerate(PYTHON)])
 def test_python_blocks_run_as_written(name, code, tmp_path, request):
-    folder = request.getfixturevalue("beside_a_run") if "mlplab-report/" in code else tmp_path
+    # A block that reads a run's mlplab-report/ runs in the folder that holds one.
+    folder = request.getfixturevalue("quick_run")[0].parent if "mlplab-report/" in code \
+        else tmp_path
     result = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True,
                             text=True, timeout=300,
                             env={**os.environ, "MPLBACKEND": "Agg"})
