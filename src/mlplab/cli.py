@@ -239,10 +239,10 @@ def _print_summary(results, out, elapsed):
 
 
 def _q1(args):
-    from .lab import configs
+    from . import assignment
     from .lab.runner import run_q1
 
-    q1, given = run_q1(), configs.Q1
+    q1, given = run_q1(), assignment.Q1
     fmt = lambda values: "[" + ", ".join(f"{v:.4f}" for v in values) + "]"  # noqa: E731
     print(f"Q1.1: w1 = {given['W1']}, b1 = {given['b1']}, w2 = {given['W2']}, "
           f"b2 = {given['b2']}, a0 = {given['input']}")
@@ -389,8 +389,8 @@ def _check(args):
     try:
         grader = (config.read_config(args.weights, checks.all_checks()) if args.weights
                   else config.Config())
-    except ValueError as exc:
-        return _usage(f"--weights {_shown(args.weights)}: {exc}", args.json)
+    except ValueError as exc:   # its message starts with the file's name
+        return _usage(f"--weights {exc}", args.json)
     if args.gradescope_bundle:
         if args.paths or args.out:
             return _usage("--gradescope-bundle checks nothing: give no PATH and no --out")
