@@ -1,5 +1,5 @@
-"""Seeded mutation fuzz of the model-file loader, run by tests/test_faults.py in a subprocess
-under an address-space limit.
+"""Seeded mutation fuzz of the model-file loader, run by tests/test_model_file.py in a
+subprocess under an address-space limit.
 
     python tests/fuzz_model_files.py CASES SEED
 
