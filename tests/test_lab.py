@@ -32,7 +32,8 @@ def test_run_writes_every_output(quick_run):
     for name in ("linear", "nonlinear"):
         net = ml.Network.load(out / "models" / f"q3_{name}_fold1.npz")
         assert net.n_input == 2 and net.n_output == 1
-        _, extra, _ = ml._model_file.load_network(out / "models" / f"q3_{name}_fold1.npz")
+        _, extra, _ = ml._model_file.load_network(out / "models" / f"q3_{name}_fold1.npz",
+                                                  ml.Network)
         assert len(extra["input_mean"]) == len(extra["input_scale"]) == 2
 
 
@@ -72,7 +73,7 @@ def test_results_json_contract(quick_run):
     assert all(s[0] == 64 and s[-1] == 10 for s in structure["layers"])
     assert [layers[1:-1] for layers in structure["layers"]] == structure["values"]
     assert structure["n_parameters"][0] == 64 * 10 + 10   # no hidden layer
-    assert results["q1"]["given"] == configs.Q1
+    assert results["q1"]["given"] == ml.assignment.Q1
     assert set(results["findings"]["q4"]) == set(results["q4"])
     # Which L2 convention the lab trains with is part of every config.
     assert results["q4_baseline"]["reg_convention"] == "mean"

@@ -57,9 +57,12 @@ def test_network_py_is_a_textbook_page():
     imports = [line for line in text.splitlines() if line.startswith(("import ", "from "))]
     assert imports == ["import contextlib", "import functools", "import math",
                        "import numpy as np", "from . import _engine",
+                       "from ._model_file import load_network, save_network",
                        "from ._progress import Progress",
                        "from ._validation import (all_finite, check_inputs, check_network, "
                        "check_number,", "from .errors import DivergenceError, step_failure",
+                       "from .functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES, OUTPUTS",
+                       "from .layer import Layer",
                        "from .optimizers import LBFGS, SGD, check_choice"]
     assert set(re.findall(r"\b_engine\.(\w+)", text)) == {"Trainer"}
     for word in ("threadpool", "errstate", "kernels", "Workspace", "out="):

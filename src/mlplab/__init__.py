@@ -24,12 +24,11 @@ from .functions import (
     softmax,
     tanh,
 )
-from .build import build_network
 from .errors import DivergenceError
 from .gradcheck import gradcheck
 from .layer import Layer
-from .network import Network
-from ._model_file import ScaledNetwork, load_model
+from .network import Network, build_network
+from .scaled_network import ScaledNetwork, load_model
 from . import optimizers
 
 __version__ = "0.1.0"

@@ -27,6 +27,7 @@ from numpy.lib import format as npy_format
 
 from ._validation import all_finite
 from .functions import ACTIVATIONS, LOSSES
+from .layer import Layer
 
 FORMAT, VERSION = "mlplab-model", 1
 MAX_FILE_BYTES = 2**30           # 1 GiB on disk
@@ -136,15 +137,14 @@ def _temporary_beside(path):
     raise FileExistsError(f"cannot make a temporary file beside {path}")
 
 
-def load_network(path, kind="Network", extra_arrays=(), parameter_arrays=()):
-    """Read a model file: (network, extra, arrays), every part checked.
+def load_network(path, network_type, kind="Network", extra_arrays=(), parameter_arrays=()):
+    """Read a model file: (network, extra, arrays), every part checked, the network made by
+    `network_type` (`Network`, which calls this module for its `load`).
 
     `extra_arrays` names the caller's 1-D numeric arrays, `parameter_arrays` its 1-D arrays of
     one value per parameter in the network's dtype (an optimizer's state); `arrays` holds those
     present. Any other member, as anything else wrong, is an `InvalidModelFile`.
     """
-    from . import Layer, Network   # the package's classes, imported late to avoid a cycle
-
     with reading(path), _open_archive(path) as archive:
         members = {}   # array name -> ZipInfo
         for info in archive.infolist():
@@ -179,8 +179,8 @@ def load_network(path, kind="Network", extra_arrays=(), parameter_arrays=()):
         if members:
             raise InvalidModelFile(f"unexpected arrays {sorted(members)}")
     functions = [ACTIVATIONS[name] for name in header["activations"]]
-    network = Network(layers, [f for f, _ in functions], [d_f for _, d_f in functions],
-                      *LOSSES[header["loss"]], reg_convention=header["reg_convention"])
+    network = network_type(layers, [f for f, _ in functions], [d_f for _, d_f in functions],
+                           *LOSSES[header["loss"]], reg_convention=header["reg_convention"])
     return network, header["extra"], arrays
 
 
@@ -312,41 +312,3 @@ def _checked_header(raw):
     if unknown:
         raise InvalidModelFile(f"unknown function name(s) {unknown}")
     return header
-
-
-def load_model(path):
-    """A model file as what predicts on raw inputs: a `ScaledNetwork` for a file whose header
-    holds an input scaler (``input_mean`` and ``input_scale``: the lab's fold-1 models), the
-    Network for any other."""
-    network, extra, _ = load_network(path)
-    if extra.get("input_mean") is None and extra.get("input_scale") is None:
-        return network
-    with reading(path):
-        try:
-            mean, scale = (np.array(extra.get(key), dtype=np.float64)
-                           for key in ("input_mean", "input_scale"))
-        except (TypeError, ValueError):
-            raise InvalidModelFile("a malformed input scaler") from None
-        if (mean.shape != (network.n_input,) or scale.shape != mean.shape
-                or not all_finite(mean) or not all_finite(scale) or np.any(scale <= 0)):
-            raise InvalidModelFile(f"the input scaler does not fit the network's "
-                                   f"{network.n_input} inputs")
-    return ScaledNetwork(network, mean, scale)
-
-
-class ScaledNetwork:
-    """A network behind the input scaler it was trained with (the mean and scale of its
-    training rows, as scikit-learn's StandardScaler keeps them): `predict` and `forward` take
-    raw inputs; `transform` is the scaling; `network` the Network itself."""
-
-    def __init__(self, network, mean, scale):
-        self.network, self.mean, self.scale = network, mean, scale
-
-    def transform(self, X):
-        return (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
-
-    def predict(self, X, threshold=None):
-        return self.network.predict(self.transform(X), threshold)
-
-    def forward(self, X):
-        return self.network.forward(self.transform(X))

@@ -32,15 +32,13 @@ from ._model_file import InvalidModelFile, describe, load_network, reading, save
 from ._progress import Progress
 from ._sklearn_names import refuse_renamed_keywords, refuse_renamed_values
 from ._validation import check_sample_weight
-from .build import build_network
 from .errors import DivergenceError
-from .functions import ACTIVATIONS, OUTPUTS, smooth_labels, softmax
-from .optimizers import LBFGS, SCHEDULES, SGD, Adam, flatten, unflatten
+from .functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUTS, smooth_labels, softmax
+from .network import Network, build_network
+from .optimizers import LBFGS, SCHEDULES, SGD, Adam, flatten, no_improvement, unflatten
 
 __all__ = ["HIDDEN_ACTIVATIONS", "BaseMLP", "MLPClassifier", "MLPRegressor"]
 
-# The hidden activations that have a name (and so can be saved); any other is a pair of callables.
-HIDDEN_ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
 # The output kinds of `functions.OUTPUTS` that make a classifier.
 CLASSIFIER_OUTPUTS = ("softmax", "sigmoid")
 # scikit-learn's names of the output activations (its ``out_activation_``).
@@ -290,7 +288,7 @@ class BaseMLP(BaseEstimator):
                     postfix["val_loss"] = f"{loss:.4g}"
                     if loss < best_loss:
                         best_loss, self.best_epoch_ = loss, epoch
-                        best_parameters = _copy_parameters(self.network_)
+                        best_parameters = [p.copy() for p in self.network_.parameters()]
                     elif epoch - self.best_epoch_ >= self.patience:
                         converged = True
                 elif self._converged():
@@ -301,8 +299,7 @@ class BaseMLP(BaseEstimator):
         finally:
             progress.close()
         if validation is not None:
-            for layer, (W, b) in zip(self.network_.layers, best_parameters):
-                layer.weights, layer.biases = W, b
+            self.network_.set_parameters(best_parameters)
         if not converged and self.n_iter_no_change is not None:
             warnings.warn(f"{type(self).__name__}: the {self.solver} solver ran the most epochs "
                           f"(epochs={self.epochs}) and the training loss has not converged "
@@ -324,11 +321,8 @@ class BaseMLP(BaseEstimator):
         self.loss_curve_.append(loss)
         self.n_iter_ += 1
         self.t_ += len(X)
-        if loss > self.best_loss_ - self.tol:
-            self._no_improvement += 1
-        else:
-            self._no_improvement = 0
-        self.best_loss_ = min(self.best_loss_, loss)
+        self.best_loss_, self._no_improvement = no_improvement(
+            loss, self.best_loss_, self._no_improvement, self.tol)
         return loss
 
     def _converged(self):
@@ -465,7 +459,7 @@ class BaseMLP(BaseEstimator):
         file: WHAT IS WRONG"."""
         with reading(path):
             network, extra, arrays = load_network(
-                path, kind=cls._KIND, extra_arrays=cls._EXTRA_ARRAYS,
+                path, Network, kind=cls._KIND, extra_arrays=cls._EXTRA_ARRAYS,
                 parameter_arrays=[f"optimizer_{key}" for key in OPTIMIZER_ARRAYS])
             try:
                 return cls._from_parameters(extra.get("params"))._restore(network, extra, arrays)
@@ -1116,11 +1110,6 @@ def _make_rng(random_state):
         # scikit-learn's convention: a RandomState instance is consumed, not copied.
         return np.random.default_rng(random_state.randint(2**31 - 1))
     return np.random.default_rng(random_state)   # None, an int, or a Generator (used as is)
-
-
-def _copy_parameters(network):
-    """Copies of every layer's (weights, biases), to restore the best epoch's state."""
-    return [(layer.weights.copy(), layer.biases.copy()) for layer in network.layers]
 
 
 def _plain(value, infinity=math.inf):

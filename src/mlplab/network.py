@@ -26,12 +26,15 @@ import math
 import numpy as np
 
 from . import _engine
+from ._model_file import load_network, save_network
 from ._progress import Progress
 from ._validation import (all_finite, check_inputs, check_network, check_number,
                           check_parameters, check_dtype, check_reg_convention,
                           check_sample_weight, check_step, check_threshold, check_training,
                           loss_total)
 from .errors import DivergenceError, step_failure
+from .functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES, OUTPUTS
+from .layer import Layer
 from .optimizers import LBFGS, SGD, check_choice
 
 
@@ -340,18 +343,62 @@ class Network:
 
     def save(self, path):
         """Write a model file (.npz, a JSON header naming mlplab's functions; no pickle)."""
-        from ._model_file import save_network
         save_network(self, path)
 
     @classmethod
     def load(cls, path):
         """Read a network written by `save`; a malformed file raises ValueError naming why."""
-        from ._model_file import load_network
-        return load_network(path)[0]
+        return load_network(path, cls)[0]
 
     def __repr__(self):
         sizes = [self.n_input] + [layer.weights.shape[1] for layer in self.layers]
         return f"Network({'-'.join(map(str, sizes))})"
+
+
+def build_network(layer_sizes, activation="sigmoid", output="softmax", *, bias=True,
+                  init="glorot_uniform", rng=None, **options):
+    """A `Network` from names, e.g. ``build_network([64, 32, 10], "relu", "softmax")``.
+
+    `layer_sizes` is [n_input, n_hidden..., n_output]; `activation` the hidden layers' (a name
+    of `HIDDEN_ACTIVATIONS` or an (f, d_f) pair, d_f taking z; or a list, one per hidden
+    layer); `output` a name of `OUTPUTS` (the output activation and its loss); `bias` and
+    `init` as in `Layer`. With `rng` (a Generator) the layers draw from it in turn, weights then
+    biases; else each from the skeleton's ``default_rng(2)``. `options`: ``reg_convention``,
+    ``engine``, as in `Network`.
+    """
+    sizes = list(layer_sizes)
+    n_hidden = len(sizes) - 2
+    per_layer = isinstance(activation, (list, tuple)) and not _is_pair(activation)
+    hidden = list(activation) if per_layer else [activation] * max(n_hidden, 0)
+    if n_hidden < 0 or len(hidden) != n_hidden:
+        raise ValueError(f"layer_sizes {sizes} and activation {activation!r} do not agree: give "
+                         "[n_input, n_hidden..., n_output] and one activation per hidden layer "
+                         "(or one for all)")
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {', '.join(map(repr, OUTPUTS))}, got {output!r}")
+    output_activation, loss = OUTPUTS[output]
+    pairs = [_hidden_pair(a) for a in hidden] + [ACTIVATIONS[output_activation]]
+    layers = [Layer(n_in, n_out, bias, init) for n_in, n_out in zip(sizes, sizes[1:])]
+    if rng is not None:
+        for layer in layers:
+            layer.initialize_weights(rng)
+    return Network(layers, [f for f, _ in pairs], [d_f for _, d_f in pairs], *LOSSES[loss],
+                   **options)
+
+
+def _is_pair(activation):
+    return len(activation) == 2 and all(callable(f) for f in activation)
+
+
+def _hidden_pair(activation):
+    """The (f, d_f) of a hidden layer's activation: a registry name or a pair of callables."""
+    if isinstance(activation, str) and ACTIVATIONS.get(activation, (None, None))[1] is not None:
+        return ACTIVATIONS[activation]
+    if isinstance(activation, (list, tuple)) and _is_pair(activation):
+        return tuple(activation)
+    raise ValueError("a hidden activation must be one of "
+                     f"{', '.join(map(repr, HIDDEN_ACTIVATIONS))} or a "
+                     f"(function, derivative) pair of callables, got {activation!r}")
 
 
 class _ReferenceTrainer:

@@ -414,14 +414,7 @@ def flat_objective(network, X, Y, reg_lambda, evaluated=None, sample_weight=None
     return objective
 
 
-# ----- a network's parameters as one flat vector --------------------------------------------
-
-
-def parameters(network):
-    """[W1, b1, W2, b2, ...]: the order of every optimizer state and flat vector; a layer
-    without biases gives only its W."""
-    return [theta for layer in network.layers for theta in (layer.weights, layer.biases)
-            if theta is not None]
+# ----- parameters as one flat vector --------------------------------------------
 
 
 def flatten(arrays, dtype=None):
@@ -437,12 +430,3 @@ def unflatten(flat, like):
         arrays.append(flat[start:start + array.size].reshape(array.shape).astype(array.dtype))
         start += array.size
     return arrays
-
-
-def set_parameters(network, arrays):
-    """Bind `arrays`, in the order of `parameters`, to the network's layers."""
-    arrays = iter(arrays)
-    for layer in network.layers:
-        layer.weights = next(arrays)
-        if layer.biases is not None:
-            layer.biases = next(arrays)

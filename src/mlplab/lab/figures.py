@@ -4,7 +4,7 @@ boundary is the saved fold-1 model file, read back by `mlplab.load_model`)."""
 import pathlib
 
 from .. import _parallel, plot
-from .._model_file import load_model
+from ..scaled_network import load_model
 from .configs import METRICS, fold1_model, setting_labels
 
 
