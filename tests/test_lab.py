@@ -274,6 +274,12 @@ def test_q1_command_prints_the_forward_pass(tmp_path):
     result = run_cli("q1", cwd=tmp_path)
     assert result.returncode == 0
     assert "a2 = sigmoid(z2)  = [0.8221]" in result.stdout and "output: 0.8221" in result.stdout
+    # Piped into a reader that leaves early (`mlplab q1 | head -1`): no traceback, no error.
+    piped = subprocess.Popen([sys.executable, "-m", "mlplab", "q1"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, cwd=tmp_path)
+    piped.stdout.readline()
+    piped.stdout.close()
+    assert piped.wait(timeout=60) in (0, 141) and piped.stderr.read() == b""
 
 
 def test_an_output_folder_under_a_file_is_refused_before_training(tmp_path):
