@@ -539,6 +539,9 @@ def main(argv=None):
         pass
     try:
         return args.handler(args)
+    except BrokenPipeError:   # the reader of the output left (`mlplab q1 | head`): no message
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except (ValueError, OSError) as exc:
         print(f"mlplab: error: {exc}", file=sys.stderr)
         return 1
