@@ -37,12 +37,18 @@ def edited(*edits, source=CORRECT):
     return source
 
 
-def appended(text):
-    return CORRECT + "\n\n" + text + "\n"
+def appended(text, source=CORRECT):
+    return source + "\n\n" + text + "\n"
 
 
-_SIGMOID = CORRECT[CORRECT.index("    x = np.asarray(x, dtype=float)\n    out = np.empty_like"):
-                   CORRECT.index("    return out\n") + len("    return out")]
+# correct.py without its scikit-learn, matplotlib and pandas imports and without its Q2.5 cell:
+# for the command line's tests, whose checker then starts without loading those libraries.
+PLAIN = edited(*((line, "") for line in CORRECT.splitlines(keepends=True)[3:9]
+                 if line.startswith(("from ", "import matplotlib", "import pandas"))))
+PLAIN = PLAIN[:PLAIN.index("# " + "-" * 64 + " Q2.5")]
+
+
+_SIGMOID = "    return 0.5 * (1 + np.tanh(0.5 * np.asarray(x, dtype=float)))"
 _CLIPPED = ("    P = np.maximum(np.asarray(YPredict, dtype=float), np.finfo(float).tiny)\n"
             "    return -np.sum(np.asarray(YTrue) * np.log(P))")
 _D_L2 = ("def d_l2_loss(YTrue, YPredict):\n    return np.asarray(YPredict) - np.asarray(YTrue)",)
@@ -258,12 +264,12 @@ def _cells(source):
                                                      "------------------------------")]
 
 
-def notebook_v4():
-    """correct.py as a notebook of today's format, with `%matplotlib inline` and a Q2.5 cell
-    that trains for a million epochs (never run by the checker)."""
+def notebook_v4(source=CORRECT):
+    """`source` (correct.py) as a notebook of today's format, with `%matplotlib inline` and a
+    Q2.5 cell that trains for a million epochs (never run by the checker)."""
     import nbformat.v4 as v4
 
-    cells = _cells(CORRECT)
+    cells = _cells(source)
     cells[0] = "%matplotlib inline\n" + cells[0]
     cells[-1] = cells[-1].replace("epochs = 100", "epochs = 10**6")
     notebook = v4.new_notebook(cells=[v4.new_markdown_cell("# Homework 2")] +

@@ -1,7 +1,8 @@
 """Untrusted input, through the command line and real processes: a student's code that tries to
-forge its grade, break the checker or outlive it; answers of every malformed kind; options at
-their limits; --scheduler addresses that are not Dask schedulers; a run killed with SIGKILL, in
-its workers and during its final moves; model files and training data at the edges."""
+forge its grade, break the checker or outlive it; answers of every malformed kind; --scheduler
+addresses that are not Dask schedulers; a run killed with SIGKILL, in its workers and during its
+final moves; model files and training data at the edges. (A class whose student attacks the
+others, and files and settings at their limits: test_check.py.)"""
 
 import json
 import os
@@ -17,16 +18,16 @@ import warnings
 import numpy as np
 import pytest
 
-from homework_variants import CORRECT, appended
+from homework_variants import CORRECT, PLAIN, appended
 from mlplab import MLPClassifier, MLPRegressor, check
 from mlplab import _report_folder as folder
-from mlplab.check.sandbox import Zygote
 from mlplab.check.submissions import Submission
 
 MLPLAB = [sys.executable, "-m", "mlplab"]
 # Wrong functions throughout, so that any point they get is a forged one.
-WRONG = CORRECT.replace("    return s * (1 - s)", "    return s").replace(
+WRONG = PLAIN.replace("    return s * (1 - s)", "    return s").replace(
     "    return 0.5 * np.sum((", "    return 3 * np.sum((")
+FAST = check.Limits(request_seconds=1.0, statement_seconds=1.0)
 
 
 def _frame(payload):
@@ -41,30 +42,23 @@ FORGED = [
     _frame(b'["a JSON list"]'),
     _frame({"value": {"notes": "a string"}, "warnings": []}),
     (2**62).to_bytes(8, "big"),
+    _frame({"value": {"result": {"array": {"__array__": [10**400], "f8": ""}}}, "nonce": 3}),
 ]
 
 
-@pytest.fixture(scope="module")
-def zygote():
-    started = Zygote()
-    yield started
-    started.close()
-
-
-def _check(tmp_path, zygote, source, name="student.py"):
-    path = tmp_path / name
-    path.write_text(source)
-    return check.check_submission(Submission(name, path, tmp_path), seed=3, zygote=zygote)
-
-
-def _in_definitions(code):
+def _at_load(code):
     """`code` made to run when the file loads: inside a definition's default argument."""
     return f"def _at_load(_=exec({code!r})):\n    pass\n"
 
 
-@pytest.mark.parametrize("frames", [FORGED[:2], FORGED[2:3], FORGED[3:4], FORGED[4:5],
-                                    FORGED[5:6]])
-def test_forged_or_malformed_frames_on_the_answer_pipe_earn_nothing(tmp_path, zygote, frames):
+def _check(tmp_path, source, name="student.py"):
+    path = tmp_path / name
+    path.write_text(source)
+    return check.check_submission(Submission(name, path, tmp_path), limits=FAST, seed=3)
+
+
+@pytest.mark.parametrize("frames", [FORGED[:2], *([frame] for frame in FORGED[2:])])
+def test_forged_or_malformed_frames_on_the_answer_pipe_earn_nothing(tmp_path, frames):
     code = ("import os, stat\n"
             "for _fd in range(3, 64):\n"
             "    try:\n"
@@ -73,7 +67,7 @@ def test_forged_or_malformed_frames_on_the_answer_pipe_earn_nothing(tmp_path, zy
             "    except OSError:\n"
             "        pass\n"
             "os._exit(0)\n")
-    result = _check(tmp_path, zygote, WRONG + "\n\n" + _in_definitions(code))
+    result = _check(tmp_path, appended(_at_load(code), WRONG))
     assert result.score == 0, [(c.name, v.got) for c, v in result.verdicts if v.passed]
     assert result.error   # the load failed, and that is said
     assert result.seconds < 20
@@ -89,45 +83,34 @@ def test_a_grandchild_in_its_own_session_ends_with_the_check(tmp_path):
             "if os.fork() == 0:\n"
             "    os.setsid()\n"
             "    if os.fork() == 0:\n"
-            "        for _ in range(150):\n"
+            "        for _ in range(300):\n"
             f"            open({str(marker)!r}, 'a').write('.')\n"
             f"            open({str(out)!r}, 'w').write('{{\"score\": 144}}')\n"
-            "            time.sleep(0.2)\n"
+            "            time.sleep(0.1)\n"
             "    os._exit(0)\n")
     student = tmp_path / "student.py"
-    student.write_text(WRONG + "\n\n" + _in_definitions(code))
+    student.write_text(appended(_at_load(code), WRONG))
     run = subprocess.run([*MLPLAB, "check", str(student), "--json", str(out), "--seed", "1"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stderr
     written = marker.stat().st_size
-    time.sleep(1.5)
+    time.sleep(1)   # ten of its periods
     assert marker.stat().st_size == written   # nothing of it runs after the check
     report = json.loads(out.read_text())
     assert report["score"] < 33 and len(report["tests"]) == 19
 
 
-def test_a_fifo_at_the_json_path_is_replaced_not_written_through(tmp_path):
-    out = tmp_path / "results.json"
-    os.mkfifo(out)
-    student = tmp_path / "student.py"
-    student.write_text(CORRECT)
-    run = subprocess.run([*MLPLAB, "check", str(student), "--json", str(out), "--seed", "1"],
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    assert out.is_file() and json.loads(out.read_text())["score"] == 33
-
-
-def test_code_that_deletes_folders_it_finds_changes_nothing(tmp_path, zygote):
+def test_code_that_deletes_folders_it_finds_changes_nothing(tmp_path):
     code = ("import glob, os, shutil, tempfile\n"
             "shutil.rmtree(os.getcwd(), ignore_errors=True)\n"
             "for _folder in glob.glob(os.path.join(tempfile.gettempdir(), 'mlplab-*')):\n"
             "    shutil.rmtree(_folder, ignore_errors=True)\n")
-    result = _check(tmp_path, zygote, CORRECT + "\n\n" + _in_definitions(code))
+    result = _check(tmp_path, appended(_at_load(code)))
     assert result.score == 33, [(c.name, v.got, v.hint) for c, v in result.verdicts
                                 if not v.passed]
 
 
-def test_code_that_kills_its_parents_costs_only_its_own_checks(tmp_path, zygote):
+def test_code_that_kills_its_parents_costs_only_its_own_checks(tmp_path):
     code = ("import os, signal\n"
             "_parent = os.getppid()\n"
             "_grandparent = int(open(f'/proc/{_parent}/stat').read().rsplit(')', 1)[1].split()[1]) "
@@ -138,37 +121,14 @@ def test_code_that_kills_its_parents_costs_only_its_own_checks(tmp_path, zygote)
             "            os.kill(_pid, signal.SIGKILL)\n"
             "        except OSError:\n"
             "            pass\n")
-    result = _check(tmp_path, zygote, CORRECT + "\n\n" + _in_definitions(code))
+    result = _check(tmp_path, appended(_at_load(code)))
     assert result.seconds < 30   # (as root, its own PID namespace hides its parents from it)
-    after = _check(tmp_path, zygote, CORRECT, name="next.py")   # the next student is unharmed
+    after = _check(tmp_path, CORRECT, name="next.py")   # the next student is unharmed
     assert after.score == 33, [(c.name, v.got) for c, v in after.verdicts if not v.passed]
 
 
-def test_error_texts_with_escape_codes_and_lone_surrogates_reach_no_terminal_raw(tmp_path):
-    student = tmp_path / "student.py"
-    student.write_text(appended("def sigmoid(x):\n"
-                                "    raise ValueError('\\x1b[2K\\rPASS  Q2.2  sigmoid \\udcff')"))
-    run = subprocess.run([*MLPLAB, "check", str(student), "--seed", "1"], capture_output=True,
-                         timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
-    assert run.returncode == 1
-    assert b"\x1b" not in run.stdout and b"\\x1b[2K" in run.stdout
-    assert b"FAIL  Q2.2  sigmoid" in run.stdout
-
-
-def test_a_file_over_the_size_limit_is_a_zero_with_the_reason(tmp_path):
-    student = tmp_path / "huge.py"
-    with open(student, "w") as stream:
-        stream.write(CORRECT)
-        stream.write(("# " + "x" * 1022 + "\n") * (9 * 1024))
-    out = tmp_path / "results.json"
-    run = subprocess.run([*MLPLAB, "check", str(student), "--json", str(out)],
-                         capture_output=True, text=True, timeout=60)
-    assert run.returncode == 2 and "larger than 8 MiB" in run.stderr
-    assert json.loads(out.read_text())["score"] == 0
-
-
-def test_huge_or_strange_return_values_fail_their_check_only(tmp_path, zygote):
-    result = _check(tmp_path, zygote, appended(
+def test_huge_or_strange_return_values_fail_their_check_only(tmp_path):
+    result = _check(tmp_path, appended(
         "class _Odd:\n    def __array__(self, *a, **k):\n        raise RuntimeError('no')\n\n"
         "def softmax(x):\n    return np.zeros(10**7)\n\n"
         "def l2_loss(YTrue, YPredict):\n    return _Odd()\n\n"
@@ -176,21 +136,6 @@ def test_huge_or_strange_return_values_fail_their_check_only(tmp_path, zygote):
     failed = {c.name for c, v in result.verdicts if not v.passed}
     assert {"softmax", "l2_loss", "cross_entropy_loss"} <= failed
     assert "sigmoid" not in failed and "Layer: shapes and biases" not in failed
-
-
-# ----- the grader's options -------------------------------------------------------------------
-
-@pytest.mark.parametrize("weights", ['{"Q2.2": 1e999}', '{"sigmod": 1}', '{"Q2.9": 1}',
-                                     '{"points": {"Q2.2": -1}}', '{"visibility": {"Q2.2": "x"}}',
-                                     '[1, 2]', '{"forbidden": "torch"}'])
-def test_a_bad_settings_file_is_refused_with_exit_status_2(tmp_path, weights):
-    settings = tmp_path / "weights.json"
-    settings.write_text(weights)
-    run = subprocess.run([*MLPLAB, "check", "--gradescope-bundle", str(tmp_path / "a.zip"),
-                          "--weights", str(settings)], capture_output=True, text=True,
-                         timeout=60)
-    assert run.returncode == 2 and "--weights" in run.stderr and "Traceback" not in run.stderr
-    assert not (tmp_path / "a.zip").exists()
 
 
 # ----- --scheduler --------------------------------------------------------------------------
@@ -234,7 +179,7 @@ def test_a_scheduler_address_that_is_not_dask_fails_in_bounded_time(tmp_path, be
     run = subprocess.run([*MLPLAB, "check", str(tmp_path / "class"), "--out",
                           str(tmp_path / "out"), "--scheduler", f"tcp://127.0.0.1:{port}"],
                          capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "MLPLAB_SCHEDULER_SECONDS": "1"})
+                         env={**os.environ, "MLPLAB_SCHEDULER_SECONDS": "0.5"})
     assert time.monotonic() - start < 20
     assert run.returncode == 1 and says in run.stderr and f"127.0.0.1:{port}" in run.stderr
     assert "Traceback" not in run.stderr and "out of memory" not in run.stderr
@@ -364,28 +309,3 @@ def test_data_far_from_one_is_told_to_be_scaled_not_the_learning_rate():
     with pytest.raises(DivergenceError, match="Scale the data") as error:
         MLPClassifier(random_state=0, epochs=20).fit(X * 1e200, y)
     assert "reach 7.9e+200" in str(error.value)
-
-
-def test_a_student_cannot_change_a_classmates_grade_or_block_the_class(tmp_path):
-    students, out = tmp_path / "class", tmp_path / "grades"
-    students.mkdir()
-    code = ("import glob, os\n"
-            "for _path in glob.glob(os.path.join(" + repr(str(students)) + ", 'b_*.py')):\n"
-            "    open(_path, 'w').write('x = 1')\n"
-            "for _pid in os.listdir('/proc'):\n"
-            "    try:\n"
-            "        _line = open(f'/proc/{_pid}/cmdline', 'rb').read().split(b'\\0')\n"
-            "        if b'--out' in _line:\n"
-            "            _folder = _line[_line.index(b'--out') + 1].decode()\n"
-            "            open(os.path.join(_folder, 'grades.csv'), 'w').write('forged')\n"
-            "            open(os.path.join(_folder, 'planted.txt'), 'w').write('x')\n"
-            "    except (OSError, ValueError):\n"
-            "        pass\n")
-    (students / "a_hostile.py").write_text(CORRECT + "\n\n" + _in_definitions(code))
-    (students / "b_victim.py").write_text(CORRECT)
-    run = subprocess.run([*MLPLAB, "check", str(students), "--out", str(out), "--seed", "1"],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    grades = (out / "grades.csv").read_text()
-    assert "forged" not in grades
-    assert [line.split(",")[2] for line in grades.splitlines()[1:]] == ["33", "33"]

@@ -415,13 +415,16 @@ def _check(args):
             submission = submissions.one_submission(args.paths[0])
         except submissions.SubmissionError as exc:
             return _usage(f"{_shown(args.paths[0])}: {exc}", args.json)
-        try:   # the libraries the file imports load while this process loads the Q2.5 data
-            sandbox.shared_zygote(sandbox.preload_for(*submissions.read_source(submission.path)))
-        except submissions.SubmissionError:
-            pass   # check_submission says why
+        try:
+            source = submissions.read_source(submission.path)
+        except submissions.SubmissionError as exc:   # a folder's file: check_submission says why
+            source = exc
+        # the libraries the file imports load while this process loads the Q2.5 data
+        sandbox.shared_zygote(sandbox.preload_for([] if isinstance(source, Exception) else
+                                                  [source]))
         assignment.load_q25()
         sandbox.become_reaper()
-        result = check.check_submission(submission, grader, limits, seed)
+        result = check.check_submission(submission, grader, limits, seed, source=source)
         sandbox.reap_orphans()
         print(report.table(result))
         if args.json:

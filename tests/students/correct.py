@@ -12,14 +12,8 @@ import pandas
 # ---------------------------------------------------------------- Q2.2
 
 def sigmoid(x):
-    x = np.asarray(x, dtype=float)
-    out = np.empty_like(x)
-    pos = x >= 0
-    # split in two so that exp never overflows
-    out[pos] = 1 / (1 + np.exp(-x[pos]))
-    ex = np.exp(x[~pos])
-    out[~pos] = ex / (1 + ex)
-    return out
+    # 1 / (1 + exp(-x)) = (1 + tanh(x / 2)) / 2, and tanh never overflows
+    return 0.5 * (1 + np.tanh(0.5 * np.asarray(x, dtype=float)))
 
 def d_sigmoid(x):
     s = sigmoid(x)

@@ -15,8 +15,13 @@ import pandas
 
 def sigmoid(x):
     x = np.asarray(x, dtype=float)
-    e = np.exp(-np.abs(x))          # always <= 1, no overflow
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    out = np.empty_like(x)
+    pos = x >= 0
+    # split in two so that exp never overflows
+    out[pos] = 1 / (1 + np.exp(-x[pos]))
+    ex = np.exp(x[~pos])
+    out[~pos] = ex / (1 + ex)
+    return out
 
 def d_sigmoid(x):
     return sigmoid(x) * (1 - sigmoid(x))

@@ -15,7 +15,9 @@ from sklearn.metrics import accuracy_score, f1_score
 
 
 def sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))   # no overflow
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))   # at most 1: no overflow
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def d_sigmoid(z):

@@ -20,10 +20,10 @@ from collections import namedtuple
 from dataclasses import dataclass, field
 
 from .. import _parallel
-from ..assignment import NAMES
+from ..assignment import NAMES, load_q25
 from .checks import Context, Verdict, all_checks, run_checks
 from .config import Config
-from .sandbox import Limits, Student, Zygote, shared_zygote
+from .sandbox import Limits, Student, Zygote, preload_for, shared_zygote
 from .submissions import SubmissionError, read_source
 
 CheckInfo = namedtuple("CheckInfo", "name part number")
@@ -57,11 +57,12 @@ def submission_seed(seed, name):
     return int.from_bytes(hashlib.sha256(f"{seed}/{name}".encode()).digest()[:8], "big") >> 1
 
 
-def check_submission(submission, config=Config(), limits=Limits(), seed=0, zygote=None,
-                     source=None):
+def check_submission(submission, config=None, limits=None, seed=0, zygote=None, source=None):
     """The `Result` of checking one `submissions.Submission` (its file's `source`, (text, kind)
-    or the SubmissionError reading it gave, if read already); never raises for what the
-    student's code does (a crash, a hang, an unreadable file is that submission's zero)."""
+    or the SubmissionError reading it gave, if read already) with `zygote` (by default this
+    thread's); never raises for what the student's code does (a crash, a hang, an unreadable
+    file is that submission's zero)."""
+    config, limits = config or Config(), limits or Limits()
     start = time.monotonic()
     checks = all_checks()
     own_seed = submission_seed(seed, submission.name)
@@ -94,10 +95,11 @@ def check_submission(submission, config=Config(), limits=Limits(), seed=0, zygot
                   own_seed, time.monotonic() - start, notes, ended, error)
 
 
-def check_class(submissions, config=Config(), limits=Limits(), seed=0, jobs=1, backend=None):
+def check_class(submissions, config=None, limits=None, seed=0, jobs=1, backend=None):
     """Yield each submission's `Result` as it finishes: ``jobs`` at a time, each on a zygote of
-    its own (the student's code runs in their processes, so threads here are enough), or over
-    a Dask cluster with ``backend="dask"``. The verdicts do not depend on which."""
+    its own (this thread's for the first; the students' code runs in their processes, so
+    threads here are enough), or over a Dask cluster with ``backend="dask"``. The verdicts do
+    not depend on which."""
     # Every file read before any student's code runs: none can change another's.
     sources = []
     for submission in submissions:
@@ -105,18 +107,20 @@ def check_class(submissions, config=Config(), limits=Limits(), seed=0, jobs=1, b
             sources.append(read_source(submission.path))
         except SubmissionError as exc:
             sources.append(exc)
+    calls = [(submission, config, limits, seed, None, source)
+             for submission, source in zip(submissions, sources)]
     if backend is not None:
-        calls = [(submission, config, limits, seed, None, source)
-                 for submission, source in zip(submissions, sources)]
         for _, result in _parallel.map_unordered(check_submission, calls, -1, backend=backend):
             yield result
         return
+    preload = preload_for([s for s in sources if not isinstance(s, SubmissionError)])
+    started = [Zygote(preload) for _ in range(1, min(jobs, len(submissions)))]
     zygotes = queue.SimpleQueue()
-    started = [Zygote() for _ in range(max(1, min(jobs, len(submissions))))]
-    for zygote in started:
+    for zygote in [shared_zygote(preload), *started]:
         zygotes.put(zygote)
+    load_q25()   # while the zygotes load their libraries
 
-    def check_one(submission, source):
+    def check_one(submission, config, limits, seed, _, source):
         zygote = zygotes.get()
         try:
             return check_submission(submission, config, limits, seed, zygote, source)
@@ -124,9 +128,9 @@ def check_class(submissions, config=Config(), limits=Limits(), seed=0, jobs=1, b
             zygotes.put(zygote)
 
     try:
-        with concurrent.futures.ThreadPoolExecutor(len(started)) as pool:
+        with concurrent.futures.ThreadPoolExecutor(len(started) + 1) as pool:
             for future in concurrent.futures.as_completed(
-                    [pool.submit(check_one, *pair) for pair in zip(submissions, sources)]):
+                    [pool.submit(check_one, *call) for call in calls]):
                 yield future.result()
     finally:
         for zygote in started:

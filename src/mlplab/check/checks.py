@@ -3,15 +3,10 @@
 A check (`Check`) is one unit of the assignment with a function that asks the student's process
 for values through a `Context` and returns a `Verdict`: passed or not, what was expected and
 what came back (with the difference), a hint where a known mistake matches, and a convention
-where the skeleton leaves a choice open. Every verdict is computed here, from values checked
-here, against mlplab's own functions and its readable `Network` (``engine=False``). Verdicts
-rest on behaviour, not form: a bias that is zero and stays zero is no bias, a loss written for
-one sample is summed over the samples, parameters are read where the network keeps them.
-
-Inputs are drawn anew for each run (from the run's seed), but for the extremes that test
-numerical stability and for Q1.1's given network, so right answers cannot be written in
-advance. Every value from the student's process is untrusted: an answer of an unexpected form
-is that check's failure.
+where the skeleton leaves a choice open. Every verdict is computed here, against mlplab's own
+functions and its readable `Network` (``engine=False``), on inputs drawn anew for each run (but
+the extremes that test numerical stability and Q1.1's given network). Every value from the
+student's process is untrusted: an answer of an unexpected form is that check's failure.
 """
 
 import difflib
@@ -63,25 +58,25 @@ class Context:
     caches what several checks share, and keeps what the verdicts depend on."""
 
     def __init__(self, student, seed):
-        self.student = student
+        self.student, self.limits = student, student.limits
         self.rng = np.random.default_rng(seed)
         self.verdicts = {}
         self.modes = {}        # function -> "batch" or "rows", how its check accepted it
         self.evidence = {}     # name -> a call into a forbidden module seen while it ran
         self.tried = set()     # forbidden modules the student's code tried to import
-        self.hung = set()      # functions and methods that hung or ended the process: not
-        # asked again (a network takes mlplab's function in their place)
+        # functions and methods that hung or ended the process: not asked again (a network
+        # takes mlplab's function in their place)
+        self.hung = set()
         self.cache = {}
         self.load_error = None
-        self._imports(student.load if isinstance(student.load, dict) else {})
+        load = student.load if isinstance(student.load, dict) else {}
+        self._imports(load)
         try:
             self.names, self.defined_names, self.imported, self.notes = _load_report(
-                student.load)
+                load["value"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            self.names, self.defined_names, self.imported = {}, [], []
-            self.notes = []
-            self.load_error = clean(student.load.get("error") if isinstance(
-                student.load, dict) and "error" in student.load else f"({exc})")
+            self.names, self.defined_names, self.imported, self.notes = {}, [], [], []
+            self.load_error = clean(load.get("error", f"({exc})"))
 
     def defined(self, name):
         return name in self.names
@@ -101,33 +96,30 @@ class Context:
             self.cache[key] = ask()
         return self.cache[key]
 
-    def call(self, name, *args, source="homework"):
-        if name in self.hung and source == "homework":
-            return self._skipped(name)
-        answer = self.student.ask({"op": "call", "name": name, "source": source,
-                                   "args": [np.asarray(a, dtype=float) for a in args]})
-        self._imports(answer)
-        if _overran(answer):
-            self.hung.add(name)
-        if "value" in answer:
-            value = answer["value"]
-            if not isinstance(value, dict):
-                return {"error": "an answer of the wrong form", "warnings": []}
-            self._record(value.get("calls"))
-            return {**answer, "value": value.get("result")}
-        return answer
-
-    def ask(self, request, seconds=None):
-        methods = {f"Network.{method}" for method, _ in request.get("steps", [])}
-        if methods & self.hung:
-            return self._skipped(sorted(methods & self.hung)[0])
+    def ask(self, request, seconds=None, runs=None):
+        """The student's answer to `request`. `runs`: the functions or methods it runs (by
+        default the Network methods of its steps), none asked again once one hung."""
+        runs = {f"Network.{m}" for m, _ in request.get("steps", [])} if runs is None else runs
+        if runs & self.hung:
+            return {"error": f"not run: {sorted(runs & self.hung)[0]} hung or ended its process "
+                             "in an earlier check", "warnings": []}
         answer = self.student.ask(request, seconds)
         self._imports(answer)
-        if _overran(answer):
-            self.hung |= methods
+        if answer.get("stopped") or "ran longer than" in answer.get("error", ""):
+            self.hung |= runs
         if isinstance(answer.get("value"), dict):
             self._record(answer["value"].get("calls"))
         return answer
+
+    def call(self, name, *args):
+        """The student's function `name` on `args`: an answer whose value is its result."""
+        answer = self.ask({"op": "call", "name": name, "source": "homework",
+                           "args": [np.asarray(a, dtype=float) for a in args]}, runs={name})
+        if "value" not in answer:
+            return answer
+        if not isinstance(answer["value"], dict):
+            return {"error": "an answer of the wrong form", "warnings": []}
+        return {**answer, "value": answer["value"].get("result")}
 
     def _imports(self, answer):
         """The forbidden imports the student's code has tried so far: each attributed to the
@@ -136,11 +128,6 @@ class Context:
             if isinstance(hit, dict):
                 self.tried.add(clean(str(hit.get("target", "?")))[:100])
                 self._record(hit)
-
-    @staticmethod
-    def _skipped(name):
-        return {"error": f"not run: {name} hung or ended its process in an earlier check",
-                "warnings": []}
 
     def _record(self, hit):
         """A call into a forbidden module, attributed to the homework's name that made it."""
@@ -164,25 +151,18 @@ class Context:
                        mistake=f"{name} missing or misnamed")
 
 
-def _overran(answer):
-    """Whether a request hung or ended the student's process (then it is not asked again)."""
-    return answer.get("stopped", False) or "ran longer than" in answer.get("error", "")
-
-
-def _load_report(load):
-    """The load answer as (names, defined, imported, notes), every part checked."""
-    value = load["value"]
+def _load_report(value):
+    """The load's answer as (names {name: {"kind", "borrowed"}}, defined, imported, notes),
+    every part checked."""
     names = {}
     for name, entry in value["names"].items():
-        if name in NAMES and isinstance(entry, dict):
-            kind, borrowed = entry.get("kind"), entry.get("borrowed")
-            if kind in ("function", "class"):
-                names[name] = {"kind": kind,
-                               "borrowed": clean(borrowed)[:300] if isinstance(borrowed, str)
-                               else ""}
-    texts = lambda key, limit: [clean(item)[:300] for item in value[key][:limit]  # noqa: E731
-                                if isinstance(item, str)]
-    return names, texts("defined", 2000), texts("imported", 50), texts("notes", 200)
+        if name in NAMES and isinstance(entry, dict) and entry.get("kind") in ("function",
+                                                                               "class"):
+            borrowed = entry.get("borrowed")
+            names[name] = {"kind": entry["kind"],
+                           "borrowed": clean(borrowed)[:300] if isinstance(borrowed, str) else ""}
+    return names, *([clean(item)[:300] for item in value[key][:limit] if isinstance(item, str)]
+                    for key, limit in (("defined", 2000), ("imported", 50), ("notes", 200)))
 
 
 # Older skeletons' and common spellings of the homework's names.
@@ -207,7 +187,9 @@ _ALIASES = {
 def near_names(name, defined):
     """Names the file defines that may be `name` misspelled (camelCase, no underscore, an older
     skeleton's name), at most three."""
-    squash = lambda text: re.sub(r"[_\W]", "", text).lower()   # noqa: E731
+    def squash(text):
+        return re.sub(r"[_\W]", "", text).lower()
+
     found = [n for n in defined if squash(n) == squash(name) and n != name]
     found += [n for n in defined if n in _ALIASES.get(name, ()) and n not in found]
     found += [n for n in difflib.get_close_matches(name, defined, n=3, cutoff=0.75)
@@ -224,10 +206,9 @@ def _result(answer):
     value = answer.get("value")
     if not isinstance(value, dict):
         return None, "", "an answer of the wrong form"
-    array = value.get("array")
     kind = clean(str(value.get("type", "?")))[:60]
-    if isinstance(array, np.ndarray):
-        return array, kind, ""
+    if isinstance(value.get("array"), np.ndarray):
+        return value["array"], kind, ""
     shown = value.get("repr")
     return None, kind, (f"a {kind}: {clean(shown)[:100]}" if isinstance(shown, str) else
                         f"{'None' if kind == 'NoneType' else 'a ' + kind}, not numbers")
@@ -262,16 +243,14 @@ def difference(want, got):
     where = np.unravel_index(np.argmax(gap), gap.shape) if gap.ndim else ()
     worst = float(np.max(gap)) if gap.size else 0.0
     if want.ndim == 0:
-        scale = max(abs(float(want)), 1e-300)
-        digits = max(1, int(-np.floor(np.log10(worst / scale))) + 1) if worst else 17
+        digits = max(1, int(-np.floor(np.log10(worst / max(abs(float(want)), 1e-300)))) + 1) \
+            if worst else 17
+        ordinal = "th" if 10 <= digits % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(
+            digits % 10, "th")
         return (f"{float(got)!r} against {float(want)!r}: they differ by {worst:.3g}, "
-                f"from about the {_ordinal(digits)} significant digit")
+                f"from about the {digits}{ordinal} significant digit")
     return (f"the largest difference is {worst:.3g}, at index {tuple(int(i) for i in where)}"
             f" ({float(got[where])!r} against {float(want[where])!r})")
-
-
-def _ordinal(n):
-    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def _warned(answer):
@@ -279,57 +258,69 @@ def _warned(answer):
             if any(word in w for word in ("overflow", "divide", "invalid"))]
 
 
+def _first_clause(hint):
+    return hint.split(":")[0]
+
+
 # ----- Q2.2: the functions ------------------------------------------------------------------
 
-def _evaluate(ctx, name, args, combine):
-    """The student's `name` on `args` as its check accepted it (a batch, or row by row put
-    together by `combine`); (value, error text)."""
-    if ctx.modes.get(name) == "rows":
-        rows = [_result(ctx.call(name, *(a[i] for a in args))) for i in range(len(args[0]))]
-        if any(r[0] is None for r in rows):
-            return None, next(r[2] for r in rows if r[0] is None)
-        try:
-            return combine([r[0] for r in rows]), ""
-        except ValueError as exc:
-            return None, str(exc)
-    got, _, error = _result(ctx.call(name, *args))
+def _array(answer):
+    """(array or None, error text or '') of a call's answer."""
+    got, _, error = _result(answer)
     return got, error
 
 
-def _stack(rows):
-    return np.stack(rows)
+def _rows(ctx, name, args):
+    """The student's `name` on each row of `args` in turn: [(array or None, error)]."""
+    return [_array(ctx.call(name, *(a[i] for a in args))) for i in range(len(args[0]))]
 
 
 def _total(rows):
     return np.array(float(np.sum([np.sum(r) for r in rows])))
 
 
-def _function_check(ctx, name, args, want, hints=(), scalar=False, not_finite=""):
+def _evaluate(ctx, name, args, combine):
+    """The student's `name` on `args` as its check accepted it (a batch, or row by row put
+    together by `combine`); (value, error text)."""
+    if ctx.modes.get(name) != "rows":
+        return _array(ctx.call(name, *args))
+    rows = _rows(ctx, name, args)
+    if any(value is None for value, _ in rows):
+        return None, next(error for value, error in rows if value is None)
+    try:
+        return combine([value for value, _ in rows]), ""
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def _function_check(ctx, name, args, want, hints=(), scalar=False, not_finite="",
+                    numeric=None):
     """`name` on `args` against `want`; `hints`: [(text, alternative value)]. A function
     written for one sample (a 1-D row) at a time, as the skeleton allows, is also asked row by
-    row: for a loss (`scalar`) each row must give a number, and their sum is compared."""
-    if not ctx.defined(name):
-        return ctx.missing(name)
+    row: for a loss (`scalar`) each row must give a number, and their sum is compared. A
+    derivative (`numeric`: () -> (central differences of the student's own function, or None;
+    its name)) is compared to 1e-7, and a wrong one that agrees with its function says so."""
+    rtol = RTOL if numeric is None else 1e-7
     answer = ctx.call(name, *args)
     got, kind, error = _result(answer)
     if scalar and got is not None and got.size == 1:
         got = got.reshape(())   # a loss as a (1, 1) array is the same number
-    if _close(got, want):
+    warned = _warned(answer)
+    if _close(got, want, rtol):
         ctx.modes[name] = "batch"
-        warned = _warned(answer)
         return Verdict(True, _show(want), _show(got), convention=(
             f"right values, but NumPy warned ({warned[0]})" if warned else ""))
     hint = next((text for text, alternative in hints if got is not None
                  and _close(got, alternative, 1e-6)), "")
     # One sample at a time, as the skeleton's fit calls it?
-    rows = [_result(ctx.call(name, *(a[i] for a in args)))[0] for i in range(len(args[0]))]
+    rows = [value for value, _ in _rows(ctx, name, args)]
     if all(r is not None for r in rows) and all(r.shape == rows[0].shape for r in rows):
         together = (_total(rows) if all(r.size == 1 for r in rows) else None) if scalar \
             else np.stack(rows)
-        if together is not None and _close(together, want):
+        if together is not None and _close(together, want, rtol):
             ctx.modes[name] = "rows"
-            on_batch = "it raises" if got is None else \
-                hint.split(":")[0] if hint else "other values"
+            on_batch = "it raises" if got is None else _first_clause(hint) if hint else \
+                "other values"
             return Verdict(True, _show(want), _show(together), convention=(
                 "computes one sample (a 1-D row) at a time; on a batch of rows "
                 f"{'' if got is None else 'it gives '}{on_batch}, so a network must call it "
@@ -339,18 +330,25 @@ def _function_check(ctx, name, args, want, hints=(), scalar=False, not_finite=""
                        "NumPy array" + (" or a float" if scalar else ""),
                        mistake=f"{name} returns no numbers")
     if got is None:
-        return Verdict(False, _show(want), error or "nothing usable", _error_hint(error),
+        return Verdict(False, _show(want), error or "nothing usable",
+                       "it uses a name the file does not define (run the file top to bottom to "
+                       "see)" if "not defined" in error or "NameError" in error else "",
                        mistake=_failure_kind(name, error))
     if not hint and scalar and got.ndim > 0 and np.isclose(np.sum(got), want, rtol=1e-6):
         hint = (f"it returns an array of shape {got.shape}, the loss of each element; the loss "
                 "is one number, their sum")
+    if not hint and numeric is not None:
+        own, function = numeric()
+        if own is not None and _close(got, own, 1e-4):
+            hint = (f"it matches central differences of your {function}, which itself differs "
+                    f"from the assignment's: see {function}")
     if not hint and not np.all(np.isfinite(got)):
         hint = not_finite or ("not finite for extreme inputs: compute it in a way that cannot "
                               "overflow")
-    if not hint and _warned(answer):
-        hint = f"NumPy warned: {_warned(answer)[0]}"
+    if not hint and warned:
+        hint = f"NumPy warned: {warned[0]}"
     return Verdict(False, _show(want), _show(got), hint, difference(want, got),
-                   mistake=_mistake(name, hint))
+                   mistake=f"{name}: {_first_clause(hint) if hint else 'wrong values'}")
 
 
 def _failure_kind(name, error):
@@ -362,16 +360,6 @@ def _failure_kind(name, error):
     return f"{name} raises" if error else ""
 
 
-def _mistake(name, hint):
-    return f"{name}: {hint.split(':')[0]}" if hint else f"{name}: wrong values"
-
-
-def _error_hint(error):
-    if "not defined" in error or "NameError" in error:
-        return "it uses a name the file does not define (run the file top to bottom to see)"
-    return ""
-
-
 def check_sigmoid(ctx):
     Z = np.vstack([[-1000.0, -20.0, -1.0], [0.0, 0.5, 3.0], [20.0, 709.0, 1000.0],
                    ctx.rng.normal(0, 4, size=(1, 3))])
@@ -381,38 +369,16 @@ def check_sigmoid(ctx):
                    "does (1 / (1 + e) for x >= 0, e / (1 + e) below), or clip x")
 
 
-def _derivative_check(ctx, name, args, want, numeric, hints):
-    """A derivative against mlplab's; `numeric()` gives central differences of the student's
-    own function (its check's way), shown in the verdict and used for a hint."""
-    if not ctx.defined(name):
-        return ctx.missing(name)
-    answer = ctx.call(name, *args)
-    got, _, error = _result(answer)
-    if _close(got, want, 1e-7):
-        return Verdict(True, _show(want), _show(got))
-    if got is None:
-        return Verdict(False, _show(want), error, _error_hint(error),
-                       mistake=_failure_kind(name, error))
-    hint = next((text for text, alternative in hints if _close(got, alternative, 1e-6)), "")
-    if not hint:
-        own, function = numeric()
-        if own is not None and _close(got, own, 1e-4):
-            hint = (f"it matches central differences of your {function}, which itself differs "
-                    f"from the assignment's: see {function}")
-    return Verdict(False, _show(want), _show(got), hint, difference(want, got),
-                   mistake=_mistake(name, hint))
-
-
 def check_d_sigmoid(ctx):
     z = ctx.rng.normal(0, 2, size=(3, 3))
+    want = ref.d_sigmoid(z)
 
     def numeric():
-        up, error = _evaluate(ctx, "sigmoid", [z + H], _stack)
-        down, _ = _evaluate(ctx, "sigmoid", [z - H], _stack)
+        up, error = _evaluate(ctx, "sigmoid", [z + H], np.stack)
+        down, _ = _evaluate(ctx, "sigmoid", [z - H], np.stack)
         return (None if error or down is None else (up - down) / (2 * H)), "sigmoid"
 
-    want = ref.d_sigmoid(z)
-    return _derivative_check(ctx, "d_sigmoid", [z], want, numeric, [
+    return _function_check(ctx, "d_sigmoid", [z], want, numeric=numeric, hints=[
         ("d_sigmoid is written in terms of the activation a = sigmoid(z), but the network "
          "calls it with z: take z and compute sigmoid(z) inside", z * (1 - z)),
         ("the sign is flipped: sigma'(z) = sigma(z) (1 - sigma(z))", -want),
@@ -423,19 +389,20 @@ def check_d_sigmoid(ctx):
 def check_softmax(ctx):
     X = np.vstack([[1000.0, 1000.0, 1000.0], [-1000.0, 0.0, 1000.0], [0.0, 0.0, 0.0],
                    ctx.rng.normal(0, 3, size=(2, 3))])
-    everything = np.exp(X - X.max()) / np.exp(X - X.max()).sum()
+    columns = np.exp(X - X.max(axis=0, keepdims=True))
+    everything = np.exp(X - X.max())
     return _function_check(ctx, "softmax", [X], ref.softmax(X), hints=[
         ("normalised down the columns (axis 0) instead of along each row: use axis=-1 (or 1) "
-         "with keepdims=True", _columns_softmax(X)),
+         "with keepdims=True", columns / columns.sum(axis=0, keepdims=True)),
         ("normalised over the whole batch, not row by row: sum along axis=-1 with "
-         "keepdims=True", everything)],
+         "keepdims=True", everything / everything.sum())],
         not_finite="not finite for large inputs, where exp overflows: subtract each row's "
                    "maximum first (softmax does not change)")
 
 
-def _columns_softmax(x):
-    e = np.exp(x - x.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
+_AVERAGED = ("it averages over the samples; the skeleton's fit divides by n_sample, so the "
+             "loss must be the sum")
+_PER_SAMPLE = "divided by the number of samples: fit takes the mean, the derivative is per sample"
 
 
 def check_l2_loss(ctx):
@@ -443,33 +410,21 @@ def check_l2_loss(ctx):
     want = ref.l2_loss(Y, P)
     return _function_check(ctx, "l2_loss", [Y, P], np.array(want), scalar=True, hints=[
         ("the 1/2 is missing: L = 1/2 (y - y_hat)^2", np.array(2 * want)),
-        ("it averages over the samples; the skeleton's fit divides by n_sample, so the loss "
-         "must be the sum", np.array(want / len(Y))),
+        (_AVERAGED, np.array(want / len(Y))),
         ("it averages over every element; the loss is the sum", np.array(want / Y.size)),
         ("the square root is taken: L = 1/2 (y - y_hat)^2, no root",
          np.array(np.sqrt(2 * want) / 2))])
 
 
-def _loss_sum(ctx, name, Y, P):
-    """The sum of the student's loss over the samples of (Y, P), however it is written."""
-    value, error = _evaluate(ctx, name, [Y, P], _total)
-    return None if value is None else float(np.sum(value))
-
-
-def _directional(ctx, loss, Y, at):
-    """Central differences of the sum of the student's `loss` over the samples, from `at(-H)`
-    to `at(+H)`: the derivative along the direction `at` moves in."""
-    up, down = _loss_sum(ctx, loss, Y, at(H)), _loss_sum(ctx, loss, Y, at(-H))
-    if up is None or down is None:
+def _directional(ctx, loss, derivative, Y, at, args, direction):
+    """The student's `derivative` on `args` if, along `direction`, it agrees with central
+    differences of the sum of the student's `loss` over the samples, from `at(-H)` to `at(H)`;
+    else None."""
+    ends = [_evaluate(ctx, loss, [Y, at(h)], _total)[0] for h in (H, -H)]
+    got = _result(ctx.call(derivative, *args))[0]
+    if any(end is None for end in ends) or got is None or got.shape != direction.shape:
         return None
-    return (up - down) / (2 * H)
-
-
-def _agrees(ctx, name, args, along, direction):
-    """The student's `name` on `args` if, along `direction`, it gives `along`; else None."""
-    got = _result(ctx.call(name, *args))[0]
-    if along is None or got is None or got.shape != direction.shape:
-        return None
+    along = (float(np.sum(ends[0])) - float(np.sum(ends[1]))) / (2 * H)
     return got if np.isclose(np.sum(got * direction), along, rtol=1e-4) else None
 
 
@@ -477,50 +432,43 @@ def check_d_l2_loss(ctx):
     Y, P = ctx.rng.uniform(size=(4, 3)), ctx.rng.uniform(size=(4, 3))
     direction = ctx.rng.normal(size=P.shape)
     want = ref.d_l2_loss(Y, P)
-
-    def numeric():   # the student's derivative, if central differences of its loss agree
-        along = _directional(ctx, "l2_loss", Y, lambda h: P + h * direction)
-        return _agrees(ctx, "d_l2_loss", [Y, P], along, direction), "l2_loss"
-
-    return _derivative_check(ctx, "d_l2_loss", [Y, P], want, numeric, [
+    return _function_check(ctx, "d_l2_loss", [Y, P], want, numeric=lambda: (_directional(
+        ctx, "l2_loss", "d_l2_loss", Y, lambda h: P + h * direction, [Y, P], direction),
+        "l2_loss"), hints=[
         ("the sign is flipped: dL/dy_hat = y_hat - y (are the arguments swapped?)", -want),
         ("twice the derivative: the 1/2 of L = 1/2 (y - y_hat)^2 cancels the 2", 2 * want),
-        ("divided by the number of samples: fit takes the mean, the derivative is per sample",
-         want / len(Y))])
+        (_PER_SAMPLE, want / len(Y))])
 
 
 def check_cross_entropy_loss(ctx):
-    if not ctx.defined("cross_entropy_loss"):
-        return ctx.missing("cross_entropy_loss")
     classes = ctx.rng.integers(0, 3, size=4)
     Y = np.eye(3)[classes]
     P = ref.softmax(ctx.rng.normal(0, 1, size=(4, 3)))
     P[np.arange(4), (classes + 1) % 3] = 0.0   # a probability of 0 where the target is 0
     P /= P.sum(axis=1, keepdims=True)
     want = ref.cross_entropy_loss(Y, P)
+    clip = "clip the probabilities first, np.clip(YPredict, 1e-12, 1)"
     verdict = _function_check(ctx, "cross_entropy_loss", [Y, P], np.array(want), scalar=True,
-                              hints=[
-        ("it averages over the samples; the skeleton's fit divides by n_sample, so the loss "
-         "must be the sum", np.array(want / len(Y))),
-        ("log base 2: the loss uses the natural logarithm, np.log", np.array(want / np.log(2))),
-        ("log base 10: the loss uses the natural logarithm, np.log",
-         np.array(want / np.log(10)))])
+                              hints=[(_AVERAGED, np.array(want / len(Y))),
+                                     ("log base 2: the loss uses the natural logarithm, np.log",
+                                      np.array(want / np.log(2))),
+                                     ("log base 10: the loss uses the natural logarithm, np.log",
+                                      np.array(want / np.log(10)))])
     if not verdict.passed:
         if "not finite" in verdict.hint:
-            verdict.hint = ("log(0) where a predicted probability is 0 (0 * log 0 must count as "
-                            "0): clip the probabilities first, np.clip(YPredict, 1e-12, 1)")
+            verdict.hint = ("log(0) where a predicted probability is 0 (0 * log 0 must count "
+                            f"as 0): {clip}")
             verdict.mistake = "cross_entropy_loss: log(0)"
         return verdict
     # the target's own class predicted with probability 0: a large, finite loss
     got, error = _evaluate(ctx, "cross_entropy_loss", [np.array([[1.0, 0.0, 0.0]]),
                                                        np.array([[0.0, 1.0, 0.0]])], _total)
+    expected = "a large finite loss (mlplab's: 708.4)"
     if got is None:
-        return Verdict(False, "a large finite loss (mlplab's: 708.4)", error,
-                       mistake="cross_entropy_loss raises")
+        return Verdict(False, expected, error, mistake="cross_entropy_loss raises")
     if got.size != 1 or not np.isfinite(got).all() or float(np.sum(got)) < 1:
-        return Verdict(False, "a large finite loss (mlplab's: 708.4)", _show(got),
-                       "log(0) where the target's class has probability 0: clip the "
-                       "probabilities first, np.clip(YPredict, 1e-12, 1)",
+        return Verdict(False, expected, _show(got),
+                       f"log(0) where the target's class has probability 0: {clip}",
                        mistake="cross_entropy_loss: log(0)")
     return verdict
 
@@ -531,50 +479,47 @@ def check_d_cross_entropy_softmax(ctx):
     direction = ctx.rng.normal(size=logits.shape)
     S = ref.softmax(logits)
     want = ref.d_cross_entropy_softmax(Y, S)
-
-    def numeric():   # through the softmax: your cross_entropy_loss of softmax(z +- H V)
-        along = _directional(ctx, "cross_entropy_loss", Y,
-                             lambda h: ref.softmax(logits + h * direction))
-        return _agrees(ctx, "d_cross_entropy_softmax", [Y, S], along, direction), \
-            "cross_entropy_loss"
-
-    return _derivative_check(ctx, "d_cross_entropy_softmax", [Y, S], want, numeric, [
+    # through the softmax: the student's cross_entropy_loss of softmax(z +- H V)
+    return _function_check(ctx, "d_cross_entropy_softmax", [Y, S], want, numeric=lambda: (
+        _directional(ctx, "cross_entropy_loss", "d_cross_entropy_softmax", Y,
+                     lambda h: ref.softmax(logits + h * direction), [Y, S], direction),
+        "cross_entropy_loss"), hints=[
         ("the sign is flipped: dL/dz = y_hat - y (are the arguments swapped?)", -want),
-        ("divided by the number of samples: fit takes the mean, the derivative is per sample",
-         want / len(Y)),
+        (_PER_SAMPLE, want / len(Y)),
         ("that is dL/dy_hat = -y / y_hat; through the softmax it simplifies to dL/dz = y_hat - y",
          -Y / S)])
 
 
 # ----- Q2.3: Layer ----------------------------------------------------------------------------
 
+_OWN_ATTRIBUTES = "keep the weights and the biases as NumPy arrays in attributes of their own"
+_BIAS_FLAG = "the skeleton's Layer takes a third argument, the bias flag"
+
+
 def _layers(ctx, bias):
-    """Two Layer(3, 2) (with `bias`), described: weight and bias arrays found by shape."""
+    """Two Layer(3, 2) made with `bias` (asked once): ((layers, how the bias flag was passed),
+    '') or (None, error); a layer is {"weights": [(path, transposed)], "biases": [path],
+    "arrays": {path: array}}."""
     def ask():
         answer = ctx.ask({"op": "layer", "n_input": 3, "n_output": 2, "bias": bias,
                           "count": 2})
         if "error" in answer:
             return None, answer["error"]
-        value = answer["value"]
         try:
-            layers = [_layer_report(layer) for layer in value["layers"]][:2]
-            flag = value.get("flag")
+            layers = [{"weights": [(clean(path)[:80], bool(flip))
+                                   for path, flip in layer["weights"]],
+                       "biases": [clean(path)[:80] for path in layer["biases"]],
+                       "arrays": {clean(k)[:80]: v for k, v in layer["arrays"].items()
+                                  if isinstance(v, np.ndarray)}}
+                      for layer in answer["value"]["layers"]][:2]
+            flag = answer["value"].get("flag")
             return (layers, clean(flag)[:40] if isinstance(flag, str) else None), ""
         except (KeyError, TypeError, ValueError, AttributeError):
             return None, "an answer of the wrong form"
     return ctx.once(("layer", bias), ask)
 
 
-def _layer_report(layer):
-    weights = [(clean(path)[:80], bool(flip)) for path, flip in layer["weights"]]
-    biases = [clean(path)[:80] for path in layer["biases"]]
-    arrays = {clean(k)[:80]: v for k, v in layer["arrays"].items() if isinstance(v, np.ndarray)}
-    return {"weights": weights, "biases": biases, "arrays": arrays}
-
-
 def check_layer_shapes(ctx):
-    if not ctx.defined("Layer"):
-        return ctx.missing("Layer")
     (with_bias, error), (without, error_plain) = _layers(ctx, True), _layers(ctx, False)
     if with_bias is None:
         return Verdict(False, "Layer(3, 2): a (3, 2) or (2, 3) weight array", error,
@@ -583,20 +528,18 @@ def check_layer_shapes(ctx):
     if len(layer["weights"]) != 1 or len(layer["biases"]) != 1:
         return Verdict(False, "one weight array (3, 2) or (2, 3) and one bias array of 2",
                        f"weights {[w for w, _ in layer['weights']]}, biases "
-                       f"{layer['biases']}",
-                       "keep the weights and the biases as NumPy arrays in attributes of their "
-                       "own", mistake="Layer: parameters not found")
+                       f"{layer['biases']}", _OWN_ATTRIBUTES,
+                       mistake="Layer: parameters not found")
     path, transposed = layer["weights"][0]
-    values = [layer["arrays"][path], layer["arrays"][layer["biases"][0]]]
-    if not all(np.all(np.isfinite(v)) for v in values):
+    if not all(np.all(np.isfinite(layer["arrays"][p])) for p in (path, layer["biases"][0])):
         return Verdict(False, "finite weights and biases", "values that are not finite",
                        "initialize_weights must give finite numbers", mistake="Layer: not finite")
     if without is None:
-        return Verdict(False, "Layer(3, 2, bias=False)", error_plain,
-                       "the skeleton's Layer takes a third argument, the bias flag",
+        return Verdict(False, "Layer(3, 2, bias=False)", error_plain, _BIAS_FLAG,
                        mistake="Layer: no bias flag")
     plain, flag = without[0][0], without[1]
-    convention = []
+    convention = ["weights stored (n_output, n_input), the column convention of Q1.2"] \
+        if transposed else []
     if flag and flag != "bias=False":
         convention.append(f"the bias flag is not named bias: the checker passed {flag}")
     if plain["biases"]:
@@ -609,27 +552,21 @@ def check_layer_shapes(ctx):
                           "it stays zero)")
     return Verdict(True, "weights and biases", f"weights {path!r} "
                    f"({'(n_output, n_input)' if transposed else '(n_input, n_output)'}), biases "
-                   f"{layer['biases'][0]!r}",
-                   convention="; ".join(
-                       (["weights stored (n_output, n_input), the column convention of Q1.2"]
-                        if transposed else []) + convention))
+                   f"{layer['biases'][0]!r}", convention="; ".join(convention))
 
 
 def check_layer_seeded(ctx):
-    if not ctx.defined("Layer"):
-        return ctx.missing("Layer")
     layers, error = _layers(ctx, True)
     if layers is None:
         return Verdict(False, "two equal layers", error, mistake="Layer raises")
     first, second = layers[0]
+    expected = "two Layer(3, 2) alike"
     if not first["arrays"] or first["arrays"].keys() != second["arrays"].keys():
-        return Verdict(False, "two Layer(3, 2) alike", "arrays not found",
-                       "keep the weights and the biases as NumPy arrays in attributes of their "
-                       "own", mistake="Layer: parameters not found")
-    same = all(np.array_equal(first["arrays"][k], second["arrays"][k], equal_nan=True)
-               for k in first["arrays"])
-    if not same:
-        return Verdict(False, "two Layer(3, 2) alike", "different weights",
+        return Verdict(False, expected, "arrays not found", _OWN_ATTRIBUTES,
+                       mistake="Layer: parameters not found")
+    if not all(np.array_equal(first["arrays"][k], second["arrays"][k], equal_nan=True)
+               for k in first["arrays"]):
+        return Verdict(False, expected, "different weights",
                        "initialize_weights must draw from the rng it is given, "
                        "np.random.default_rng(2), not from np.random's global state",
                        mistake="Layer: unseeded initialisation")
@@ -638,15 +575,16 @@ def check_layer_seeded(ctx):
         return Verdict(False, "small random weights", f"every weight {float(weights.flat[0])}",
                        "weights must be small random values: equal weights make every unit of a "
                        "layer learn the same", mistake="Layer: constant weights")
-    return Verdict(True, "two Layer(3, 2) alike", "alike")
+    return Verdict(True, expected, "alike")
 
 
 # ----- Q2.4 and Q2.5: Network -----------------------------------------------------------------
 
-SIGMOID_L2 = {"activations": ["sigmoid", "sigmoid"], "derivatives": ["d_sigmoid", "d_sigmoid"],
-              "loss": "l2_loss", "d_loss": "d_l2_loss"}
-SOFTMAX_CE = {"activations": ["sigmoid", "softmax"], "derivatives": ["d_sigmoid", None],
-              "loss": "cross_entropy_loss", "d_loss": "d_cross_entropy_softmax"}
+SPECS = {"l2": {"activations": ["sigmoid", "sigmoid"], "derivatives": ["d_sigmoid", "d_sigmoid"],
+                "loss": "l2_loss", "d_loss": "d_l2_loss"},
+         "ce": {"activations": ["sigmoid", "softmax"], "derivatives": ["d_sigmoid", None],
+                "loss": "cross_entropy_loss", "d_loss": "d_cross_entropy_softmax"}}
+SIGMOID_L2 = SPECS["l2"]   # Q1.1, predict and Q2.5: sigmoid units and the L2 loss
 # The functions whose values a network's step depends on (its loss only for the loss it returns).
 STEP_USES = {"l2": ("sigmoid", "d_sigmoid", "d_l2_loss"),
              "ce": ("sigmoid", "d_sigmoid", "softmax", "d_cross_entropy_softmax")}
@@ -667,13 +605,18 @@ def reference_network(parameters, spec):
                    named[spec["loss"]], named[spec["d_loss"]], engine=False)
 
 
-def _functions(ctx, spec, stand_ins=()):
-    """The network's functions by name, with where each comes from: the homework's, or
-    mlplab's for a name the file lacks or borrowed, or in `stand_ins`."""
+def _network_request(ctx, sizes, spec, steps=(), data=None, parameters=None, bias=True,
+                     stand_ins=(), op="network"):
+    """A request for a network of the student's Layer(n_in, n_out, bias) for each of `sizes`
+    and Network with the functions of `spec` (the homework's, or mlplab's for a name the file
+    lacks, borrowed or in `stand_ins`), its `parameters` set if given, then `steps`
+    [(method, arguments)], "$X" an array of `data`."""
     names = {*spec["activations"], *filter(None, spec["derivatives"]), spec["loss"],
              spec["d_loss"]}
     sources = {name: "mlplab" if name in stand_ins else ctx.source(name) for name in names}
-    return {**spec, "sources": sources}
+    return {"op": op, "layers": [[n_in, n_out, bias] for n_in, n_out in sizes],
+            "functions": {**spec, "sources": sources}, "parameters": parameters,
+            "data": data or {}, "steps": [list(step) for step in steps]}
 
 
 def _network_answer(ctx, key, request, seconds=None):
@@ -692,41 +635,33 @@ def _network_answer(ctx, key, request, seconds=None):
 
 
 def _steps(answer):
-    """[(returned, [(W, b)])] of a network answer, every array checked; raises ValueError."""
-    value = answer["value"]
-    steps = []
-    for step in value["steps"]:
-        parameters = []
-        for W, b in step["parameters"]:
-            if not isinstance(W, np.ndarray) or W.ndim != 2 or not (
-                    b is None or isinstance(b, np.ndarray)):
-                raise ValueError("parameters of the wrong form")
-            parameters.append((W, b))
-        steps.append((step.get("returned"), parameters))
-    return steps
-
-
-def _network_error(answer):
-    """The error of a network request (the request's, or the step's), or ''."""
+    """([(returned, [(W, b)])], error): a network answer's steps, every array checked, and its
+    error (the request's, or a step's, which ends the steps) or ''."""
     if "error" in answer:
-        return answer["error"]
+        return [], answer["error"]
     value = answer["value"]
-    if not isinstance(value, dict) or "steps" not in value:
-        return "an answer of the wrong form"
+    try:
+        steps = []
+        for step in value["steps"]:
+            parameters = [(W, b) for W, b in step["parameters"]]
+            if not all(isinstance(W, np.ndarray) and W.ndim == 2 and (
+                    b is None or isinstance(b, np.ndarray)) for W, b in parameters):
+                raise ValueError
+            steps.append((step.get("returned"), parameters))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return [], "an answer of the wrong form"
     if "error" in value:
         step = value.get("failed_step")
-        return (f"step {step + 1}: " if isinstance(step, int) and step > 0 else "") + \
+        return steps, (f"step {step + 1}: " if isinstance(step, int) and step > 0 else "") + \
             clean(str(value["error"]))[:500]
-    return ""
+    return steps, ""
 
 
 def _network_hint(error):
     if "cannot tell the weights" in error:
         return ("keep each layer's weights and biases as NumPy arrays in attributes of their "
                 "own, weights of shape (n_input, n_output) or (n_output, n_input)")
-    if "takes no bias flag" in error:
-        return "the skeleton's Layer takes a third argument, the bias flag"
-    return ""
+    return _BIAS_FLAG if "takes no bias flag" in error else ""
 
 
 def _where(answer):
@@ -738,13 +673,11 @@ def _where(answer):
     return [f"parameters read where the network keeps them: {shown}"]
 
 
-def _uses_note(ctx, uses, stand_ins=()):
+def _uses_note(ctx, uses):
     """Notes on functions this check's network took from mlplab, and why."""
     notes = []
     for name in uses:
-        if name in stand_ins:
-            notes.append(f"with mlplab's {name} in place of yours, which failed its check")
-        elif not ctx.defined(name):
+        if not ctx.defined(name):
             notes.append(f"uses mlplab's {name}: the file does not define it")
         elif ctx.borrowed(name):
             notes.append(f"uses mlplab's {name}: yours {ctx.borrowed(name)}")
@@ -762,23 +695,27 @@ def _failed_uses(ctx, uses):
                 not ctx.verdicts[name].passed or ctx.modes.get(name) == "rows")]
 
 
+def _depends(failed):
+    return f"depends on {', '.join(code(n) for n in failed)}, which failed"
+
+
 # --- one fit step
 
 def step_variants(initial, spec, X, Y, learning_rate, reg_lambda):
     """The candidate new parameters of one step from `initial`: for the weights and for the
     biases, [(description, is_convention, [value per layer])], the reference's first."""
-    net = reference_network(initial, spec)
-    _, gradients = net.gradients(X, Y, reg_lambda)
+    _, gradients = reference_network(initial, spec).gradients(X, Y, reg_lambda)
     n, lr, c = len(X), learning_rate, reg_lambda
-    data = [(dW - c * W, db) for (W, _), (dW, db) in zip(initial, gradients)]
+    data = [(dW - c * W, db) for (W, _), (dW, db) in zip(initial, gradients)]   # without L2
 
-    def weights(scale, decay):
-        return [W - lr * scale * gW - decay * W for (W, _), (gW, _) in zip(initial, data)]
+    def weights(scale, decay, sign=-1):
+        return [W + sign * lr * scale * gW - decay * W for (W, _), (gW, _) in zip(initial, data)]
 
     def biases(change):
         return [None if b is None else b - change(b, gb) for (_, b), (_, gb) in zip(initial,
                                                                                     data)]
 
+    summed = "the gradients summed over the samples, not averaged"
     W_rules = [("", False, weights(1, lr * c))]
     if c:
         W_rules += [
@@ -788,19 +725,15 @@ def step_variants(initial, spec, X, Y, learning_rate, reg_lambda):
             ("the decay without the learning rate: W - lr * grad - reg_lambda * W", False,
              weights(1, c)),
             ("reg_lambda is not used", False, weights(1, 0.0)),
-            ("the gradients summed over the samples, not averaged: the step is n times too "
-             "large", False, weights(n, lr * c)),
-            ("the gradients summed over the samples, not averaged, and the L2 term added once "
-             "per sample", False, weights(n, lr * c * n))]
+            (f"{summed}: the step is n times too large", False, weights(n, lr * c)),
+            (f"{summed}, and the L2 term added once per sample", False, weights(n, lr * c * n))]
     else:
-        W_rules += [("the gradients summed over the samples, not averaged: the step is n times "
-                     "too large", False, weights(n, 0.0))]
-    W_rules += [("the step goes up the gradient: W + lr * dW", False,
-                 [W + lr * gW + lr * c * W for (W, _), (gW, _) in zip(initial, data)])]
+        W_rules += [(f"{summed}: the step is n times too large", False, weights(n, 0.0))]
+    W_rules += [("the step goes up the gradient: W + lr * dW", False, weights(1, -lr * c, +1))]
     b_rules = [("", False, biases(lambda b, gb: lr * gb)),
                ("the biases never updated", False, biases(lambda b, gb: 0 * b)),
-               ("the gradients summed over the samples, not averaged: the step is n times too "
-                "large", False, biases(lambda b, gb: lr * n * gb)),
+               (f"{summed}: the step is n times too large", False,
+                biases(lambda b, gb: lr * n * gb)),
                ("the step goes up the gradient: b + lr * db", False,
                 biases(lambda b, gb: -lr * gb))]
     if c:
@@ -824,70 +757,89 @@ def judge_step(initial, after, spec, X, Y, learning_rate, reg_lambda, bias=True)
                            "(layer.weights = layer.weights - learning_rate * dW)"], ""
     W_rules, b_rules = step_variants(initial, spec, X, Y, learning_rate, reg_lambda)
     found, wrong = [], []
-    for index, ((W, b), (W1, b1)) in enumerate(zip(initial, after), start=1):
-        rule = next((r for r in W_rules if _close(W1, r[2][index - 1])), None)
-        if rule is None:
-            wrong.append(f"W{index}")
-        else:
-            found.append(rule[:2])
-        if b is None:   # no bias: none, or zeros that must stay zeros
-            if b1 is not None and np.any(b1 != 0):
-                return False, [], ["a layer made with bias=False got a bias in fit: skip the "
-                                   "bias when self.bias is False"], f"b{index}"
-            continue
-        if b1 is None:
-            wrong.append(f"b{index}")
-            continue
-        rule = next((r for r in b_rules if _close(b1.reshape(-1), r[2][index - 1])), None)
-        if rule is None:
-            wrong.append(f"b{index}")
-        else:
-            found.append(rule[:2])
+    for index, ((_, b), (W1, b1)) in enumerate(zip(initial, after)):
+        if b is None and b1 is not None and np.any(b1 != 0):   # no bias: none, or zeros kept
+            return False, [], ["a layer made with bias=False got a bias in fit: skip the "
+                               "bias when self.bias is False"], f"b{index + 1}"
+        for key, value, rules in (("W", W1, W_rules),
+                                  ("b", None if b1 is None else b1.reshape(-1), b_rules)):
+            if key == "b" and b is None:
+                continue
+            rule = None if value is None else next(
+                (r for r in rules if _close(value, r[2][index])), None)
+            if rule is None:
+                wrong.append(f"{key}{index + 1}")
+            else:
+                found.append(rule[:2])
     conventions = sorted({text for text, conv in found if text and conv})
     mistakes = sorted({text for text, conv in found if text and not conv})
     return not wrong and not mistakes, conventions, mistakes, ", ".join(wrong)
 
 
-def _step_request(ctx, sizes, bias, spec, X, Y, lr, reg, stand_ins=()):
-    return {"op": "network", "layers": [[n_in, n_out, bias] for n_in, n_out in sizes],
-            "functions": _functions(ctx, spec, stand_ins), "data": {"X": X, "Y": Y},
-            "steps": [["fit", ["$X", "$Y", lr, reg]]]}
+def _judge_fit(answer, spec, X, Y, learning_rate, reg_lambda, bias=True):
+    steps, error = _steps(answer)
+    if error or len(steps) < 2:
+        return Verdict(False, "one fit step", error or "an answer of the wrong form",
+                       _network_hint(error), mistake="fit raises")
+    (_, initial), (_, after) = steps[:2]
+    passed, conventions, mistakes, wrong = judge_step(initial, after, spec, X, Y,
+                                                      learning_rate, reg_lambda, bias)
+    expected = "the reference's new weights and biases"
+    if passed:
+        return Verdict(True, expected, "the same", convention="; ".join(conventions))
+    if mistakes:
+        return Verdict(False, expected, "other values" + (f" ({wrong} unmatched)" if wrong
+                                                          else ""),
+                       "your step equals the reference's with " + "; and ".join(mistakes),
+                       mistake="fit: " + _first_clause(mistakes[0]))
+    last = {f"W{len(initial)}", f"b{len(initial)}"}
+    if wrong and not last & set(wrong.split(", ")):
+        hint = (f"the output layer's step is right, {wrong} is not: check how delta is carried "
+                "back, delta_prev = (delta @ W.T) * d_activation(z_prev), and dW = a_prev.T @ "
+                "delta")
+    else:
+        hint = ("no known mistake matches: compare dW and db with mlplab's Network.gradients "
+                "on the same weights")
+    return Verdict(False, expected, f"other values ({wrong})", hint,
+                   mistake="fit: unknown mistake")
 
 
-def _fit_data(ctx, targets):
-    X = ctx.rng.normal(size=(6, 4))
-    if targets == "l2":
-        return X, ctx.rng.uniform(size=(6, 2))
-    return X, np.eye(3)[ctx.rng.permutation([0, 1, 2, 0, 1, 2])]
+FITS = [("fit: sigmoid and L2 loss", "l2", 0.0),
+        ("fit: sigmoid and L2 loss, reg_lambda 0.1", "l2", 0.1),
+        ("fit: softmax and cross-entropy", "ce", 0.0),
+        ("fit: softmax and cross-entropy, reg_lambda 0.1", "ce", 0.1)]
+LEARNING_RATE = 0.1
 
 
 def _fit_check(label, targets, reg_lambda, bias=True):
-    spec = SIGMOID_L2 if targets == "l2" else SOFTMAX_CE
-    outputs = 2 if targets == "l2" else 3
-    sizes = [(4, 5), (5, outputs)]
-    uses = STEP_USES[targets]
-    learning_rate = 0.1
+    """The check of one fit step of a 4-5-n network on 6 samples (n: 2 for `targets` "l2", 3
+    one-hot classes for "ce"), against the reference's new parameters."""
+    spec, uses = SPECS[targets], STEP_USES[targets]
+    sizes = [(4, 5), (5, 2 if targets == "l2" else 3)]
 
     def run(ctx):
-        for name in ("Layer", "Network"):
-            if not ctx.defined(name):
-                return ctx.missing(name)
-        X, Y = ctx.once(("data", label), lambda: _fit_data(ctx, targets))
-        answer = _network_answer(ctx, label, _step_request(ctx, sizes, bias, spec, X, Y,
-                                                           learning_rate, reg_lambda))
-        verdict = _judge_fit(answer, spec, X, Y, learning_rate, reg_lambda, bias)
+        def data():
+            X = ctx.rng.normal(size=(6, 4))
+            return X, (ctx.rng.uniform(size=(6, 2)) if targets == "l2" else
+                       np.eye(3)[ctx.rng.permutation([0, 1, 2, 0, 1, 2])])
+
+        X, Y = ctx.once(("data", label), data)
+
+        def judged(key, stand_ins=()):
+            answer = _network_answer(ctx, key, _network_request(
+                ctx, sizes, spec, [("fit", ["$X", "$Y", LEARNING_RATE, reg_lambda])],
+                {"X": X, "Y": Y}, bias=bias, stand_ins=stand_ins))
+            return answer, _judge_fit(answer, spec, X, Y, LEARNING_RATE, reg_lambda, bias)
+
+        answer, verdict = judged(label)
         verdict.notes += _uses_note(ctx, uses) + _where(answer)
         if answer.get("ones_for_none"):
             verdict.convention = "; ".join(filter(None, [
                 verdict.convention, "the network calls the softmax layer's derivative, so the "
                 "checker gave ones for its None"]))
-        if verdict.passed:
-            return verdict
-        failed = _failed_uses(ctx, (*uses, spec["loss"]))   # a broken loss can break fit too
+        failed = [] if verdict.passed else _failed_uses(ctx, (*uses, spec["loss"]))
         if failed:   # isolate the network: the same step with mlplab's functions for those
-            alone = _network_answer(ctx, ("alone", label), _step_request(
-                ctx, sizes, bias, spec, X, Y, learning_rate, reg_lambda, stand_ins=failed))
-            isolated = _judge_fit(alone, spec, X, Y, learning_rate, reg_lambda, bias)
+            _, isolated = judged(("alone", label), failed)
             names = ", ".join(code(n) for n in failed)
             how = "failed" if any(not ctx.verdicts[n].passed for n in failed) else \
                 "works one sample at a time, while your network calls it on a batch"
@@ -900,68 +852,21 @@ def _fit_check(label, targets, reg_lambda, bias=True):
     return run
 
 
-def _judge_fit(answer, spec, X, Y, learning_rate, reg_lambda, bias=True):
-    error = _network_error(answer)
-    if error:
-        return Verdict(False, "one fit step", error, _network_hint(error),
-                       mistake="fit raises")
-    try:
-        (_, initial), (_, after) = _steps(answer)[:2]
-    except (ValueError, KeyError, TypeError):
-        return Verdict(False, "one fit step", "an answer of the wrong form")
-    passed, conventions, mistakes, wrong = judge_step(initial, after, spec, X, Y,
-                                                      learning_rate, reg_lambda, bias)
-    expected = "the reference's new weights and biases"
-    if passed:
-        return Verdict(True, expected, "the same", convention="; ".join(conventions))
-    if mistakes:
-        return Verdict(False, expected, "other values" + (f" ({wrong} unmatched)" if wrong
-                                                          else ""),
-                       "your step equals the reference's with " + "; and ".join(mistakes),
-                       mistake="fit: " + mistakes[0].split(":")[0])
-    last = f"W{len(initial)}"
-    if wrong and last not in wrong.split(", ") and f"b{len(initial)}" not in wrong.split(", "):
-        hint = (f"the output layer's step is right, {wrong} is not: check how delta is carried "
-                "back, delta_prev = (delta @ W.T) * d_activation(z_prev), and dW = a_prev.T @ "
-                "delta")
-    else:
-        hint = ("no known mistake matches: compare dW and db with mlplab's Network.gradients "
-                "on the same weights")
-    return Verdict(False, expected, f"other values ({wrong})", hint,
-                   mistake="fit: unknown mistake")
-
-
-def check_fit_without_bias(ctx):
-    return _fit_check("fit: layers without bias", "l2", 0.1, bias=False)(ctx)
-
-
-# --- what fit returns
-
-FITS = [("fit: sigmoid and L2 loss", "l2", 0.0), ("fit: sigmoid and L2 loss, reg_lambda 0.1",
-                                                   "l2", 0.1),
-        ("fit: softmax and cross-entropy", "ce", 0.0),
-        ("fit: softmax and cross-entropy, reg_lambda 0.1", "ce", 0.1)]
-
-
 def check_fit_returns(ctx):
     """fit's returned value: the average loss over the samples, before the update."""
-    for name in ("Layer", "Network"):
-        if not ctx.defined(name):
-            return ctx.missing(name)
     seen, conventions = 0, set()
     for label, targets, reg in FITS:
-        answer = ctx.cache.get(label)
-        if answer is None or _network_error(answer):
+        steps, error = _steps(ctx.cache.get(label, {"error": "not asked"}))
+        if error or len(steps) < 2:
             continue
-        try:
-            (_, initial), (returned, _) = _steps(answer)[:2]
-        except (ValueError, KeyError, TypeError):
-            continue
-        spec = SIGMOID_L2 if targets == "l2" else SOFTMAX_CE
+        (_, initial), (returned, after) = steps[:2]
+        spec = SPECS[targets]
         X, Y = ctx.cache[("data", label)]
         net = reference_network(initial, spec)
         want = float(net.loss(X, Y))
-        got = _returned_number(returned)
+        array = returned.get("array") if isinstance(returned, dict) else None
+        got = float(array.ravel()[0]) if isinstance(array, np.ndarray) and array.size == 1 \
+            and np.isfinite(array).all() else None
         seen += 1
         if got is not None and np.isclose(got, want, rtol=RTOL, atol=1e-12):
             continue
@@ -969,28 +874,29 @@ def check_fit_returns(ctx):
             conventions.add("fit returns the objective J, the mean loss plus the L2 penalty")
             continue
         loss = spec["loss"]
-        after = reference_network(_steps(answer)[1][1], spec)
-        variants = [
-            ("fit returns the loss after the update, not before", float(after.loss(X, Y))),
-            ("fit returns the total loss: divide by n_sample", want * len(X)),
-            ("the loss is divided by the number of samples twice", want / len(X))]
-        if loss == "l2_loss":
-            variants.append((f"twice the loss: depends on {code('l2_loss')} (the 1/2?)",
-                             2 * want))
         if got is None:
-            hint = ("fit returns " + ("None" if _returned_kind(returned) == "NoneType" else
-                                      f"a {_returned_kind(returned)}") +
+            kind = clean(str(returned.get("type", "?")))[:40] if isinstance(returned, dict) \
+                else "?"
+            hint = ("fit returns " + ("None" if kind == "NoneType" else f"a {kind}") +
                     ": the skeleton's fit ends with return loss / n_sample")
         else:
+            variants = [("fit returns the loss after the update, not before",
+                         float(reference_network(after, spec).loss(X, Y))),
+                        ("fit returns the total loss: divide by n_sample", want * len(X)),
+                        ("the loss is divided by the number of samples twice", want / len(X))]
+            if loss == "l2_loss":
+                variants.append((f"twice the loss: depends on {code('l2_loss')} (the 1/2?)",
+                                 2 * want))
             hint = next((text for text, value in variants if np.isclose(got, value, rtol=1e-6)),
                         "")
             failed = _failed_uses(ctx, [loss, *spec["activations"]])
             if not hint and failed:
-                hint = f"depends on {', '.join(code(n) for n in failed)}, which failed"
+                hint = _depends(failed)
         return Verdict(False, f"{want:.10g} ({label})", _show(got),
                        hint or "the returned value is not the average loss over the samples",
                        difference(np.array(want), None if got is None else np.array(got)),
-            mistake="fit's returned loss: " + (hint.split(":")[0] if hint else "wrong"))
+                       mistake="fit's returned loss: " + (_first_clause(hint) if hint else
+                                                          "wrong"))
     if not seen:
         return Verdict(False, "the average loss", "no fit step finished",
                        "see the fit checks", mistake="fit raises")
@@ -998,36 +904,20 @@ def check_fit_returns(ctx):
                    convention="; ".join(sorted(conventions)))
 
 
-def _returned_number(returned):
-    if isinstance(returned, dict) and isinstance(returned.get("array"), np.ndarray):
-        array = returned["array"]
-        if array.size == 1 and np.isfinite(array).all():
-            return float(array.ravel()[0])
-    return None
-
-
-def _returned_kind(returned):
-    return clean(str(returned.get("type", "?")))[:40] if isinstance(returned, dict) else "?"
-
-
 # --- Q1.1, predict, Q2.5
 
 def check_q1_forward(ctx):
-    for name in ("Layer", "Network"):
-        if not ctx.defined(name):
-            return ctx.missing(name)
     q1 = assignment.Q1
     parameters = [(np.array(q1["W1"]), np.array(q1["b1"])),
                   (np.array(q1["W2"]), np.array(q1["b2"]))]
     inputs = np.vstack([q1["input"], ctx.rng.normal(0, 1.5, size=(2, 2))])
     want = reference_network(parameters, SIGMOID_L2).forward(inputs)[-1][:, 0]
 
-    def ask(stand_ins=()):
-        return ctx.ask({"op": "output", "layers": [[2, 3, True], [3, 1, True]],
-                        "parameters": parameters, "inputs": inputs,
-                        "functions": _functions(ctx, SIGMOID_L2, stand_ins)}, seconds=6.0)
-
-    def outputs(answer):
+    def outputs(stand_ins=()):
+        request = _network_request(ctx, [(2, 3), (3, 1)], SIGMOID_L2, parameters=parameters,
+                                   stand_ins=stand_ins, op="output")
+        # three ways to read the output, each with a request's time
+        answer = ctx.ask({**request, "inputs": inputs}, seconds=2 * ctx.limits.request_seconds)
         if "error" in answer:
             return None, "", answer["error"]
         value = answer["value"]
@@ -1037,7 +927,7 @@ def check_q1_forward(ctx):
             return None, "", "an answer of the wrong form"
         return np.array(got, dtype=float), clean(str(value.get("method", "")))[:80], ""
 
-    got, method, error = outputs(ask())
+    got, method, error = outputs()
     notes = _uses_note(ctx, ["sigmoid"]) + ([f"output read by {method}"] if method else [])
     if got is not None and _close(got, want, 1e-9):
         return Verdict(True, f"{want[0]:.4f}", f"{got[0]:.4f}", notes=notes)
@@ -1045,20 +935,16 @@ def check_q1_forward(ctx):
         "check the forward pass: z = a_prev W + b and a = sigmoid(z) per layer")
     failed = _failed_uses(ctx, ["sigmoid"])
     if failed and got is not None:
-        alone, _, _ = outputs(ask(failed))
-        hint = "depends on `sigmoid`, which failed" + (
-            ": with mlplab's sigmoid in place of yours the output is right"
-            if alone is not None and _close(alone, want, 1e-9) else "")
+        alone = outputs(failed)[0]
+        hint = _depends(failed) + (": with mlplab's sigmoid in place of yours the output is "
+                                   "right" if alone is not None and _close(alone, want, 1e-9)
+                                   else "")
     return Verdict(False, f"{want[0]:.4f} (and {_show(want[1:])} for two other inputs)",
                    error or f"{got[0]:.4f}", hint, difference(want, got) if got is not None
-                   else "", notes=notes,
-                   mistake="Q1.1 forward pass wrong")
+                   else "", notes=notes, mistake="Q1.1 forward pass wrong")
 
 
 def check_predict(ctx):
-    for name in ("Layer", "Network"):
-        if not ctx.defined(name):
-            return ctx.missing(name)
     X = np.vstack([ctx.rng.normal(0, 1, size=(3, 2)), [[0.0, 0.0]]])
     one = [(np.linspace(-1, 1, 8).reshape(2, 4), np.zeros(4)),
            (np.array([[-1.0], [-0.5], [0.5], [1.0]]), np.zeros(1))]
@@ -1068,23 +954,18 @@ def check_predict(ctx):
              (np.linspace(1, -1, 12).reshape(4, 3), np.linspace(-0.1, 0.1, 3))]
     want = [(outputs > threshold).astype(int), (outputs > 0.5).astype(int),
             np.argmax(reference_network(three, SIGMOID_L2).forward(X)[-1], axis=1)]
-    functions = _functions(ctx, SIGMOID_L2)
-    binary = ctx.ask({"op": "network", "layers": [[2, 4, True], [4, 1, True]],
-                      "functions": functions, "parameters": one, "data": {"X": X},
-                      "steps": [["predict", ["$X", threshold]], ["predict", ["$X"]]]})
-    classes = ctx.ask({"op": "network", "layers": [[2, 4, True], [4, 3, True]],
-                       "functions": functions, "parameters": three, "data": {"X": X},
-                       "steps": [["predict", ["$X"]]]})
-    for answer in (binary, classes):
-        error = _network_error(answer)
+    returned = []
+    for parameters, steps in ((one, [("predict", ["$X", threshold]), ("predict", ["$X"])]),
+                              (three, [("predict", ["$X"])])):
+        steps, error = _steps(ctx.ask(_network_request(
+            ctx, [(2, 4), (4, len(parameters[1][1]))], SIGMOID_L2, steps, {"X": X},
+            parameters)))
         if error:
             return Verdict(False, _show(want[0]), error, _network_hint(error),
                            mistake="predict raises")
-    try:
-        returned = [r for r, _ in _steps(binary)[1:]] + [r for r, _ in _steps(classes)[1:]]
-    except (ValueError, KeyError, TypeError):
-        return Verdict(False, _show(want[0]), "an answer of the wrong form")
-    kinds = [_returned_kind(r) for r in returned]
+        returned += [r for r, _ in steps[1:]]
+    kinds = [clean(str(r.get("type", "?")))[:40] if isinstance(r, dict) else "?"
+             for r in returned]
     got = [r.get("array") if isinstance(r, dict) else None for r in returned]
     column = any(isinstance(g, np.ndarray) and g.ndim == 2 and g.shape[1] == 1 for g in got)
     got = [g.ravel() if isinstance(g, np.ndarray) and g.ndim == 2 and g.shape[1] == 1 else g
@@ -1105,35 +986,27 @@ def check_predict(ctx):
     which = next(i for i, (g, w) in enumerate(zip(got, want)) if not _close(g, w))
     label = ["by the threshold", "by the default 0.5", "by arg-max"][which]
     return Verdict(False, f"{_show(want[which])} ({label})", _show(got[which]), hint,
-                   mistake="predict: " + (hint.split(":")[0] if hint else "wrong labels"))
+                   mistake="predict: " + (_first_clause(hint) if hint else "wrong labels"))
 
 
 def check_q2_5(ctx):
     """The assignment's Q2.5 run, its targets as its cell passes them (1-D labels): the loss of
     the network's own parameters (mlplab's L2) must fall at every epoch."""
-    for name in ("Layer", "Network"):
-        if not ctx.defined(name):
-            return ctx.missing(name)
     X, y = assignment.load_q25()
     epochs, lr, reg = (assignment.Q2_5_EPOCHS, assignment.Q2_5_LEARNING_RATE,
                        assignment.Q2_5_REG_LAMBDA)
-    convention = ""
+    expected, convention = f"{epochs} falling losses", ""
     for targets in (y.astype(float), y.astype(float)[:, None]):
-        answer = ctx.ask({"op": "network", "layers": [[2, 4, True], [4, 1, True]],
-                          "functions": _functions(ctx, SIGMOID_L2),
-                          "data": {"X": X, "Y": targets},
-                          "steps": [["fit", ["$X", "$Y", lr, reg]]] * epochs}, seconds=20.0)
-        error = _network_error(answer)
+        answer = ctx.ask(_network_request(ctx, [(2, 4), (4, 1)], SIGMOID_L2,
+                                          [("fit", ["$X", "$Y", lr, reg])] * epochs,
+                                          {"X": X, "Y": targets}),
+                         seconds=ctx.limits.training_seconds)
+        steps, error = _steps(answer)
         if not error:
             break
         convention = "fit needs the targets as a column (n, 1); the Q2.5 cell passes (n,)"
     if error:
-        return Verdict(False, f"{epochs} falling losses", error, _network_hint(error),
-                       mistake="Q2.5 raises")
-    try:
-        steps = _steps(answer)
-    except (ValueError, KeyError, TypeError):
-        return Verdict(False, f"{epochs} falling losses", "an answer of the wrong form")
+        return Verdict(False, expected, error, _network_hint(error), mistake="Q2.5 raises")
     losses, diverged = [], None
     for epoch, (_, parameters) in enumerate(steps[:-1]):   # each epoch's loss before its step
         if not all(np.all(np.isfinite(W)) and (b is None or np.all(np.isfinite(b)))
@@ -1144,26 +1017,24 @@ def check_q2_5(ctx):
             losses.append(float(reference_network(parameters, SIGMOID_L2).loss(
                 X, y[:, None].astype(float))))
         except (ValueError, TypeError):
-            return Verdict(False, f"{epochs} falling losses", "parameters of the wrong shape")
+            return Verdict(False, expected, "parameters of the wrong shape")
     notes = _uses_note(ctx, STEP_USES["l2"]) + _where(answer) + [
         "losses computed by mlplab from your network's parameters after each epoch"]
     failed = _failed_uses(ctx, STEP_USES["l2"])
-    depends = f"depends on {', '.join(code(n) for n in failed)}, which failed; " if failed \
-        else ""
+    depends = _depends(failed) + "; " if failed else ""
     if diverged is not None:
-        return Verdict(False, f"{epochs} falling losses", f"parameters not finite after epoch "
-                       f"{diverged} (training diverged)", depends + "the step makes the "
-                       "weights overflow: check the gradients", notes=notes,
-                       mistake="Q2.5 diverges")
+        return Verdict(False, expected, f"parameters not finite after epoch {diverged} "
+                       "(training diverged)", depends + "the step makes the weights overflow: "
+                       "check the gradients", notes=notes, mistake="Q2.5 diverges")
     falling = all(b < a for a, b in zip(losses, losses[1:]))
     if falling and len(losses) == epochs:
-        return Verdict(True, f"{epochs} falling losses", f"{losses[0]:.4g} to {losses[-1]:.4g}",
+        return Verdict(True, expected, f"{losses[0]:.4g} to {losses[-1]:.4g}",
                        convention=convention, notes=notes)
     first = next((i for i, (a, b) in enumerate(zip(losses, losses[1:])) if b >= a), 0)
     hint = depends + ("the loss must fall at every epoch of the Q2.5 run" if first else
                       "the loss rises at the first epoch: the step goes the wrong way or is "
                       "too large")
-    return Verdict(False, f"{epochs} falling losses",
+    return Verdict(False, expected,
                    f"{_show(np.array(losses))} (epoch {first + 2} does not fall)", hint,
                    notes=notes, mistake="Q2.5 loss does not fall")
 
@@ -1176,19 +1047,18 @@ def check_from_scratch(ctx):
     imports no such module at all (Q2.1)."""
     expected = "the homework's definitions written in the file, no neural-network package"
     borrowed = {name: ctx.borrowed(name) for name in NAMES if ctx.borrowed(name)}
-    imported = sorted(set(ctx.imported) | ctx.tried)
+    imported = ", ".join(map(code, sorted(set(ctx.imported) | ctx.tried)))
     if borrowed:
-        listed = "; ".join(f"{name} {why}" for name, why in borrowed.items())
-        return Verdict(False, expected, listed,
+        return Verdict(False, expected, "; ".join(f"{n} {why}" for n, why in borrowed.items()),
                        "the assignment (Q2.1) forbids neural-network packages, and another's "
                        "network: write these yourself; the checks they serve score 0",
-                       notes=[f"imports {', '.join(map(code, imported))}"] if imported else [],
+                       notes=[f"imports {imported}"] if imported else [],
                        mistake="borrowed " + ", ".join(borrowed))
     if imported:
-        return Verdict(False, expected, f"the file imports {', '.join(map(code, imported))}",
+        return Verdict(False, expected, f"the file imports {imported}",
                        "the assignment (Q2.1) forbids importing neural-network packages, even "
-                       "where no checked definition uses them", mistake="imports a forbidden "
-                       "package")
+                       "where no checked definition uses them",
+                       mistake="imports a forbidden package")
     if not ctx.names:
         return Verdict(False, expected, "none of the homework's names is defined",
                        mistake="nothing defined")
@@ -1198,47 +1068,46 @@ def check_from_scratch(ctx):
 # ----- the list -------------------------------------------------------------------------------
 
 _NETWORK = ("Layer", "Network")
+_FUNCTION_CHECKS = (check_sigmoid, check_d_sigmoid, check_softmax, check_l2_loss,
+                    check_d_l2_loss, check_cross_entropy_loss, check_d_cross_entropy_softmax)
 
 
 def all_checks():
     """Every check, in the assignment's order (Gradescope's test numbers)."""
-    functions = [("sigmoid", check_sigmoid), ("d_sigmoid", check_d_sigmoid),
-                 ("softmax", check_softmax), ("l2_loss", check_l2_loss),
-                 ("d_l2_loss", check_d_l2_loss), ("cross_entropy_loss", check_cross_entropy_loss),
-                 ("d_cross_entropy_softmax", check_d_cross_entropy_softmax)]
-    checks = [Check("written from scratch", "Q2.1", "2.1", 1.0, NAMES, check_from_scratch)]
-    checks += [Check(name, "Q2.2", f"2.2.{i}", 1.0, (name,), run)
-               for i, (name, run) in enumerate(functions, start=1)]
-    checks += [Check("Layer: shapes and biases", "Q2.3", "2.3.1", 2.0, ("Layer",),
-                     check_layer_shapes),
-               Check("Layer: seeded initialisation", "Q2.3", "2.3.2", 2.0, ("Layer",),
-                     check_layer_seeded),
-               Check("Network: the Q1.1 forward pass", "Q2.4", "2.4.1", 2.0, _NETWORK,
-                     check_q1_forward)]
-    checks += [Check(label, "Q2.4", f"2.4.{i}", 3.0, _NETWORK, _fit_check(label, targets, reg))
-               for i, (label, targets, reg) in enumerate(FITS, start=2)]
-    checks += [Check("fit: layers without bias", "Q2.4", "2.4.6", 2.0, _NETWORK,
-                     check_fit_without_bias),
-               Check("fit: returns the average loss", "Q2.4", "2.4.7", 1.0, _NETWORK,
-                     check_fit_returns),
-               Check("predict: labels as an array, by threshold (>) and by arg-max", "Q2.4",
-                     "2.4.8", 2.0, _NETWORK, check_predict),
-               Check("Q2.5: the loss falls at every epoch", "Q2.5", "2.5", 2.0, _NETWORK,
-                     check_q2_5)]
-    return checks
+    table = [("written from scratch", "Q2.1", "2.1", 1, NAMES, check_from_scratch)]
+    table += [(name, "Q2.2", f"2.2.{i}", 1, (name,), run)
+              for i, (name, run) in enumerate(zip(assignment.FUNCTIONS, _FUNCTION_CHECKS), 1)]
+    table += [("Layer: shapes and biases", "Q2.3", "2.3.1", 2, ("Layer",), check_layer_shapes),
+              ("Layer: seeded initialisation", "Q2.3", "2.3.2", 2, ("Layer",),
+               check_layer_seeded),
+              ("Network: the Q1.1 forward pass", "Q2.4", "2.4.1", 2, _NETWORK,
+               check_q1_forward)]
+    table += [(label, "Q2.4", f"2.4.{i}", 3, _NETWORK, _fit_check(label, targets, reg))
+              for i, (label, targets, reg) in enumerate(FITS, start=2)]
+    table += [("fit: layers without bias", "Q2.4", "2.4.6", 2, _NETWORK,
+               _fit_check("fit: layers without bias", "l2", 0.1, bias=False)),
+              ("fit: returns the average loss", "Q2.4", "2.4.7", 1, _NETWORK,
+               check_fit_returns),
+              ("predict: labels as an array, by threshold (>) and by arg-max", "Q2.4", "2.4.8",
+               2, _NETWORK, check_predict),
+              ("Q2.5: the loss falls at every epoch", "Q2.5", "2.5", 2, _NETWORK, check_q2_5)]
+    return [Check(name, part, number, float(points), needs, run)
+            for name, part, number, points, needs, run in table]
 
 
 def run_checks(ctx, checks=None):
-    """[(check, verdict)] in the checks' order; the from-scratch check runs last (it needs
-    what ran), and a check that runs a borrowed Layer or Network scores 0."""
+    """[(check, verdict)] in the checks' order: a check of a name the file does not define
+    fails with the near names; the from-scratch check runs last (it needs what ran), and a
+    check that runs a borrowed Layer or Network scores 0."""
     checks = list(all_checks() if checks is None else checks)
     if ctx.load_error:
         return [(check, Verdict(False, "", "", f"not reached: {ctx.load_error}",
                                 mistake="the file could not be loaded")) for check in checks]
     last = [c for c in checks if c.run is check_from_scratch]
     for check in [c for c in checks if c not in last] + last:
+        absent = [] if check in last else [n for n in check.needs if not ctx.defined(n)]
         try:
-            verdict = check.run(ctx)
+            verdict = ctx.missing(absent[0]) if absent else check.run(ctx)
         except Exception as exc:   # an answer of a form no check foresaw: that check fails
             verdict = Verdict(False, "", clean(f"{type(exc).__name__}: {exc}")[:300],
                               "the checker could not read an answer of the student's code")
@@ -1246,7 +1115,7 @@ def run_checks(ctx, checks=None):
     for check in checks:
         verdict = ctx.verdicts[check.name]
         taken = [name for name in check.needs if name in (*_NETWORK, check.name)
-                 and ctx.borrowed(name)] if check.run is not check_from_scratch else []
+                 and ctx.borrowed(name)] if check not in last else []
         if taken:
             ctx.verdicts[check.name] = Verdict(
                 False, verdict.expected, verdict.got,

@@ -13,9 +13,9 @@ anything else is a ValueError naming what is wrong and what is allowed.
 
 import json
 import math
-import os
-import stat
 from dataclasses import dataclass, field
+
+from .._files import display_path, read_regular_file
 
 DEFAULT_FORBIDDEN = ("mlplab", "torch", "tensorflow", "keras", "jax", "flax",
                      "sklearn.neural_network")
@@ -41,24 +41,19 @@ class Config:
 
 
 def read_config(path, checks):
-    """The Config in the file at `path`, checked against `checks`' names and parts."""
+    """The Config in the file at `path`, checked against `checks`' names and parts; a
+    ValueError that starts with the file's name says what is wrong."""
+    raw, shown = read_regular_file(path, _MAX_FILE_BYTES, "settings file"), display_path(path)
     try:
-        status = os.stat(path)
-    except OSError as exc:
-        raise ValueError(f"cannot read it ({exc.strerror or exc})") from None
-    if not stat.S_ISREG(status.st_mode):
-        raise ValueError("not a regular file")
-    if status.st_size > _MAX_FILE_BYTES:
-        raise ValueError(f"larger than {_MAX_FILE_BYTES // 2**10} KiB")
-    try:
-        with open(path, encoding="utf-8") as stream:
-            settings = json.loads(stream.read(_MAX_FILE_BYTES + 1),
-                                  parse_constant=_no_constant)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read it ({exc})") from None
+        settings = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{shown}: not UTF-8 ({exc.reason})") from None
     except (ValueError, RecursionError) as exc:
-        raise ValueError(f"not valid JSON ({exc})") from None
-    return parse_config(settings, checks)
+        raise ValueError(f"{shown}: not valid JSON ({exc})") from None
+    try:
+        return parse_config(settings, checks)
+    except ValueError as exc:
+        raise ValueError(f"{shown}: {exc}") from None
 
 
 def _no_constant(name):

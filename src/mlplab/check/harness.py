@@ -5,14 +5,14 @@
 Nothing here imports mlplab: whatever of mlplab (or of a neural-network library) is in these
 processes after loading, the student's code brought it. Three kinds of process:
 
-- the *zygote* loads, once, the libraries a homework imports (NumPy, scikit-learn, matplotlib,
-  pandas), then forks one process per submission on the checker's request and ends every
-  process of that submission when asked (it is their reaper: `_end_tree`);
+- the *zygote* loads, once, the libraries a homework imports, then forks one process per
+  submission on the checker's request and ends every process of that submission when asked
+  (it is their reaper);
 - per submission, a *supervisor* that only waits: as root it first makes a new PID namespace,
   so that every process the student's code starts dies with the submission's process;
 - the *student's process*: its own session, limits on memory, CPU time and file size, no
-  terminal, stdout discarded; as root it drops to an unprivileged user when it can. It loads the
-  student's code and answers the checker's requests, one at a time, on a pipe.
+  terminal, stdout discarded; as root it drops to the user nobody. It loads the student's code
+  and answers the checker's requests, one at a time, on a pipe.
 
 Requests and answers are messages (`pack`, `decode`): an 8-byte length, then JSON, arrays as
 base64 float64. The checker decides every verdict itself from the values answered here.
@@ -26,6 +26,7 @@ import dis
 import inspect
 import io
 import json
+import math
 import os
 import re
 import resource
@@ -44,8 +45,7 @@ import numpy as np
 
 _HEADER = struct.Struct(">Q")
 MAX_ARRAY_ELEMENTS = 2_000_000   # in one answer: a (1000, 2000) array at most
-# The libraries a homework of this course imports (the skeleton's Q2.1 and Q2.5 cells), loaded
-# once in the zygote so that each submission's process starts with them.
+# The libraries a homework of this course imports (the skeleton's Q2.1 and Q2.5 cells).
 PRELOAD = ("sklearn.model_selection", "sklearn.metrics", "sklearn.preprocessing",
            "sklearn.datasets", "matplotlib.pyplot", "matplotlib.ticker", "pandas", "nbformat",
            "IPython.core.inputtransformer2")
@@ -55,19 +55,18 @@ PRELOAD = ("sklearn.model_selection", "sklearn.metrics", "sklearn.preprocessing"
 
 def pack(message):
     """`message` as bytes: its length, then its JSON (NumPy arrays as base64 float64)."""
-    data = json.dumps(message, default=_encode, allow_nan=False,
+    def encode(value):
+        if isinstance(value, np.ndarray):
+            array = np.ascontiguousarray(value, dtype="<f8")
+            return {"__array__": list(array.shape),
+                    "f8": base64.b64encode(array.tobytes()).decode("ascii")}
+        if isinstance(value, np.integer):
+            return int(value)
+        raise TypeError(f"cannot send {type(value).__name__}")
+
+    data = json.dumps(message, default=encode, allow_nan=False,
                       separators=(",", ":")).encode("utf-8", "surrogatepass")
     return _HEADER.pack(len(data)) + data
-
-
-def _encode(value):
-    if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value, dtype="<f8")
-        return {"__array__": list(array.shape),
-                "f8": base64.b64encode(array.tobytes()).decode("ascii")}
-    if isinstance(value, np.integer):
-        return int(value)
-    raise TypeError(f"cannot send {type(value).__name__}")
 
 
 def decode(data):
@@ -77,12 +76,11 @@ def decode(data):
             return obj
         shape, text = obj["__array__"], obj.get("f8")
         if (not isinstance(shape, list) or len(shape) > 4 or not isinstance(text, str)
-                or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n
-                           for n in shape)
-                or int(np.prod(shape, dtype=np.float64)) > MAX_ARRAY_ELEMENTS):
+                or not all(type(n) is int and 0 <= n <= MAX_ARRAY_ELEMENTS for n in shape)
+                or math.prod(shape) > MAX_ARRAY_ELEMENTS):
             raise ValueError("a malformed array")
         raw = base64.b64decode(text.encode("ascii"), validate=True)
-        if len(raw) != 8 * int(np.prod(shape)):
+        if len(raw) != 8 * math.prod(shape):
             raise ValueError("an array of the wrong size")
         return np.frombuffer(raw, dtype="<f8").reshape(shape).astype(np.float64)
 
@@ -92,53 +90,82 @@ def decode(data):
         raise ValueError(f"a malformed message ({type(exc).__name__})") from None
 
 
+def _read_message(fd):
+    def exactly(n):
+        chunks = []
+        while n:
+            chunk = os.read(fd, min(n, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    (length,) = _HEADER.unpack(exactly(_HEADER.size))
+    return decode(exactly(length))
+
+
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
 
 
-def _read_exactly(fd, n):
-    chunks = []
-    while n:
-        chunk = os.read(fd, min(n, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
-
-
-def _read_message(fd):
-    (length,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
-    return decode(_read_exactly(fd, length))
-
-
-# ----- the zygote -------------------------------------------------------------------------------
+# ----- processes --------------------------------------------------------------------------------
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER, _PR_SET_DUMPABLE = 1, 36, 4
-_PR_SET_KEEPCAPS, _PR_SET_NO_NEW_PRIVS = 8, 38
-_CAP_DAC_READ_SEARCH, _CAPABILITY_VERSION_3 = 2, 0x20080522
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_KEEPCAPS = 1, 4, 8
+_PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS = 36, 38
 _CLONE_NEWPID = 0x20000000
 
 
-def _prctl(option, value):
+def prctl(option, value):
     try:
         return _libc.prctl(option, value, 0, 0, 0) == 0
     except AttributeError:   # not Linux
         return False
 
 
+def become_subreaper():
+    """Make orphans of this process's descendants its children (Linux), so it can end them."""
+    return prctl(_PR_SET_CHILD_SUBREAPER, 1)
+
+
+def parents():
+    """{pid: parent pid} of every process in sight (Linux's /proc; {} elsewhere)."""
+    found = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for entry in filter(str.isdigit, entries):
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stream:
+                found[int(entry)] = int(stream.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def descendants(pid, tree=None):
+    """Every process below `pid` (`tree`: `parents()`, read now if not given)."""
+    tree = parents() if tree is None else tree
+    found, level = set(), {pid}
+    while level:   # (a pid reused while /proc was read cannot make it loop)
+        level = {child for child, parent in tree.items() if parent in level} - found - {pid}
+        found |= level
+    return list(found)
+
+
 def zygote(sock_fd):
     """Load the libraries, then serve the checker: "start" forks a submission's processes
     (with the pipes' ends passed along), "end" ends them all; the checker's end ends it."""
     parent = os.getppid()
-    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:   # the checker ended before the line above
         os._exit(0)
-    _prctl(_PR_SET_DUMPABLE, 0)   # the student's processes cannot read or trace this one
-    subreaper = _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    prctl(_PR_SET_DUMPABLE, 0)   # the student's processes cannot read or trace this one
+    subreaper = become_subreaper()
     sock = socket.socket(fileno=sock_fd)
     setup = json.loads(sock.recv(1 << 20))
     sys.path[:] = setup["sys_path"]
@@ -166,30 +193,11 @@ def zygote(sock_fd):
                 _supervise(command, fds, work)
             for fd in fds:
                 os.close(fd)
-            sock.send(json.dumps({"pid": supervisor, "work": work}).encode())
-        elif command["op"] == "end":
-            status = _end_tree(command["pid"])
+            reply = {"pid": supervisor, "work": work}
+        else:
+            reply = {"status": _end_tree(command["pid"])}
             shutil.rmtree(command["work"], ignore_errors=True)
-            sock.send(json.dumps({"status": status}).encode())
-
-
-def _children(pid):
-    """The processes whose parent is `pid` (Linux's /proc)."""
-    found = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return found
-    for entry in entries:
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as stream:
-                    fields = stream.read().rsplit(b")", 1)[1].split()
-                if int(fields[1]) == pid:
-                    found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
+        sock.send(json.dumps(reply).encode())
 
 
 def _end_tree(supervisor):
@@ -204,32 +212,30 @@ def _end_tree(supervisor):
         except ChildProcessError:
             pass
     for _ in range(10_000):
-        tree, stack = [], _children(os.getpid())
-        while stack:
-            pid = stack.pop()
-            tree.append(pid)
-            stack += _children(pid)
+        tree = descendants(os.getpid())
         if not tree:
             break
         for pid in tree:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
+            kill(pid)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
+        except ChildProcessError:
+            pass
         time.sleep(0.001)
     return status
 
 
+def kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
 def _described(raw):
     code = os.waitstatus_to_exitcode(raw)
-    if code >= 0 and code < 128:
+    if 0 <= code < 128:
         return f"exit status {code}"
     number = -code if code < 0 else code - 128
     try:
@@ -241,7 +247,7 @@ def _described(raw):
 def _supervise(command, fds, work):
     """The supervisor: a new PID namespace where it may (root), then the student's process."""
     try:
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if os.geteuid() == 0:
             _libc.unshare(_CLONE_NEWPID)
@@ -250,31 +256,26 @@ def _supervise(command, fds, work):
             _student_process(command, fds, work)
         for fd in fds:
             os.close(fd)
-        _, raw = os.waitpid(student, 0)
-        code = os.waitstatus_to_exitcode(raw)
+        code = os.waitstatus_to_exitcode(os.waitpid(student, 0)[1])
         os._exit(code if code >= 0 else 128 - code)
     except BaseException:
         os._exit(70)
 
-
-# ----- the student's process --------------------------------------------------------------------
 
 def _student_process(command, fds, work):
     requests, answers, stderr = fds
     try:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
             signal.signal(signum, signal.SIG_DFL)
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         os.setsid()   # no controlling terminal: nothing reaches the grader's screen
         devnull = os.open(os.devnull, os.O_RDWR)
-        os.dup2(devnull, 0)
-        os.dup2(devnull, 1)
-        os.dup2(stderr, 2)
-        highest = min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 1 << 16)
+        for fd, target in ((devnull, 0), (devnull, 1), (stderr, 2)):
+            os.dup2(fd, target)
         low, high = sorted((requests, answers))
         os.closerange(3, low)
         os.closerange(low + 1, high)
-        os.closerange(high + 1, highest)
+        os.closerange(high + 1, min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 1 << 16))
         limits = command["limits"]
         user = _nobody() if os.geteuid() == 0 else None
         if user is not None:
@@ -284,7 +285,7 @@ def _student_process(command, fds, work):
         if user is not None:
             _become(user, read_everything=unprivileged_user() is None)
             resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
-        _prctl(_PR_SET_NO_NEW_PRIVS, 1)   # no set-uid program gives root back
+        prctl(_PR_SET_NO_NEW_PRIVS, 1)   # no set-uid program gives root back
         sys.stdout = _Discard()
         sys.stdin = io.StringIO("")
         Server(requests, answers, command).serve()
@@ -308,33 +309,7 @@ def unprivileged_user():
     the student's code runs as nobody with root's right to read, and only that)."""
     needed = {os.path.realpath(sys.executable), os.path.dirname(os.__file__),
               os.path.dirname(np.__file__)}
-    return _nobody() if all(_open_to_others(path) for path in needed) else None
-
-
-class _CapabilityHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapabilityData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
-
-
-def _become(user, read_everything):
-    """Drop from root to `user`; with `read_everything`, keep the one capability of reading any
-    file (CAP_DAC_READ_SEARCH: Python's own files may be readable to root alone), none other:
-    no writing root's files, no signals to root's processes."""
-    if read_everything:
-        _prctl(_PR_SET_KEEPCAPS, 1)
-    os.setgroups([])
-    os.setgid(user[1])
-    os.setuid(user[0])
-    if read_everything:
-        data = (_CapabilityData * 2)()
-        data[0].effective = data[0].permitted = 1 << _CAP_DAC_READ_SEARCH
-        header = _CapabilityHeader(_CAPABILITY_VERSION_3, 0)
-        if _libc.capset(ctypes.byref(header), data) != 0:
-            raise OSError(ctypes.get_errno(), "capset failed")
+    return _nobody() if all(map(_open_to_others, needed)) else None
 
 
 def _open_to_others(path):
@@ -347,17 +322,33 @@ def _open_to_others(path):
             return False
         if not mode & (stat.S_IXOTH if stat.S_ISDIR(mode) else stat.S_IROTH):
             return False
-        parent = os.path.dirname(path)
-        if parent == path:
+        if os.path.dirname(path) == path:
             return True
-        path = parent
+        path = os.path.dirname(path)
+
+
+def _become(user, read_everything):
+    """Drop from root to `user`; with `read_everything`, keep the one capability of reading any
+    file (CAP_DAC_READ_SEARCH: Python's own files may be readable to root alone), none other:
+    no writing root's files, no signals to root's processes."""
+    if read_everything:
+        prctl(_PR_SET_KEEPCAPS, 1)
+    os.setgroups([])
+    os.setgid(user[1])
+    os.setuid(user[0])
+    if read_everything:
+        read_search = 1 << 2   # CAP_DAC_READ_SEARCH, effective and permitted
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3, this pid
+        data = (ctypes.c_uint32 * 6)(read_search, read_search, 0, 0, 0, 0)
+        if _libc.capset(header, data) != 0:
+            raise OSError(ctypes.get_errno(), "capset failed")
 
 
 def _set_limits(limits):
+    """Memory beyond what this process has now, CPU seconds, bytes of one file written."""
     with open("/proc/self/status") as stream:
-        size = next((int(line.split()[1]) * 1024 for line in stream
-                     if line.startswith("VmSize:")), 0)
-    memory = size + limits["memory"]
+        memory = limits["memory"] + next((int(line.split()[1]) * 1024 for line in stream
+                                          if line.startswith("VmSize:")), 0)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu"], limits["cpu"] + 5))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file"], limits["file"]))
@@ -383,16 +374,16 @@ def _timed(seconds, function, *args):
     comes first; that limit runs on after)."""
     outer, _ = signal.getitimer(signal.ITIMER_REAL)
     start = time.monotonic()
-    if outer:
-        seconds = min(seconds, outer)
     # Repeating: a student's bare `except:` that swallows one alarm meets the next.
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer else seconds, 0.05)
     try:
         return function(*args)
     finally:
-        left = outer - (time.monotonic() - start) if outer else 0
-        signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3) if outer else 0,
-                         0.05 if outer else 0)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3),
+                             0.05)
+        else:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 class _NoIPython:
@@ -408,29 +399,29 @@ class _NoIPython:
 # not run.
 DEFINING = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
             ast.Assign, ast.AnnAssign, ast.AugAssign, ast.If, ast.Try, ast.With)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 HOMEWORK = "<homework>"   # the start of the file name every unit of the student's code has
+# Cell magics that run their cell as Python (timing, capturing it); the others hold no Python.
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "memit", "debug"}
 
 
 def code_units(source, kind):
     """([(label, statement, is_import)], notes): the student's top-level statements that define
     names, each an ast node with its label, and notes on what was left out."""
     notes = []
-    if kind == "ipynb":
-        cells = _notebook_cells(source, notes)
-    else:
-        cells = [(None, source)]
+    cells = _notebook_cells(source, notes) if kind == "ipynb" else [(None, source)]
     units = []
     for number, text in cells:
-        where = "the file" if number is None else f"cell {number}"
-        body, problem = _parse(text, where)
-        if problem:
-            notes.append(problem)
+        body, problem = _parse(text, "the file" if number is None else f"cell {number}")
+        notes += [problem] if problem else []
         left_out = []
         for node in body:
-            label = f"line {node.lineno}" if number is None else \
-                f"cell {number}, line {node.lineno}"
             if isinstance(node, DEFINING):
-                units.append((label, node, _imports(node)))
+                units.append((f"line {node.lineno}" if number is None else
+                              f"cell {number}, line {node.lineno}", node,
+                              not isinstance(node, _DEFINITIONS) and any(
+                                  isinstance(child, (ast.Import, ast.ImportFrom))
+                                  for child in ast.walk(node))))
             elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
                 left_out.append(str(node.lineno))
         if left_out and number is None:
@@ -439,10 +430,6 @@ def code_units(source, kind):
             notes.append(f"not run: the top-level {lines}, which define nothing (experiments, "
                          "prints)")
     return units, notes
-
-
-# Cell magics that run their cell as Python (timing, capturing it); the others hold no Python.
-_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "memit", "debug"}
 
 
 def _notebook_cells(source, notes):
@@ -476,26 +463,22 @@ def _parse(text, where):
         return ast.parse(text).body, None
     except (SyntaxError, ValueError):
         pass
-    text = _ipython_transformed(text)
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        text = TransformerManager().transform_cell(text)
+    except ImportError:   # without IPython: magics and shell lines blanked, indentation kept
+        text = "\n".join(re.sub(r"^(\s*)[%!].*$", r"\1pass", line)
+                         for line in text.splitlines())
+    except Exception:
+        pass
     try:
         return ast.parse(text).body, None
     except (SyntaxError, ValueError) as exc:
         error = f"{getattr(exc, 'msg', exc)}, line {getattr(exc, 'lineno', '?')}"
     body = _parseable_blocks(text)
-    kept = ", ".join(_block_name(node) for node in body) or "nothing"
+    kept = ", ".join(node.name if isinstance(node, _DEFINITIONS) else f"line {node.lineno}"
+                     for node in body) or "nothing"
     return body, f"{where} is not valid Python ({error}); run on their own: {kept}"
-
-
-def _ipython_transformed(text):
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-    except ImportError:   # without IPython: magics and shell lines blanked, indentation kept
-        return "\n".join(re.sub(r"^(\s*)[%!].*$", r"\1pass", line)
-                         for line in text.splitlines())
-    try:
-        return TransformerManager().transform_cell(text)
-    except Exception:
-        return text
 
 
 def _parseable_blocks(text, span=50):
@@ -507,9 +490,8 @@ def _parseable_blocks(text, span=50):
     body, i = [], 0
     while i < len(starts):
         for j in range(i + 1, min(len(starts), i + span) + 1):
-            end = starts[j] if j < len(starts) else len(lines)
             try:
-                tree = ast.parse("".join(lines[starts[i]:end]))
+                tree = ast.parse("".join(lines[starts[i]:starts[j] if j < len(starts) else None]))
             except (SyntaxError, ValueError):
                 continue
             ast.increment_lineno(tree, starts[i])
@@ -519,17 +501,6 @@ def _parseable_blocks(text, span=50):
         else:
             i += 1
     return body
-
-
-def _block_name(node):
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return node.name
-    return f"line {node.lineno}"
-
-
-def _imports(node):
-    return not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(
-        isinstance(child, (ast.Import, ast.ImportFrom)) for child in ast.walk(node))
 
 
 # ----- from scratch: where a definition comes from ---------------------------------------------
@@ -547,6 +518,8 @@ _OPAQUE = {"__import__": "imports a module by a computed name",
 # The methods a check calls on Layer and Network (forward-like ones by `_FORWARD`); a class is
 # judged by these and what they use, a method of its own that nothing calls apart.
 _CALLED = {"__init__", "__call__", "initialize_weights", "fit", "predict"}
+_FORWARD = re.compile(r"_*(forward|feed_?forward|forward_?pass|forward_?prop\w*|propagate\w*)",
+                      re.IGNORECASE)
 
 
 class Provenance:
@@ -557,18 +530,16 @@ class Provenance:
 
     def __init__(self, forbidden):
         self.forbidden = tuple(forbidden)
-        self.folders = []
-        self.harness = os.path.abspath(__file__)
+        self.folders = []     # where the forbidden modules' code is
         self.named = {}       # code object -> the homework's name it is the definition of
         self.imports = []     # forbidden imports tried: {"target", "callers"}
 
     def locate(self, namespace, names):
-        """Where the forbidden modules' code is (after the student's folder is importable),
-        and which code is which of the homework's definitions."""
+        """Find the forbidden modules' code (once the student's folder is importable) and
+        which code is which of the homework's definitions."""
         self.folders = [folder for folder in map(_module_folder, self.forbidden) if folder]
         for name in names:
-            code = getattr(inspect.unwrap(namespace[name]) if callable(namespace[name]) else
-                           None, "__code__", None)
+            code = getattr(_unwrapped(namespace[name]), "__code__", None)
             if code is not None:
                 self.named[code] = name
 
@@ -582,14 +553,16 @@ class Provenance:
         if event == "import" and self.is_forbidden(args[0]) and len(self.imports) < 100:
             self.imports.append({"target": args[0], "callers": _callers(sys._getframe(1))})
 
+    def _imported(self, code):
+        return [instruction.argval for instruction in dis.get_instructions(code)
+                if instruction.opname == "IMPORT_NAME" and self.is_forbidden(instruction.argval)]
+
     def imports_in(self, obj):
         """The forbidden modules that a function's or a class's code imports anywhere."""
-        functions = [m for member in vars(obj).values() for m in _functions_in(member)] \
+        functions = [f for member in vars(obj).values() for f in _functions_in(member)] \
             if isinstance(obj, type) else [obj]
-        return {instruction.argval for function in functions if hasattr(function, "__code__")
-                for code in _code_objects(function.__code__)
-                for instruction in dis.get_instructions(code)
-                if instruction.opname == "IMPORT_NAME" and self.is_forbidden(instruction.argval)}
+        return {module for function in functions if hasattr(function, "__code__")
+                for code in _code_objects(function.__code__) for module in self._imported(code)}
 
     def borrowed(self, obj, others=()):
         """Why `obj` (a definition the homework must write) is not the student's own, or ''.
@@ -604,7 +577,7 @@ class Provenance:
         return found[0] if found else ""
 
     def _visit(self, obj, seen, found, depth):
-        obj = inspect.unwrap(obj) if callable(obj) else obj
+        obj = _unwrapped(obj)
         if id(obj) in seen or depth > 20 or found:
             return
         seen.add(id(obj))
@@ -617,8 +590,7 @@ class Provenance:
                        for name, member in vars(klass).items()}
             wanted = [name for name in members if name in _CALLED or _FORWARD.fullmatch(name)]
             while wanted and not found:   # the methods the checks call, and those they call
-                name = wanted.pop()
-                for function in _functions_in(members.pop(name, None)):
+                for function in _functions_in(members.pop(wanted.pop(), None)):
                     self._visit(function, seen, found, depth + 1)
                     wanted += [n for code in _code_objects(function.__code__)
                                for n in code.co_names if n in members]
@@ -626,27 +598,26 @@ class Provenance:
         code = getattr(obj, "__code__", None)
         if code is None:
             return
-        namespace = getattr(obj, "__globals__", {})
-        for code in _code_objects(code):
-            why = self._in_code(code, namespace, seen, found, depth)
+        for each in _code_objects(code):
+            why = self._in_code(each, getattr(obj, "__globals__", {}), seen, found, depth)
             if why:
-                found.append(f"{why} ({_qualname(code)})")
+                found.append(f"{why} ({_qualname(each)})")
                 return
         for cell in getattr(obj, "__closure__", None) or ():
             try:
-                value = cell.cell_contents
-            except ValueError:
+                module = _module_of(cell.cell_contents)
+            except ValueError:   # an empty cell
                 continue
-            if self.is_forbidden(_module_of(value)):
-                found.append(f"uses {_module_of(value)} ({_qualname(code)})")
+            if self.is_forbidden(module):
+                found.append(f"uses {module} ({_qualname(code)})")
                 return
 
     def _in_code(self, code, namespace, seen, found, depth):
         """Why one code object is not the student's own ('' if nothing says so), visiting the
         student's helpers it names."""
-        for instruction in dis.get_instructions(code):
-            if instruction.opname == "IMPORT_NAME" and self.is_forbidden(instruction.argval):
-                return f"imports {instruction.argval}"
+        imported = self._imported(code)
+        if imported:
+            return f"imports {imported[0]}"
         if {"__import__", "import_module"} & set(code.co_names):
             named = [c for c in code.co_consts if self.is_forbidden(c)]
             if named:
@@ -678,9 +649,8 @@ class Provenance:
                 return
             if event == "call":
                 code = frame.f_code
-                if code.co_filename == self.harness:
-                    return
-                if any(code.co_filename.startswith(folder) for folder in self.folders):
+                if code.co_filename != __file__ and code.co_filename.startswith(
+                        tuple(self.folders)):
                     own = [self.named[code]] if code in self.named else []
                     hits.append({"target": f"{frame.f_globals.get('__name__', '?')}."
                                            f"{_qualname(code)}",
@@ -701,16 +671,26 @@ class Provenance:
 
 
 def _module_folder(name):
+    """Where module `name`'s code is (a package's folder, a module's file), found without
+    running any of it: the parents of a submodule are not imported to find it."""
     import importlib.util
 
+    top, *rest = name.split(".")
     try:
-        spec = importlib.util.find_spec(name)
+        spec = importlib.util.find_spec(top)
     except (ImportError, ValueError, AttributeError):
         return None
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         return None
-    return os.path.dirname(spec.origin) + os.sep if spec.submodule_search_locations else \
-        spec.origin
+    if not spec.submodule_search_locations:
+        return None if rest else spec.origin
+    path = os.path.join(os.path.dirname(spec.origin), *rest)
+    return path + os.sep if os.path.isdir(path) else path + ".py" if os.path.isfile(
+        path + ".py") else None
+
+
+def _unwrapped(obj):
+    return inspect.unwrap(obj) if callable(obj) else obj
 
 
 def _module_of(obj):
@@ -764,7 +744,8 @@ def _callers(frame):
 
 class Server:
     """The student's process: loads the student's code, then answers requests until the
-    checker closes the pipe. Every answer: {"value": ...} or {"error": text}, with "warnings"."""
+    checker closes the pipe. Every answer: {"value": ...} or {"error": text}, with "warnings",
+    the request's "nonce" and the forbidden "imports" tried so far."""
 
     def __init__(self, requests, answers, command):
         self.requests, self.answers = requests, answers
@@ -790,7 +771,7 @@ class Server:
             warnings.simplefilter("always")
             np.seterr(all="warn")
             try:
-                if request["op"] == "load":
+                if request["op"] == "load":   # timed statement by statement
                     result = {"value": self.load(request)}
                 else:
                     result = {"value": _timed(seconds, getattr(self, request["op"]), request)}
@@ -804,8 +785,8 @@ class Server:
         result["imports"] = self.provenance.imports[:20]
         return result
 
-    # --- load
     def load(self, request):
+        """Run the file's defining statements; what it defines, and notes on what it skipped."""
         if request.get("folder"):
             sys.path.insert(0, request["folder"])
         before = set(sys.modules)
@@ -815,8 +796,8 @@ class Server:
         units, notes = code_units(request["source"], request["kind"])
         flags, start, late = 0, time.monotonic(), []
         for label, node, is_import in units:
-            defines = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-            if not defines and time.monotonic() - start > self.limits["load"]:
+            if not isinstance(node, _DEFINITIONS) and \
+                    time.monotonic() - start > self.limits["load"]:
                 late.append(label)   # the load's time is up: functions and classes only
                 continue
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
@@ -830,10 +811,10 @@ class Server:
                 _timed(seconds, exec, code, namespace)
             except _TimeUp:
                 notes.append(f"{label}: skipped, it ran longer than {seconds:g} s")
-            except SystemExit as exc:
-                notes.append(f"{label}: skipped, it called sys.exit({exc.code!r})"[:300])
-            except BaseException as exc:   # a student's error, MemoryError included
-                notes.append(f"{label}: skipped, it raised {_error_text(exc)}"[:300])
+            except BaseException as exc:   # a student's error, MemoryError and exits included
+                notes.append((f"{label}: skipped, " + (
+                    f"it called sys.exit({exc.code!r})" if isinstance(exc, SystemExit)
+                    else f"it raised {_error_text(exc)}"))[:300])
         if late:
             notes.append(f"not run: {len(late)} top-level statements from {late[0]} on that "
                          f"define no function or class: loading had used its "
@@ -841,54 +822,54 @@ class Server:
         self.namespace = namespace
         present = [name for name in request["names"] if name in namespace]
         self.provenance.locate(namespace, present)
-        names = {}
         required = [namespace[name] for name in present]
-        for name in request["names"]:
-            if name in namespace:
-                obj = namespace[name]
-                names[name] = {"kind": "class" if isinstance(obj, type) else
-                               "function" if callable(obj) else type(obj).__name__,
-                               "borrowed": self.provenance.borrowed(obj, required)}
-        defined = sorted(name for name, value in namespace.items()
-                         if name not in given and not name.startswith("__") and callable(value))
+        names = {name: {"kind": "class" if isinstance(namespace[name], type) else "function"
+                        if callable(namespace[name]) else type(namespace[name]).__name__,
+                        "borrowed": self.provenance.borrowed(namespace[name], required)}
+                 for name in present}
         imported = {name for name in self.provenance.forbidden
                     if name in sys.modules and name not in before}
         for value in list(namespace.values()):   # imports anywhere in the code, run or not
             if _is_homework(value) or (isinstance(value, type) and any(
                     map(_is_homework, vars(value).values()))):
                 imported |= self.provenance.imports_in(value)
-        imported = sorted(imported)
+        defined = sorted(name for name, value in namespace.items()
+                         if name not in given and not name.startswith("__") and callable(value))
         return {"notes": notes, "names": names, "defined": defined[:2000],
-                "imported": imported}
+                "imported": sorted(imported)}
 
-    # --- one function
     def _function(self, name, source="homework"):
         if name == "ones":   # for a network that calls the softmax layer's derivative (None)
             return lambda z: np.ones_like(np.asarray(z, dtype=float))
         if source == "homework":
             return self.namespace[name]
-        if name not in self.stand_ins:   # mlplab's functions, sent as source: mlplab itself
+        if name not in self.stand_ins:   # mlplab's functions from their text, never mlplab
             exec(compile(self.stand_in_source, "<mlplab's functions>", "exec"), self.stand_ins)
         return self.stand_ins[name]
 
     def call(self, request):
+        """One function on the given arrays: its result, and a call into a forbidden module."""
         function = self._function(request["name"], request.get("source", "homework"))
         value, hit = self.provenance.profile(function, *request["args"])
         return {"result": plain(value), "calls": hit}
 
-    # --- Layer
     def layer(self, request):
-        """Layers made as asked, each described: its arrays, found by shape, and how the bias
-        flag was passed."""
+        """`count` layers made as asked, each described: its arrays, found by shape, and how
+        the bias flag was passed."""
         Layer = self.namespace["Layer"]
         n_in, n_out, bias = request["n_input"], request["n_output"], request["bias"]
-        layers = [_make_layer(Layer, n_in, n_out, bias) for _ in range(request.get("count", 1))]
+        described = []
+        for _ in range(request.get("count", 1)):
+            layer = _make_layer(Layer, n_in, n_out, bias)
+            weights, biases = _parameters_of(layer, n_in, n_out)
+            found = {path for path, _ in weights} | set(biases)
+            described.append({"weights": weights, "biases": biases, "arrays": {
+                path: array for path, array in _arrays_of(layer).items() if path in found}})
         flag = _bias_flag(Layer)
-        return {"layers": [_describe_layer(layer, n_in, n_out) for layer in layers],
+        return {"layers": described,
                 "flag": None if flag is None else f"{flag[1]}=False" if flag[0] else
                 f"False as its third argument ({flag[1]})"}
 
-    # --- Network
     def network(self, request):
         """A network of the student's Layer and Network, its parameters set if given, then the
         steps asked for (fit, predict), with what each returned and the parameters after it."""
@@ -901,8 +882,7 @@ class Server:
             call = getattr(net.network, method)
             try:
                 if number == 0:
-                    value, hit = self.provenance.profile(call, *args)
-                    net.calls = hit
+                    value, net.calls = self.provenance.profile(call, *args)
                 else:
                     value = call(*args)
             except _TimeUp:
@@ -918,14 +898,11 @@ class Server:
         of `predict` (bisection), else a forward-like method, else the layers' arrays run
         through the student's activations."""
         net = _StudentNetwork(self, request)
-        inputs = request["inputs"]
         for method in (_output_by_predict, _output_by_forward, _output_by_layers):
             try:   # each way its own share of the time: a predict that hangs leaves the others
-                outputs = _timed(self.limits["request"], lambda: [method(net, x)
-                                                                  for x in inputs])
-            except Exception:
-                continue
-            except _TimeUp:
+                outputs = _timed(self.limits["request"], lambda read=method: [
+                    read(net, x) for x in request["inputs"]])
+            except (Exception, _TimeUp):
                 continue
             if all(value is not None for value, _ in outputs):
                 return {"outputs": [value for value, _ in outputs], "method": outputs[0][1],
@@ -951,32 +928,28 @@ def plain(value):
             raise TypeError
         array = array.astype(float)
     except (TypeError, ValueError, OverflowError):
-        out["repr"] = _safe_repr(value)
+        try:
+            out["repr"] = repr(value)[:200]
+        except Exception:
+            out["repr"] = f"a {type(value).__name__}"
         return out
     if array.size > MAX_ARRAY_ELEMENTS or array.ndim > 4:
         out["repr"] = f"an array of shape {array.shape}"
-        return out
-    out["array"] = array
+    else:
+        out["array"] = array
     return out
-
-
-def _safe_repr(value):
-    try:
-        return repr(value)[:200]
-    except Exception:
-        return f"a {type(value).__name__}"
 
 
 # --- the student's Layer and Network
 
-# Words in the names of arrays kept beside the parameters: gradients, caches, copies.
+# Words in the names of arrays kept beside the parameters (gradients, caches, copies), which
+# share their shapes: names decide.
 _HELPER_PARTS = ("grad", "delta", "cache", "velocity", "moment", "prev", "accum", "init",
                  "orig", "copy", "backup", "best", "saved", "snapshot")
 _HELPER_NAMES = ("old", "last", "input", "output", "out", "act", "z", "start")
 
 
 def _helper_name(name):
-    """Arrays kept beside the parameters share their shapes: names decide."""
     name = name.lower().strip("_")
     return name.startswith(("d_", "dw", "db")) or name in _HELPER_NAMES or any(
         part in name for part in _HELPER_PARTS)
@@ -988,17 +961,13 @@ def _bias_flag(Layer):
         parameters = list(inspect.signature(Layer).parameters.values())
     except (TypeError, ValueError):
         return None
-    names = [p.name for p in parameters]
-    if "bias" in names:
-        return "bias", "bias"
-    named = [name for name in names if "bias" in name.lower()]
+    named = [p.name for p in parameters if p.name == "bias"] or [
+        p.name for p in parameters if "bias" in p.name.lower()]
     if named:
         return named[0], named[0]
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY,
                                                       p.POSITIONAL_OR_KEYWORD)]
-    if len(positional) >= 3:
-        return None, positional[2].name
-    return None
+    return (None, positional[2].name) if len(positional) >= 3 else None
 
 
 def _make_layer(Layer, n_in, n_out, bias):
@@ -1008,8 +977,7 @@ def _make_layer(Layer, n_in, n_out, bias):
     if flag is None:
         raise TypeError("Layer takes no bias flag: the skeleton's is Layer(n_input, n_output, "
                         "bias=True)")
-    keyword, _ = flag
-    return Layer(n_in, n_out, **{keyword: False}) if keyword else Layer(n_in, n_out, False)
+    return Layer(n_in, n_out, **{flag[0]: False}) if flag[0] else Layer(n_in, n_out, False)
 
 
 def _arrays_of(obj):
@@ -1034,16 +1002,8 @@ def _arrays_of(obj):
     return found
 
 
-def _describe_layer(layer, n_in, n_out):
-    """A layer's weight and bias arrays (found by shape, helpers told apart by name)."""
-    weights, biases = _parameters_of(layer, n_in, n_out)
-    return {"weights": [[path, transposed] for path, transposed in weights],
-            "biases": biases,
-            "arrays": {path: array for path, array in _arrays_of(layer).items()
-                       if path in {p for p, _ in weights} | set(biases)}}
-
-
 def _parameters_of(layer, n_in, n_out):
+    """([(path, transposed)], [path]): a layer's weight and bias arrays, found by shape."""
     weights, biases = [], []
     for path, value in _arrays_of(layer).items():
         if value.shape in ((n_in, n_out), (n_out, n_in)):
@@ -1051,8 +1011,7 @@ def _parameters_of(layer, n_in, n_out):
         elif value.size == n_out and (value.ndim == 1 or (value.ndim == 2 and 1 in value.shape)):
             biases.append(path)
     weights = [w for w in weights if not _helper_name(w[0])] or weights
-    biases = [b for b in biases if not _helper_name(b)]
-    return weights, biases
+    return weights, [b for b in biases if not _helper_name(b)]
 
 
 def _path(path):
@@ -1076,12 +1035,11 @@ def _set(obj, path, array):
     def put(container, keys):
         if not keys:
             return array
-        key, rest = keys[0], keys[1:]
         if isinstance(container, tuple):
             items = list(container)
-            items[key] = put(items[key], rest)
+            items[keys[0]] = put(items[keys[0]], keys[1:])
             return tuple(items)
-        container[key] = put(container[key], rest)
+        container[keys[0]] = put(container[keys[0]], keys[1:])
         return container
 
     setattr(obj, name, put(getattr(obj, name), keys))
@@ -1093,9 +1051,8 @@ class _StudentNetwork:
     place that changed wins)."""
 
     def __init__(self, server, request):
-        namespace = server.namespace
-        Layer, Network = namespace["Layer"], namespace["Network"]
-        self.layers, self.found = [], []
+        Layer, Network = server.namespace["Layer"], server.namespace["Network"]
+        self.layers, self.found = [], []   # found: (weights' path, transposed, biases' path)
         for n_in, n_out, bias in request["layers"]:
             layer = _make_layer(Layer, n_in, n_out, bias)
             weights, biases = _parameters_of(layer, n_in, n_out)
@@ -1104,83 +1061,75 @@ class _StudentNetwork:
                     f"cannot tell the weights and biases of Layer({n_in}, {n_out}) apart: "
                     f"arrays {sorted(_arrays_of(layer))}")
             self.layers.append(layer)
-            self.found.append((weights[0][0], weights[0][1], biases[0] if biases else None))
-        for layer, (W_path, transposed, b_path), given in zip(
+            self.found.append((*weights[0], biases[0] if biases else None))
+        for layer, (W_path, transposed, b_path), (W, b) in zip(
                 self.layers, self.found, request.get("parameters") or []):
-            W, b = given
             _set(layer, W_path, np.array(W.T if transposed else W))
             if b_path is not None and b is not None:
-                shape = np.shape(_get(layer, b_path))
-                _set(layer, b_path, np.array(b).reshape(shape))
+                _set(layer, b_path, np.array(b).reshape(np.shape(_get(layer, b_path))))
         functions = request["functions"]
-        pick = lambda name, source: None if name is None else server._function(name, source)  # noqa: E731
         sources = functions.get("sources", {})
-        self.network = Network(
-            self.layers,
-            [pick(name, sources.get(name, "homework")) for name in functions["activations"]],
-            [pick(name, sources.get(name, "homework")) for name in functions["derivatives"]],
-            pick(functions["loss"], sources.get(functions["loss"], "homework")),
-            pick(functions["d_loss"], sources.get(functions["d_loss"], "homework")))
-        self.activations = [pick(name, sources.get(name, "homework"))
-                            for name in functions["activations"]]
+
+        def pick(name):
+            return None if name is None else server._function(name, sources.get(name,
+                                                                                "homework"))
+
+        self.activations = [pick(name) for name in functions["activations"]]
+        self.network = Network(self.layers, [pick(name) for name in functions["activations"]],
+                               [pick(name) for name in functions["derivatives"]],
+                               pick(functions["loss"]), pick(functions["d_loss"]))
         self.held = self._held_by_network()
         self.previous, self.chosen = {}, {}   # each place's last value; the place in use
-        self.where = {}
-        self.calls = ""
+        self.where = {}   # parameters read from a place of the network's: what, where
+        self.calls = None
 
     def _held_by_network(self):
         """{(layer, 'W' or 'b'): [(path, transposed)]}: the network's own arrays equal to a
         layer's parameters when it is made."""
         held = {}
         arrays = _arrays_of(self.network)
-        for index, (layer, (W_path, transposed, b_path)) in enumerate(zip(self.layers,
-                                                                          self.found)):
-            W = _get(layer, W_path)
-            b = _get(layer, b_path) if b_path else None
+        for index, (layer, (W_path, _, b_path)) in enumerate(zip(self.layers, self.found)):
+            targets = {"W": _get(layer, W_path), "b": _get(layer, b_path) if b_path else None}
             for path, array in arrays.items():
-                for key, target in (("W", W), ("b", b)):
+                for key, target in targets.items():
                     if target is None:
                         continue
                     if array.shape == target.shape and np.array_equal(array, target):
                         held.setdefault((index, key), []).append((path, False))
-                    elif key == "W" and array.shape == target.T.shape and target.ndim == 2 \
-                            and array.shape != target.shape and np.array_equal(array, target.T):
+                    elif key == "W" and array.shape == target.T.shape != target.shape \
+                            and np.array_equal(array, target.T):
                         held.setdefault((index, key), []).append((path, True))
         return held
-
-    def _layer(self, index):
-        # the network's list of layers, if it replaced one
-        layers = getattr(self.network, "layers", None)
-        if isinstance(layers, (list, tuple)) and len(layers) == len(self.layers):
-            return layers[index]
-        return self.layers[index]
 
     def parameters(self):
         """[[W (n_in, n_out), b (n_out,) or None]] now: each from the place that holds it, the
         layer's attribute until a place of the network's changes instead (then that one)."""
+        layers = getattr(self.network, "layers", None)   # the network's, if it replaced ours
+        if not (isinstance(layers, (list, tuple)) and len(layers) == len(self.layers)):
+            layers = self.layers
         current = []
         for index, (W_path, transposed, b_path) in enumerate(self.found):
-            layer = self._layer(index)
             pair = []
             for key, path, flip in (("W", W_path, transposed), ("b", b_path, False)):
                 if path is None:
                     pair.append(None)
                     continue
-                places = [(f"the layer's {path}", layer, path, flip)] + [
+                places = [(f"the layer's {path}", layers[index], path, flip)] + [
                     (f"the network's {held}", self.network, held, t)
                     for held, t in self.held.get((index, key), [])]
-                chosen = self.chosen.get((index, key), places[0][0])
+                own = places[0][0]
+                chosen = self.chosen.get((index, key), own)
                 for label, owner, place, flip_here in places:
                     array = np.asarray(_get(owner, place), dtype=float)
                     array = array.T if flip_here else array
                     before = self.previous.get((index, key, label))
-                    if before is not None and (array.shape != before.shape or not
-                                               np.array_equal(array, before, equal_nan=True)):
-                        if chosen == places[0][0] or label == chosen:
-                            chosen = label
+                    if before is not None and chosen == own and (
+                            array.shape != before.shape
+                            or not np.array_equal(array, before, equal_nan=True)):
+                        chosen = label
                     self.previous[(index, key, label)] = array
                 self.chosen[(index, key)] = chosen
-                if chosen != places[0][0]:
+                if chosen != own:
                     self.where[f"{key}{index + 1}"] = chosen
                 array = self.previous[(index, key, chosen)]
                 pair.append(array if key == "W" else array.reshape(-1))
@@ -1191,9 +1140,9 @@ class _StudentNetwork:
 def _output_by_predict(net, x):
     """The output of a one-output network from `predict`'s threshold, by bisection."""
     X = np.array([x])
-    plain_value = np.asarray(net.network.predict(X), dtype=float).ravel()
-    if plain_value.size == 1 and plain_value[0] not in (0.0, 1.0) and 0 < plain_value[0] < 1:
-        return float(plain_value[0]), "predict's value"
+    value = np.asarray(net.network.predict(X), dtype=float).ravel()
+    if value.size == 1 and 0 < value[0] < 1:
+        return float(value[0]), "predict's value"
 
     def label(threshold):
         value = np.asarray(net.network.predict(X, threshold), dtype=float).ravel()
@@ -1208,54 +1157,40 @@ def _output_by_predict(net, x):
         middle = (low + high) / 2
         if middle in (low, high):
             break
-        if label(middle) == 1.0:
-            low = middle
-        else:
-            high = middle
+        low, high = (middle, high) if label(middle) == 1.0 else (low, middle)
     return low, "predict's threshold (bisection)"
-
-
-_FORWARD = re.compile(r"_*(forward|feed_?forward|forward_?pass|forward_?prop\w*|propagate\w*)",
-                      re.IGNORECASE)
 
 
 def _output_by_forward(net, x):
     """The output from a forward-like method: the last value in (0, 1) of one element."""
-    for name in dir(net.network):
-        if not _FORWARD.fullmatch(name):
-            continue
+    def flatten(value, depth=0):
+        if isinstance(value, (list, tuple, dict)) and depth < 3:
+            for item in value.values() if isinstance(value, dict) else value:
+                yield from flatten(item, depth + 1)
+        else:
+            try:
+                yield np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                return
+
+    for name in filter(_FORWARD.fullmatch, dir(net.network)):
         method = getattr(net.network, name)
         for argument in (np.array([x]), np.array(x), np.array([x]).T):
             try:
                 result = method(argument)
             except Exception:
                 continue
-            candidates = [float(np.ravel(a)[0]) for a in _flatten(result)
+            candidates = [float(np.ravel(a)[0]) for a in flatten(result)
                           if np.size(a) == 1 and 0 < float(np.ravel(a)[0]) < 1]
             if candidates:
                 return candidates[-1], f"Network.{name}"
     return None, ""
 
 
-def _flatten(value, depth=0):
-    if isinstance(value, (list, tuple)) and depth < 3:
-        for item in value:
-            yield from _flatten(item, depth + 1)
-    elif isinstance(value, dict) and depth < 3:
-        for item in value.values():
-            yield from _flatten(item, depth + 1)
-    else:
-        try:
-            yield np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            return
-
-
 def _output_by_layers(net, x):
     """The output from the layers' arrays run through the student's activation functions."""
     a = np.array([x], dtype=float)
-    for index, activation in enumerate(net.activations):
-        W, b = net.parameters()[index]
+    for (W, b), activation in zip(net.parameters(), net.activations):
         a = np.asarray(activation(a @ W + (0 if b is None else b)), dtype=float)
     return float(a.ravel()[0]), "the layers' arrays through your activations"
 

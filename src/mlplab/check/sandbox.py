@@ -44,6 +44,7 @@ class Limits:
     seconds: float = 60.0          # wall clock, all of the checks' calls together
     load_seconds: float = 30.0     # loading the file (then definitions only, and imports)
     request_seconds: float = 3.0   # one check's call (fit, a function)
+    training_seconds: float = 20.0   # the Q2.5 run: 100 epochs of the student's fit
     statement_seconds: float = 2.0   # one top-level statement of the file
     import_seconds: float = 20.0   # one top-level import (scikit-learn on a loaded machine)
     memory: int = 2 * 2**30        # bytes of address space beyond what the process starts with
@@ -62,8 +63,14 @@ class CheckerError(RuntimeError):
     """The checker's own processes failed (not the student's code)."""
 
 
+# Every process of the students' code carries this in the environment it started with, so that
+# this checker can tell them from others of its children once their zygote is gone.
+_MARK = f"MLPLAB_CHECK={secrets.token_hex(16)}"
+_zygotes = weakref.WeakSet()
+
+
 class Zygote:
-    """The process that loads the homework's libraries once and forks submissions from them."""
+    """The process that loads the homework's libraries once and forks submissions from it."""
 
     def __init__(self, preload=harness.PRELOAD):
         self.preload = list(preload)
@@ -71,8 +78,9 @@ class Zygote:
 
     def _spawn(self):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        name, value = _MARK.split("=")
         environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                       "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", _MARK: _TOKEN}
+                       "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", name: value}
         self.process = subprocess.Popen(
             [sys.executable, "-I", harness.__file__, str(theirs.fileno())],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -119,22 +127,16 @@ class Zygote:
         try:
             self.sock.close()
         finally:
-            if self.process.poll() is None:
+            if self.alive():
                 self.process.kill()
             self.process.wait()
-
-
-# Every process of the students' code carries this in the environment it started with, so that
-# this checker can tell them from others of its children once their zygote is gone.
-_MARK, _TOKEN = "MLPLAB_CHECK", secrets.token_hex(16)
-_zygotes = weakref.WeakSet()
 
 
 def become_reaper():
     """Make this process the one orphans of the students' code come to if a submission ends its
     zygote (Linux); `reap_orphans` then ends them."""
     try:
-        return harness._prctl(harness._PR_SET_CHILD_SUBREAPER, 1)
+        return harness.become_subreaper()
     except Exception:
         return False
 
@@ -143,20 +145,16 @@ def reap_orphans():
     """End every child of this process (and its descendants) that is a student's process no
     zygote holds any longer: one that outlived a zygote its submission ended."""
     live = {zygote.process.pid for zygote in list(_zygotes)}
-    for pid in harness._children(os.getpid()):
+    tree = harness.parents()
+    for pid in [child for child, parent in tree.items() if parent == os.getpid()]:
         try:
             with open(f"/proc/{pid}/environ", "rb") as stream:
-                ours = f"{_MARK}={_TOKEN}".encode() in stream.read().split(b"\0")
+                ours = _MARK.encode() in stream.read().split(b"\0")
         except OSError:
             continue
         if ours and pid not in live:
-            tree, stack = [], [pid]
-            while stack:
-                tree.append(stack.pop())
-                stack += harness._children(tree[-1])
-            for each in tree:
-                with contextlib.suppress(OSError):
-                    os.kill(each, 9)
+            for each in [pid, *harness.descendants(pid, tree)]:
+                harness.kill(each)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
 
@@ -181,16 +179,21 @@ def shared_zygote(preload=harness.PRELOAD):
     return zygote
 
 
-def preload_for(source, kind):
-    """The libraries of `harness.PRELOAD` that a homework's text imports (a notebook's reader
-    too): what one file's zygote needs to load, found by a look at its import lines."""
-    imported = set(re.findall(r"^[ \t]*(?:from|import)[ \t]+([\w.]+)", source, re.MULTILINE))
-    wanted = [name for name in harness.PRELOAD
-              if any(name == m or name.startswith(m + ".") or m.startswith(name + ".")
-                     for m in imported)]
-    if kind == "ipynb":
-        wanted += ["nbformat", "IPython.core.inputtransformer2"]
-    return wanted
+def preload_for(sources):
+    """The libraries of `harness.PRELOAD` that homework imports (a notebook's reader too), in
+    its order: what a zygote for `sources` [(text, kind)] needs, found by their import lines."""
+    imported = {"nbformat", "IPython.core.inputtransformer2"} if any(
+        kind == "ipynb" for _, kind in sources) else set()
+    for source, _ in sources:
+        imported |= set(re.findall(r"^[ \t]*(?:from|import)[ \t]+([\w.]+)", source,
+                                   re.MULTILINE))
+    return [name for name in harness.PRELOAD
+            if any(name == m or name.startswith(m + ".") or m.startswith(name + ".")
+                   for m in imported)]
+
+
+class _Failure(Exception):
+    """A request that got no usable answer."""
 
 
 class Student:
@@ -211,11 +214,10 @@ class Student:
         self.restarts = -1
         self.load = self._start()
 
-    # --- processes
     def _start(self):
         self.restarts += 1
-        ends = [os.pipe() for _ in range(3)]   # requests, answers, stderr
-        (request_r, request_w), (answer_r, answer_w), (stderr_r, stderr_w) = ends
+        (request_r, request_w), (answer_r, answer_w), (stderr_r, stderr_w) = (
+            os.pipe() for _ in range(3))
         try:
             pid, work = self.zygote.start(self.limits, self.forbidden,
                                           [request_r, answer_w, stderr_w])
@@ -224,7 +226,7 @@ class Student:
                 os.close(fd)
             self.dead = f"the checker's helper process failed ({exc})"
             return {"error": self.dead}
-        finally:
+        finally:   # the far ends are the student's process's now
             for fd in (request_r, answer_w, stderr_w):
                 os.close(fd)
         for fd in (request_w, answer_r, stderr_r):
@@ -248,59 +250,48 @@ class Student:
     def remaining(self):
         return self.deadline - time.monotonic()
 
-    def _stop(self, why):
-        """End the submission's processes; `why` says what happened, with how it ended."""
+    def close(self):
+        """End the submission's processes (through its zygote, which reaps what they started)
+        and remove their working folder; how the process ended by itself, or None."""
         process, self.process = self.process, None
-        status = self._end(process)
+        if process is None:
+            return None
+        try:
+            status = self.zygote.end(process["pid"], process["work"])
+        except (CheckerError, OSError):   # the zygote is gone: the folder is left to us
+            shutil.rmtree(process["work"], ignore_errors=True)
+            status = None
         for key in ("requests", "answers", "stderr", "pidfd"):
             if process[key] is not None:
                 os.close(process[key])
         tail = clean(bytes(process["tail"]).decode("utf-8", "replace")).strip().splitlines()
+        return status, tail[-1][:200] if tail else ""
+
+    def _stop(self, why):
+        """End the submission's processes; `why` says what happened, with how it ended."""
+        status, last_line = self.close()
         text = why + (f" ({status})" if status else "")
-        if tail and status:
-            text += f": {tail[-1][:200]}"
+        if last_line and status:
+            text += f": {last_line}"
         self.ended.append(text)
         return text
 
-    def close(self):
-        if self.process is not None:
-            process, self.process = self.process, None
-            self._end(process)
-            for key in ("requests", "answers", "stderr", "pidfd"):
-                if process[key] is not None:
-                    os.close(process[key])
-
-    def _end(self, process):
-        """End a process of the submission (through its zygote, which reaps what it started)
-        and remove its working folder; how it ended by itself, or None."""
-        try:
-            return self.zygote.end(process["pid"], process["work"])
-        except (CheckerError, OSError):   # the zygote is gone: the folder is left to us
-            shutil.rmtree(process["work"], ignore_errors=True)
-            return None
-
-    # --- requests
     def ask(self, request, seconds=None):
+        """The answer to `request`, within `seconds` (the limit of one request by default)."""
+        if not self.dead and self.process is None and self.remaining() > 0:
+            if self.restarts >= self.limits.restarts:
+                self.dead = "the student's code was stopped too often"
+            else:
+                self._start()
+        if not self.dead and self.remaining() <= 0:
+            self.dead = f"the student's code ran longer than {self.limits.seconds:g} s in all"
+            if self.process is not None:
+                self._stop(self.dead)
         if self.dead:
             return {"error": f"not reached: {self.dead}"}
         seconds = self.limits.request_seconds if seconds is None else seconds
-        if self.process is None:
-            if self.restarts >= self.limits.restarts or self.remaining() <= 0:
-                self.dead = ("the student's code was stopped too often" if
-                             self.remaining() > 0 else self._out_of_time())
-                return {"error": f"not reached: {self.dead}"}
-            self._start()
-            if self.dead:
-                return {"error": f"not reached: {self.dead}"}
-        if self.remaining() <= 0:
-            self.dead = self._out_of_time()
-            self._stop(self.dead)
-            return {"error": f"not reached: {self.dead}"}
-        request = {**request, "seconds": seconds}
-        return self._exchange(request, min(seconds + 2.0, self.remaining()))
-
-    def _out_of_time(self):
-        return f"the student's code ran longer than {self.limits.seconds:g} s in all"
+        return self._exchange({**request, "seconds": seconds},
+                              min(seconds + 2.0, self.remaining()))
 
     def _exchange(self, request, seconds):
         """Send `request`, read its answer within `seconds`; on any failure end the processes
@@ -309,7 +300,7 @@ class Student:
         nonce = secrets.randbits(60)   # an answer must name it: no answer written in advance
         try:
             self._send(harness.pack({**request, "nonce": nonce}), deadline)
-            answer = self._receive(deadline)
+            answer = self._receive(deadline, request.get("seconds", self.limits.load_seconds))
             if answer.pop("nonce", None) != nonce:
                 raise _Failure("an answer to another request than the checker's")
             return answer
@@ -317,22 +308,20 @@ class Student:
             return {"error": self._stop(str(failure)), "stopped": True, "warnings": []}
 
     def _send(self, data, deadline):
-        process = self.process
-        view = memoryview(data)
+        fd, view = self.process["requests"], memoryview(data)
         while view:
             wait = deadline - time.monotonic()
             if wait <= 0:
                 raise _Failure("the student's code stopped reading the checker's requests")
-            _, ready, _ = select.select([], [process["requests"]], [], wait)
-            if ready:
+            if select.select([], [fd], [], wait)[1]:
                 try:
-                    view = view[os.write(process["requests"], view):]
+                    view = view[os.write(fd, view):]
                 except BlockingIOError:
                     continue
                 except OSError:
                     raise _Failure("the student's process ended") from None
 
-    def _receive(self, deadline):
+    def _receive(self, deadline, seconds):
         process = self.process
         watched = [process["answers"], process["stderr"]] + (
             [process["pidfd"]] if process["pidfd"] is not None else [])
@@ -353,59 +342,50 @@ class Student:
                 raise _Failure("the student's code ended its process")
             wait = deadline - time.monotonic()
             if wait <= 0:
-                raise _Failure(f"it ran longer than {self._limit_shown()} and was stopped")
-            ready, _, _ = select.select(watched, [], [], wait)
-            for fd in ready:
+                raise _Failure("it ran longer than " + (
+                    f"{seconds:g} s" if self.remaining() > 0 else
+                    f"{self.limits.seconds:g} s in all") + " and was stopped")
+            for fd in select.select(watched, [], [], wait)[0]:
                 if fd == process["stderr"]:
-                    if not self._drain(fd, process["tail"], keep=_STDERR_TAIL):
+                    if not _drain(fd, process["tail"], keep=_STDERR_TAIL):
                         watched.remove(fd)
-                elif fd == process["pidfd"]:
-                    self._drain(process["answers"], buffer)
+                elif fd == process["pidfd"]:   # the process ended: what it wrote, then stop
+                    _drain(process["answers"], buffer)
                     ended = True
-                elif not self._drain(fd, buffer):
+                elif not _drain(fd, buffer):
                     watched.remove(fd)
                     ended = ended or process["pidfd"] is None
 
-    def _limit_shown(self):
-        return f"{self.limits.request_seconds:g} s" if self.remaining() > 0 else \
-            f"{self.limits.seconds:g} s in all"
 
-    @staticmethod
-    def _drain(fd, buffer, keep=None):
-        """Read what `fd` has now into `buffer` (its last `keep` bytes only, if given); False at
-        the pipe's end with nothing read."""
-        read_any = False
-        while True:
-            try:
-                chunk = os.read(fd, 1 << 20)
-            except BlockingIOError:
-                return True
-            except OSError:
-                return read_any
-            if not chunk:
-                return read_any
-            read_any = True
-            buffer += chunk
-            if keep is not None and len(buffer) > keep:
-                del buffer[:len(buffer) - keep]
-            elif keep is None and len(buffer) > MAX_ANSWER_BYTES + 8:
-                raise _Failure(f"an answer over {MAX_ANSWER_BYTES // 2**20} MiB")
-
-
-class _Failure(Exception):
-    """A request that got no usable answer."""
+def _drain(fd, buffer, keep=None):
+    """Read what `fd` has now into `buffer` (its last `keep` bytes only, if given); False at the
+    pipe's end with nothing read."""
+    read_any = False
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return read_any
+        if not chunk:
+            return read_any
+        read_any = True
+        buffer += chunk
+        if keep is not None:
+            del buffer[:max(0, len(buffer) - keep)]
+        elif len(buffer) > MAX_ANSWER_BYTES + 8:
+            raise _Failure(f"an answer over {MAX_ANSWER_BYTES // 2**20} MiB")
 
 
 def _checked(answer):
-    """An answer as the checker uses it: a dict with "value" or a text "error", and a list of
-    text "warnings"; anything else is an error."""
+    """An answer as the checker uses it: a dict with "value" or a text "error", a list of text
+    "warnings" and of forbidden "imports"; anything else is an error."""
     if not isinstance(answer, dict) or not ("value" in answer or "error" in answer):
         return {"error": "an answer of the wrong form"}
-    warnings = answer.get("warnings", [])
-    if not isinstance(warnings, list):
-        warnings = []
-    imports = answer.get("imports", [])
-    out = {"warnings": [clean(str(w))[:300] for w in warnings[:10]],
+    warnings, imports = answer.get("warnings"), answer.get("imports")
+    out = {"warnings": [clean(str(w))[:300] for w in warnings[:10]]
+           if isinstance(warnings, list) else [],
            "nonce": answer.get("nonce"), "imports": imports if isinstance(imports, list) else []}
     if "error" in answer:
         out["error"] = clean(str(answer["error"]))[:500]

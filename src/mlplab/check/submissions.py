@@ -18,8 +18,7 @@ from ..assignment import NAMES
 MAX_SOURCE_BYTES = 8 * 2**20
 SUFFIXES = (".py", ".ipynb")
 _SKIPPED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX"}
-_DEFINES = re.compile(rb"^\s*(?:def|class)\s+(" + b"|".join(n.encode() for n in NAMES) +
-                      rb")\b", re.MULTILINE)
+_DEFINES = re.compile(rf"^\s*(?:def|class)\s+({'|'.join(NAMES)})\b", re.MULTILINE)
 
 
 class SubmissionError(ValueError):
@@ -40,31 +39,24 @@ def read_source(path):
     path = Path(path)
     if path.suffix not in SUFFIXES:
         raise SubmissionError("not a .py module or .ipynb notebook")
-    try:
+    try:   # opened without waiting (a pipe), then judged by what was opened
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise SubmissionError("not a regular file")
+            data = os.read(fd, MAX_SOURCE_BYTES + 1)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise SubmissionError(f"cannot be read ({exc.strerror or exc})") from None
-    try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):
-            raise SubmissionError("not a regular file")
-        if status.st_size > MAX_SOURCE_BYTES:
-            raise SubmissionError(f"larger than {MAX_SOURCE_BYTES // 2**20} MiB "
-                                  f"({status.st_size} bytes)")
-        data = os.read(fd, MAX_SOURCE_BYTES + 1)
-    except OSError as exc:
-        raise SubmissionError(f"cannot be read ({exc.strerror or exc})") from None
-    finally:
-        os.close(fd)
     if len(data) > MAX_SOURCE_BYTES:
         raise SubmissionError(f"larger than {MAX_SOURCE_BYTES // 2**20} MiB")
     if b"\0" in data:
         raise SubmissionError("a binary file, not text")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), path.suffix[1:]
     except UnicodeDecodeError as exc:
         raise SubmissionError(f"not UTF-8 text (byte {exc.start})") from None
-    return text, path.suffix[1:]
 
 
 def find_homework(folder):
@@ -78,16 +70,13 @@ def find_homework(folder):
                        if f.endswith(SUFFIXES) and not f.startswith(".")]
     if not candidates:
         raise SubmissionError("holds no .py or .ipynb file")
-    scored = []
-    for path in candidates:
+    def defines(path):
         try:
-            with open(path, "rb") as stream:
-                found = set(_DEFINES.findall(stream.read(MAX_SOURCE_BYTES)))
-        except OSError:
-            found = set()
-        scored.append((len(found), path.suffix == ".ipynb", path))
-    scored.sort(key=lambda item: (-item[0], not item[1], str(item[2])))
-    best = scored[0][2]
+            return len(set(_DEFINES.findall(read_source(path)[0])))
+        except SubmissionError:
+            return 0
+
+    best = min(candidates, key=lambda path: (-defines(path), path.suffix != ".ipynb", str(path)))
     if len(candidates) == 1:
         return best, ""
     return best, (f"checked {best.relative_to(folder)}, the file that defines the most of the "
