@@ -1,6 +1,9 @@
 """mlplab.datasets: built-in data, the course-file parser and its error messages."""
 
 import hashlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -85,6 +88,18 @@ def test_q25_matches_the_assignment_snippet():
     np.testing.assert_array_equal(Xq, X)
     np.testing.assert_array_equal(yq, Y)
     assert not np.array_equal(yq, np.sort(yq))  # really shuffled
+
+
+def test_iris_is_read_as_load_iris_returns_it_without_importing_scikit_learn():
+    X, y = assignment._iris()
+    X_sk, y_sk = skdatasets.load_iris(return_X_y=True)
+    np.testing.assert_array_equal(X, X_sk)
+    np.testing.assert_array_equal(y, y_sk)
+    assert X.dtype == X_sk.dtype and y.dtype == np.int64
+    code = ("import sys; from mlplab import assignment; assignment.load_q25(); "
+            "print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"   # mlplab check's own process stays quick to start
 
 
 def test_builtin_digits_split():
