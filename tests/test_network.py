@@ -341,6 +341,30 @@ def test_mid_sized_steps_run_on_one_blas_thread_and_restore_the_setting(rng):
     assert after == before
 
 
+def test_lbfgs_runs_scipys_blas_on_one_thread_for_small_networks(rng):
+    # SciPy's L-BFGS makes BLAS calls of its own on the parameter vector (its own OpenBLAS),
+    # which spin-wait on two threads as the steps' would: the rule reaches them too, even for
+    # products too small for BLAS to thread, and the setting is restored after.
+    import scipy.optimize  # noqa: F401  (so that threadpoolctl sees SciPy's BLAS)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+    seen = []
+    net = make_network((2, 8, 1))
+    X, Y = rng.normal(size=(50, 2)), rng.uniform(size=(50, 1))
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        if not before or before != [2] * len(before):
+            pytest.skip(f"the BLAS here cannot run on 2 threads (it reports {before})")
+        net.train(X, Y, epochs=3, learning_rate=0.1, optimizer=ml.optimizers.LBFGS(),
+                  callback=lambda epoch, history: seen.append(blas_threads()))
+        after = blas_threads()
+    assert seen and all(threads == [1] * len(before) for threads in seen)
+    assert after == before
+
+
 def test_training_does_not_keep_the_callers_data_alive(rng):
     import gc
     import weakref

@@ -251,8 +251,9 @@ class Network:
             self, len(X), epochs, learning_rate, reg_lambda, batch_size, seed, validation_data,
             sample_weight)
         if isinstance(optimizer, LBFGS):   # not steps: SciPy's iterations on the full batch
-            return optimizer.minimize(self, X, Y, epochs, reg_lambda, validation, callback,
-                                      sample_weight)
+            with trainer.lbfgs_running(len(X)):
+                return optimizer.minimize(self, X, Y, epochs, reg_lambda, validation, callback,
+                                          sample_weight)
         rng = np.random.default_rng(seed) if shuffle and batch_size < len(X) else None
         history = {"loss": np.empty(epochs)}
         if validation is not None:
@@ -409,5 +410,8 @@ class _ReferenceTrainer:
 
     def running(self, n_rows, optimizer=None):
         self.step = functools.partial(self.network._step, optimizer=optimizer)
+        return contextlib.nullcontext(self)
+
+    def lbfgs_running(self, n_rows):
         return contextlib.nullcontext(self)
 

@@ -31,10 +31,13 @@ def largest_product(shapes, n_rows):
     return max(n_rows * n_in * n_out for n_in, n_out in shapes)
 
 
-def threads_for(shapes, n_rows):
-    """The BLAS threads a step on `n_rows` rows should run on, or None to leave BLAS as it is."""
+def threads_for(shapes, n_rows, vectors_too=False):
+    """The BLAS threads a step on `n_rows` rows should run on, or None to leave BLAS as it is.
+
+    `vectors_too`: for work that also makes BLAS calls of its own on the parameter vectors
+    (SciPy's L-BFGS), which are threaded even where the step's products are too small to be."""
     product = largest_product(shapes, n_rows)
-    if product < UNTHREADED_PRODUCT:
+    if product < UNTHREADED_PRODUCT and not vectors_too:
         return None
     threads = _threads_from_environment()
     if threads is None and product < SMALL_PRODUCT:
@@ -42,10 +45,11 @@ def threads_for(shapes, n_rows):
     return threads
 
 
-def limited(threads):
-    """A context manager running BLAS on `threads` threads, restoring the setting after."""
+def limited(threads, refresh=False):
+    """A context manager running BLAS on `threads` threads, restoring the setting after.
+    `refresh`: look again for the BLAS libraries loaded (one a library loaded since, SciPy's)."""
     global _blas_libraries
-    if _blas_libraries is None:
+    if _blas_libraries is None or refresh:
         from threadpoolctl import ThreadpoolController
         _blas_libraries = ThreadpoolController().select(user_api="blas").lib_controllers
     return _limited(_blas_libraries, threads)

@@ -110,6 +110,13 @@ class Trainer:
             context = self.contexts[n_rows] = _AS_IT_IS if threads is None else _Limited(threads)
         return context
 
+    def lbfgs_running(self, n_rows):
+        """A context for SciPy's L-BFGS on `n_rows` rows: the thread rule of a step on as many
+        rows, for SciPy's BLAS as well as NumPy's."""
+        from scipy import optimize  # noqa: F401  (loaded first, so that the limit reaches it)
+        threads = threads_for(self.shapes, n_rows, vectors_too=True)
+        return _AS_IT_IS if threads is None else limited(threads, refresh=True)
+
     def _update_for(self, optimizer):
         """The flat form of `optimizer`: the one of the last `running` if the optimizer's state
         is still the one written back then, else made anew from its state."""
