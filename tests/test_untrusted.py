@@ -21,6 +21,7 @@ import pytest
 from homework_variants import CORRECT, PLAIN, appended
 from mlplab import MLPClassifier, MLPRegressor, check
 from mlplab import _report_folder as folder
+from mlplab.check import harness
 from mlplab.check.submissions import Submission
 
 MLPLAB = [sys.executable, "-m", "mlplab"]
@@ -44,6 +45,15 @@ FORGED = [
     (2**62).to_bytes(8, "big"),
     _frame({"value": {"result": {"array": {"__array__": [10**400], "f8": ""}}}, "nonce": 3}),
 ]
+
+
+def test_a_message_of_many_tiny_values_is_refused_before_it_is_parsed():
+    # 3 bytes of `{},` become a dict of about 64: the count, not the 64 MiB cap, bounds it.
+    with pytest.raises(ValueError, match="more than"):
+        harness.decode(b"[" + b"{}," * harness.MAX_JSON_VALUES + b"{}]")
+    big = {"value": np.arange(harness.MAX_ARRAY_ELEMENTS, dtype=float), "notes": ["a, b: c"]}
+    decoded = harness.decode(harness.pack(big)[8:])
+    np.testing.assert_array_equal(decoded["value"], big["value"])
 
 
 def _at_load(code):

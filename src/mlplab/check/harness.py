@@ -45,6 +45,10 @@ import numpy as np
 
 _HEADER = struct.Struct(">Q")
 MAX_ARRAY_ELEMENTS = 2_000_000   # in one answer: a (1000, 2000) array at most
+# JSON values in one message (counted by their brackets, commas and colons): arrays travel as
+# base64 text, so an answer needs few, and a flood of tiny ones would cost the checker about
+# 30 times its bytes in memory.
+MAX_JSON_VALUES = 1 << 18
 # The libraries a homework of this course imports (the skeleton's Q2.1 and Q2.5 cells).
 PRELOAD = ("sklearn.model_selection", "sklearn.metrics", "sklearn.preprocessing",
            "sklearn.datasets", "matplotlib.pyplot", "matplotlib.ticker", "pandas", "nbformat",
@@ -84,6 +88,8 @@ def decode(data):
             raise ValueError("an array of the wrong size")
         return np.frombuffer(raw, dtype="<f8").reshape(shape).astype(np.float64)
 
+    if sum(map(data.count, (b"[", b"{", b",", b":"))) > MAX_JSON_VALUES:
+        raise ValueError(f"more than {MAX_JSON_VALUES} values")
     try:
         return json.loads(data.decode("utf-8", "surrogatepass"), object_hook=array)
     except (RecursionError, UnicodeDecodeError, TypeError, AttributeError) as exc:
