@@ -231,6 +231,26 @@ MUTATIONS = {
         "        from sklearn.neural_network import MLPClassifier\n"
         "        return MLPClassifier().fit(X, y).score(X, y)\n\n"
         "    def predict(self, X, threshold = None):")), {SCRATCH}, {SCRATCH: "imports"}),
+    "sigmoid made at load from a string": (appended(
+        "_TEXT = 'def sigmoid(x):\\n    return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))'\n"
+        "if True:\n    exec(compile(_TEXT, '<homework>', 'exec'))"),
+        {SCRATCH, "sigmoid"}, {SCRATCH: "made at run time from a string"}),
+    "d_sigmoid calling a function made from a string, kept in a dict": (appended(
+        "_made = {}\nif True:\n    exec('def d(x):\\n    s = 1 / (1 + np.exp(-x))\\n"
+        "    return s * (1 - s)', {'np': np}, _made)\n\n\n"
+        "def d_sigmoid(x):\n    return _made['d'](np.asarray(x, dtype=float))"),
+        {SCRATCH, "d_sigmoid"}, {SCRATCH: "made at run time from a string"}),
+    "a dataclass Layer and a decorated sigmoid": (edited(
+        ("import numpy as np", "import dataclasses\nimport functools\nimport numpy as np"),
+        ("class Layer:\n    def __init__(self, n_input, n_output, bias = True):\n"
+         "        self.n_input = n_input\n        self.n_output = n_output\n"
+         "        self.bias = bias\n        self.initialize_weights()",
+         "@dataclasses.dataclass\nclass Layer:\n    n_input: int\n    n_output: int\n"
+         "    bias: bool = True\n\n    def __post_init__(self):\n"
+         "        self.initialize_weights()"),
+        ("def sigmoid(x):", "def _as_array(f):\n    @functools.wraps(f)\n"
+         "    def wrapper(x):\n        return f(np.asarray(x, dtype=float))\n"
+         "    return wrapper\n\n\n@_as_array\ndef sigmoid(x):")), set(), {}),
     "an array kept beside the weights": (edited((
         "        self.weights = rng.normal(0, 0.1, size=(self.n_input, self.n_output))",
         "        self.weights = rng.normal(0, 0.1, size=(self.n_input, self.n_output))\n"

@@ -22,6 +22,7 @@ import ast
 import base64
 import builtins
 import ctypes
+import dataclasses
 import dis
 import inspect
 import io
@@ -521,6 +522,8 @@ _OPAQUE = {"__import__": "imports a module by a computed name",
            "settrace": "changes the interpreter's tracer",
            "_getframe": "reads the interpreter's frames", "f_back": "reads the caller's frame",
            "f_locals": "reads another frame's variables"}
+_DATACLASS_METHODS = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__",
+                      "__lt__", "__le__", "__gt__", "__ge__")
 # The methods a check calls on Layer and Network (forward-like ones by `_FORWARD`); a class is
 # judged by these and what they use, a method of its own that nothing calls apart.
 _CALLED = {"__init__", "__call__", "initialize_weights", "fit", "predict"}
@@ -578,6 +581,7 @@ class Provenance:
         if self.is_forbidden(module):
             return f"is {module}.{getattr(obj, '__qualname__', type(obj).__name__)}"
         self._others = {id(other) for other in others if other is not obj}
+        self._generated = set()
         seen, found = set(), []
         self._visit(obj, seen, found, depth=0)
         return found[0] if found else ""
@@ -594,6 +598,8 @@ class Provenance:
                     return
             members = {name: member for klass in reversed(obj.__mro__[:-1])
                        for name, member in vars(klass).items()}
+            if dataclasses.is_dataclass(obj):   # methods it wrote from text: not a borrowing
+                self._generated |= {id(members.get(name)) for name in _DATACLASS_METHODS}
             wanted = [name for name in members if name in _CALLED or _FORWARD.fullmatch(name)]
             while wanted and not found:   # the methods the checks call, and those they call
                 for function in _functions_in(members.pop(wanted.pop(), None)):
@@ -603,6 +609,10 @@ class Provenance:
             return
         code = getattr(obj, "__code__", None)
         if code is None:
+            return
+        if _made_from_a_string(obj) and id(obj) not in self._generated:
+            found.append(f"is made at run time from a string, not written in the file "
+                         f"({_qualname(code)})")
             return
         for each in _code_objects(code):
             why = self._in_code(each, getattr(obj, "__globals__", {}), seen, found, depth)
@@ -634,6 +644,10 @@ class Provenance:
             value = namespace.get(name, getattr(builtins, name, None))
             if value is None or id(value) in self._others:
                 continue
+            if isinstance(value, (dict, list, tuple)) and any(
+                    map(_made_from_a_string, list(value.values() if isinstance(value, dict)
+                                                  else value)[:1000])):
+                return f"calls code made at run time from a string ({name})"
             module = value.__name__ if inspect.ismodule(value) else _module_of(value)
             if self.is_forbidden(module):
                 return "uses " + (module if inspect.ismodule(value) else
@@ -725,11 +739,26 @@ def _code_objects(code):
             yield from _code_objects(constant)
 
 
+# Every code object compiled from the student's file (by id, kept alive here): the file's own
+# code, whatever name a function made from a string at run time gives its file.
+_FILES_CODE = {}
+
+
 def _is_homework(value):
     code = getattr(getattr(value, "__func__", value), "__code__", None)
     if code is not None:
-        return code.co_filename.startswith(HOMEWORK)
+        return id(code) in _FILES_CODE
     return isinstance(value, type) and value.__module__ == "__homework__"
+
+
+def _made_from_a_string(function):
+    """Whether `function` was made at run time from text (exec, compile): its code is not the
+    file's, and its globals are no module's, as a library's function's are."""
+    code = getattr(function, "__code__", None)
+    if code is None or id(code) in _FILES_CODE:
+        return False
+    module = sys.modules.get(getattr(function, "__module__", None) or "")
+    return getattr(function, "__globals__", None) is not getattr(module, "__dict__", None)
 
 
 def _qualname(code):
@@ -814,6 +843,7 @@ class Server:
             try:
                 code = compile(ast.Module(body=[node], type_ignores=[]),
                                f"{HOMEWORK} {label}", "exec", flags=flags, dont_inherit=True)
+                _FILES_CODE.update((id(each), each) for each in _code_objects(code))
                 _timed(seconds, exec, code, namespace)
             except _TimeUp:
                 notes.append(f"{label}: skipped, it ran longer than {seconds:g} s")
