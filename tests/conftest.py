@@ -1,3 +1,5 @@
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -7,6 +9,8 @@ import numpy as np
 import pytest
 
 import mlplab as ml
+
+os.environ.setdefault("MPLBACKEND", "Agg")   # figures drawn in the tests' processes too
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +24,25 @@ def quick_run(tmp_path_factory):
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((out / "results.json").read_text())
     return out, results, result.stdout + result.stderr
+
+
+def run_cli(*args, cwd):
+    """`mlplab ARGS` from folder `cwd`, in this process (the library is imported once per test
+    process, not once per call): a CompletedProcess with its status, standard output and error."""
+    from mlplab import cli
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                status = cli.main([os.fspath(arg) for arg in args])
+            except SystemExit as exc:   # argparse's own errors
+                status = exc.code
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess(args, status, stdout.getvalue(), stderr.getvalue())
 
 
 @pytest.fixture

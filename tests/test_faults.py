@@ -23,6 +23,7 @@ import pytest
 from mlplab import cli, datasets
 from mlplab import _report_folder as folder
 from mlplab.lab import runner
+from conftest import run_cli
 
 MANIFEST = folder.MANIFEST
 
@@ -59,12 +60,6 @@ def leftovers(*folders):
     """The run's working folders (staging, backup) left in any of `folders`."""
     return [p.name for folder in folders if folder.is_dir() for p in folder.iterdir()
             if p.name.startswith((".mlplab-staging-", ".mlplab-old-"))]
-
-
-def run_cli(*args, cwd, **kwargs):
-    env = {**os.environ, "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "mlplab", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, **kwargs)
 
 
 # ----- the report folder ------------------------------------------------------------------------

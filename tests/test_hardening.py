@@ -14,6 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 import mlplab as ml
 from mlplab.functions import ACTIVATIONS
+from conftest import run_cli
 
 # derandomize: the same examples on every run, so that CI cannot fail by the luck of the draw.
 SETTINGS = settings(deadline=None, max_examples=150, derandomize=True)
@@ -199,12 +200,6 @@ def test_loss_derivatives_match_central_differences(data):
 # tests/test_lab.py covers malformed CSV text, --jobs, --seed, an unknown flag and command; these
 # add what it does not: a missing or non-folder --data-dir, binary garbage, and argparse's own
 # errors for a missing value or command.
-
-def run_cli(*args, cwd):
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, "-m", "mlplab", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
-
 
 def garbage(size=4096):
     return np.random.default_rng(0).bytes(size)   # random bytes, not UTF-8 text

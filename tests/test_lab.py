@@ -14,6 +14,7 @@ import mlplab as ml
 from mlplab.cli import build_parser, main
 from mlplab import _files, _html
 from mlplab.lab import configs, figures, findings, report, runner
+from conftest import run_cli
 
 
 def test_run_writes_every_output(quick_run):
@@ -201,12 +202,6 @@ def test_a_fold_that_never_predicts_a_class_scores_zero_without_warning():
         scores = runner.scores(np.array([0, 1, 1]), np.array([0, 0, 0]), np.array([0, 1]),
                                "binary")
     assert scores["precision"] == 0.0 and scores["recall"] == 0.0
-
-
-def run_cli(*args, cwd):
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, "-m", "mlplab", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 def course_files(data_dir, given):
