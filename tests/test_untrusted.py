@@ -174,7 +174,8 @@ def _server(behaviour):
 
 
 @pytest.mark.parametrize("behaviour, says", [
-    ("http", "nothing answered"), ("silent", "nothing answered"), ("ssh", "SSH-2.0"),
+    ("http", "nothing answered"), ("silent", "nothing answered"),
+    ("ssh", r"b'SSH-2.0-OpenSSH_9.2\r\n'"),   # its bytes, each escaped once
     ("close", "closed the connection"), ("nobody", "cannot connect")])
 def test_a_scheduler_address_that_is_not_dask_fails_in_bounded_time(tmp_path, behaviour, says):
     if behaviour == "nobody":

@@ -208,9 +208,8 @@ def _greeting(address):
         raise ValueError(f"--scheduler {address}: not a Dask scheduler (it closed the "
                          "connection without a word)")
     if len(first) < 8 or int.from_bytes(first[:8], "little") > 2**24:
-        shown = first[:40].decode("ascii", "replace").encode("unicode_escape").decode()
         raise ValueError(f"--scheduler {address}: not a Dask scheduler (it answered "
-                         f"{shown!r})")
+                         f"{first[:40]!r})")
 
 
 def _print_summary(results, out, elapsed):
