@@ -232,12 +232,14 @@ MUTATIONS = {
         "        return MLPClassifier().fit(X, y).score(X, y)\n\n"
         "    def predict(self, X, threshold = None):")), {SCRATCH}, {SCRATCH: "imports"}),
     "sigmoid made at load from a string": (appended(
-        "_TEXT = 'def sigmoid(x):\\n    return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))'\n"
-        "if True:\n    exec(compile(_TEXT, '<homework>', 'exec'))"),
+        "def _made(text, name):\n    namespace = {'np': np}\n"
+        "    exec(compile(text, '<homework>', 'exec'), namespace)\n    return namespace[name]\n\n\n"
+        "sigmoid = _made('def sigmoid(x):\\n    return 1 / (1 + np.exp(-np.asarray(x, float)))',"
+        " 'sigmoid')"),
         {SCRATCH, "sigmoid"}, {SCRATCH: "made at run time from a string"}),
     "d_sigmoid calling a function made from a string, kept in a dict": (appended(
-        "_made = {}\nif True:\n    exec('def d(x):\\n    s = 1 / (1 + np.exp(-x))\\n"
-        "    return s * (1 - s)', {'np': np}, _made)\n\n\n"
+        "def _define(text):\n    made = {}\n    exec(text, {'np': np}, made)\n    return made\n\n\n"
+        "_made = _define('def d(x):\\n    s = 1 / (1 + np.exp(-x))\\n    return s * (1 - s)')\n\n\n"
         "def d_sigmoid(x):\n    return _made['d'](np.asarray(x, dtype=float))"),
         {SCRATCH, "d_sigmoid"}, {SCRATCH: "made at run time from a string"}),
     "a dataclass Layer and a decorated sigmoid": (edited(

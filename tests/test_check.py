@@ -10,6 +10,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import textwrap
 import zipfile
 
 import numpy as np
@@ -18,7 +19,8 @@ import pytest
 from homework_variants import (EVERY, FOLDERS, FUNCTIONS, MUTATIONS, NETWORK, PLAIN, SCRATCH,
                                STUDENTS, appended, edited, notebook_v3, notebook_v4)
 from mlplab import check, cli
-from mlplab.check import checks, config, text
+from mlplab.assignment import NAMES
+from mlplab.check import checks, config, harness, text
 from mlplab.check.submissions import Submission
 
 CORRECT = ["correct.py", "correct_transposed.py", "correct_vectorised.py",
@@ -389,3 +391,60 @@ def test_the_checker_reads_the_core_and_the_assignment_never_the_lab():
     # code brought
     harness = (folder / "harness.py").read_text()
     assert not re.search(r"^\s*(from \.|import mlplab|from mlplab)", harness, re.MULTILINE)
+
+
+LOADED = textwrap.dedent("""\
+    import numpy as np
+    import matplotlib.pyplot as plt
+    from sklearn import datasets
+    from scipy.special import expit
+    EPS = 1e-12
+    X, Y = datasets.load_iris(return_X_y=True)
+    model = None
+
+    def sigmoid(x):
+        return expit(x)
+
+    def cross_entropy_loss(Y, P):
+        return -np.sum(Y * np.log(P + EPS))
+
+    def plot(losses):
+        plt.plot(losses)
+
+    def later():
+        import pandas
+        return pandas
+
+    class Network:
+        def predict(self, X):
+            return X
+
+    def endless(self, X):
+        while True:
+            pass
+
+    Network.predict = endless
+    """)
+
+
+def test_only_what_the_checks_can_reach_runs_at_load():
+    # The experiments' imports wait and their data is not loaded; a constant a checked function
+    # reads, an import it uses and a change to a checked class run.
+    units, _ = harness.code_units(LOADED, "py")
+    hot, deferred, skipped = harness.plan_load(units, NAMES)
+    assert [node.lineno for node in deferred] == [2, 3]   # pyplot, sklearn's datasets
+    assert [node.lineno for node in skipped] == [6, 7]    # the iris data, a model
+    assert {"np", "expit", "EPS", "Network", "endless"} <= hot
+    assert not {"X", "Y", "plt", "datasets", "model"} & hot   # X, Y: parameters, not these
+    modules = set(harness.checked_imports(units, NAMES))
+    assert {"numpy", "scipy.special"} <= modules
+    assert not {"matplotlib.pyplot", "sklearn", "pandas"} & modules
+
+
+def test_a_deferred_import_is_made_at_its_first_use():
+    assert harness._Deferred("math", "sqrt")(4.0) == 2.0
+    assert harness._Deferred("os.path", top=True).path.join("a", "b") == os.path.join("a", "b")
+    deferred = harness._Deferred("json")
+    with pytest.raises(AttributeError):   # the checker's looks at it import nothing
+        deferred.__code__
+    assert deferred.dumps([1]) == "[1]"

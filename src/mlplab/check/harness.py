@@ -439,6 +439,201 @@ def code_units(source, kind):
     return units, notes
 
 
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_IMPORTS = (ast.Import, ast.ImportFrom)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def plan_load(units, names):
+    """(hot, deferred, skipped) for the file's top-level statements `units`, given the names
+    the checks use. `hot`: every global name the checks can reach, through the file's classes
+    (their bodies run at load), the functions those names reach and the statements that bind
+    any of them, transitively. `deferred`: the import statements that bind only other names
+    (an experiment's libraries), which can wait for a first use. `skipped`: the other
+    statements that bind only other names (an experiment's data and results), which need not
+    run. Functions and classes are always defined."""
+    reads = {id(node): _reads(node) for _, node, _ in units}
+    functions = {node.name: node for _, node, _ in units if isinstance(node, _FUNCTIONS)}
+    hot = set(names)
+    for _, node, _ in units:
+        if isinstance(node, _FUNCTIONS):   # what runs when it is defined
+            hot |= reads[id(node)][0]
+        elif isinstance(node, ast.ClassDef):
+            hot |= reads[id(node)][0] | reads[id(node)][1]
+    others = [node for _, node, _ in units
+              if not isinstance(node, (*_FUNCTIONS, ast.ClassDef, *_IMPORTS))]
+    reached, running, size = set(), set(), -1
+    while size != len(hot):
+        size = len(hot)
+        for name in hot & functions.keys() - reached:
+            reached.add(name)
+            hot |= reads[id(functions[name])][1]
+        for node in others:
+            if id(node) not in running and _bound_names(node) & hot:
+                running.add(id(node))
+                hot |= reads[id(node)][0] | reads[id(node)][1]
+    deferred = [node for _, node, _ in units if isinstance(node, ast.Import) or (
+        isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__"
+        and all(alias.name != "*" for alias in node.names)) if not _bound_names(node) & hot]
+    skipped = [node for node in others if id(node) not in running]
+    return hot, deferred, skipped
+
+
+def checked_imports(units, names):
+    """The modules that code the checks can run imports: what to load before a check."""
+    hot, deferred, skipped = plan_load(units, names)
+    left_out = set(map(id, deferred + skipped))
+    modules = []
+    for _, node, _ in units:
+        if id(node) in left_out:
+            continue
+        parts = [node]
+        if isinstance(node, _FUNCTIONS) and node.name not in hot:
+            parts = [*node.decorator_list, node.args, node.returns]
+        modules += [module for part in parts if part is not None for each in ast.walk(part)
+                    if isinstance(each, _IMPORTS) for module in imported_modules(each)]
+    return modules
+
+
+def _reads(statement):
+    """(now, later): the global names a top-level statement reads when it runs, and those the
+    functions, lambdas, comprehensions and class bodies in it read when they run."""
+    now, _, scopes = _scope(statement, module_level=True)
+    later = set()
+    for scope in scopes:
+        later |= _global_reads(scope, frozenset())
+    return now, later
+
+
+def _global_reads(scope, enclosing):
+    """The names the code of `scope` (a function, lambda, class body or comprehension) and the
+    scopes in it read that neither it nor a function around it (`enclosing`) binds."""
+    read, bound, scopes = _scope(scope)
+    is_class = isinstance(scope, ast.ClassDef)
+    local = enclosing if is_class else enclosing | bound   # a class's names are not its methods'
+    found = read - (enclosing if is_class else local)
+    for inner in scopes:
+        found |= _global_reads(inner, local)
+    return found
+
+
+def _scope(root, module_level=False):
+    """(read, bound, scopes): the names read and bound in the scope `root` opens (at module
+    level, in the statement `root` itself), and the scopes nested in it (whose defaults,
+    decorators and bases belong to this one)."""
+    read, bound, declared, scopes = set(), set(), set(), []
+    if module_level:
+        waiting = [root]
+    elif isinstance(root, ast.ClassDef):
+        waiting = list(root.body)
+    elif isinstance(root, _COMPREHENSIONS):
+        waiting = [*root.generators, *(getattr(root, field) for field in ("elt", "key", "value")
+                                       if hasattr(root, field))]
+    else:   # a function or a lambda: its parameters are its own
+        arguments = root.args
+        bound |= {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                  arguments.vararg, arguments.kwarg) if a is not None}
+        waiting = list(root.body) if isinstance(root.body, list) else [root.body]
+    while waiting:
+        node = waiting.pop()
+        if isinstance(node, (*_FUNCTIONS, ast.Lambda, ast.ClassDef, *_COMPREHENSIONS)):
+            scopes.append(node)
+            if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+                bound.add(node.name)
+            header = [] if isinstance(node, _COMPREHENSIONS) else [
+                *getattr(node, "decorator_list", []), *getattr(node, "bases", []),
+                *getattr(node, "keywords", []), *([node.args] if hasattr(node, "args") else []),
+                *([node.returns] if getattr(node, "returns", None) else [])]
+            for part in header:   # evaluated where it is written (annotations included)
+                if isinstance(part, ast.arguments):
+                    waiting += [*part.defaults, *[d for d in part.kw_defaults if d],
+                                *[a.annotation for a in (*part.posonlyargs, *part.args,
+                                                         *part.kwonlyargs, part.vararg,
+                                                         part.kwarg) if a and a.annotation]]
+                else:
+                    waiting.append(part)
+            continue
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared |= set(node.names) if isinstance(node, ast.Global) else set()
+            bound |= set(node.names) if isinstance(node, ast.Nonlocal) else set()
+        elif isinstance(node, _IMPORTS):
+            bound |= _bound_names(node)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        waiting += ast.iter_child_nodes(node)
+    return read, bound - declared, scopes
+
+
+def _bound_names(node):
+    """The names a statement binds or changes: its targets' names (`Network.predict = f`
+    changes Network), and the names of what it defines or imports."""
+    bound = set()
+    for each in ast.walk(node):
+        if isinstance(each, ast.Import):
+            bound |= {alias.asname or alias.name.partition(".")[0] for alias in each.names}
+        elif isinstance(each, ast.ImportFrom):
+            bound |= {alias.asname or alias.name for alias in each.names}
+        elif isinstance(each, (*_FUNCTIONS, ast.ClassDef)):
+            bound.add(each.name)
+        elif isinstance(each, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = each.targets if isinstance(each, ast.Assign) else [each.target]
+            bound |= {n.id for target in targets for n in ast.walk(target)
+                      if isinstance(n, ast.Name)}
+        elif isinstance(each, ast.Name) and not isinstance(each.ctx, ast.Load):
+            bound.add(each.id)
+    return bound
+
+
+def imported_modules(node):
+    """The modules an import statement `node` names (for `from a import b`, a and a.b)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if node.level or node.module is None:
+        return []
+    return [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+
+
+class _Deferred:
+    """What a deferred import binds: the module (or the name from it) imported on first use."""
+
+    def __init__(self, module, name=None, top=False):
+        self._where, self._value = (module, name, top), None
+
+    def _resolve(self):
+        if self._value is None:
+            import importlib
+            module, name, top = self._where
+            value = importlib.import_module(module)
+            if top:   # `import a.b` binds a
+                value = sys.modules[module.partition(".")[0]]
+            elif name is not None:
+                try:
+                    value = getattr(value, name)
+                except AttributeError:   # `from package import submodule`
+                    value = importlib.import_module(f"{module}.{name}")
+            self._value = value
+        return self._value
+
+    def __getattr__(self, attribute):
+        if attribute.startswith("__") and attribute.endswith("__"):   # the checker's looks
+            raise AttributeError(attribute)
+        return getattr(self._resolve(), attribute)
+
+    def __call__(self, *args, **kwargs):
+        return self._resolve()(*args, **kwargs)
+
+
+def _bind_deferred(node, namespace):
+    for alias in node.names:
+        if isinstance(node, ast.Import):
+            name = alias.asname or alias.name.partition(".")[0]
+            namespace[name] = _Deferred(alias.name, top=alias.asname is None)
+        else:
+            namespace[alias.asname or alias.name] = _Deferred(node.module, alias.name)
+
+
 def _notebook_cells(source, notes):
     """[(number, code)] of a notebook's code cells, any nbformat version (read by nbformat);
     a cell under a cell magic is its Python without the magic's line, or left out (noted)."""
@@ -829,8 +1024,21 @@ class Server:
                      "get_ipython": _NoIPython, "display": lambda *args, **kwargs: None}
         given = set(namespace)
         units, notes = code_units(request["source"], request["kind"])
-        flags, start, late = 0, time.monotonic(), []
+        # What nothing checked uses waits: an experiment's imports until their first use (a
+        # check need not wait for scikit-learn or matplotlib to load), its other statements
+        # for ever. A forbidden module's import runs, so that the checks see it.
+        _, deferred, skipped = plan_load(units, request["names"])
+        deferred = {id(node) for node in deferred
+                    if not any(map(self.provenance.is_forbidden, imported_modules(node)))}
+        skipped = {id(node) for node in skipped}
+        flags, start, late, unused = 0, time.monotonic(), [], []
         for label, node, is_import in units:
+            if id(node) in deferred:
+                _bind_deferred(node, namespace)
+                continue
+            if id(node) in skipped:
+                unused.append(label)
+                continue
             if not isinstance(node, _DEFINITIONS) and \
                     time.monotonic() - start > self.limits["load"]:
                 late.append(label)   # the load's time is up: functions and classes only
@@ -851,6 +1059,10 @@ class Server:
                 notes.append((f"{label}: skipped, " + (
                     f"it called sys.exit({exc.code!r})" if isinstance(exc, SystemExit)
                     else f"it raised {_error_text(exc)}"))[:300])
+        if unused:
+            notes.append(f"not run: {len(unused)} top-level statements ({', '.join(unused[:5])}"
+                         f"{', ...' if len(unused) > 5 else ''}) whose names nothing checked "
+                         "uses (experiments)")
         if late:
             notes.append(f"not run: {len(late)} top-level statements from {late[0]} on that "
                          f"define no function or class: loading had used its "

@@ -19,7 +19,6 @@ import functools
 import inspect
 import json
 import os
-import re
 import secrets
 import select
 import shutil
@@ -31,6 +30,7 @@ import time
 import weakref
 from dataclasses import dataclass
 
+from ..assignment import NAMES
 from . import harness
 from .text import clean
 
@@ -180,13 +180,14 @@ def shared_zygote(preload=harness.PRELOAD):
 
 
 def preload_for(sources):
-    """The libraries of `harness.PRELOAD` that homework imports (a notebook's reader too), in
-    its order: what a zygote for `sources` [(text, kind)] needs, found by their import lines."""
+    """The libraries of `harness.PRELOAD` that the checks of `sources` [(text, kind)] can make
+    the homework import (a notebook's reader too), in its order: what their zygote loads first.
+    An import only the experiments use waits for its first use instead (`harness.load`)."""
     imported = {"nbformat", "IPython.core.inputtransformer2"} if any(
         kind == "ipynb" for _, kind in sources) else set()
-    for source, _ in sources:
-        imported |= set(re.findall(r"^[ \t]*(?:from|import)[ \t]+([\w.]+)", source,
-                                   re.MULTILINE))
+    for source, kind in sources:
+        units, _ = harness.code_units(source, kind)
+        imported |= set(harness.checked_imports(units, NAMES))
     return [name for name in harness.PRELOAD
             if any(name == m or name.startswith(m + ".") or m.startswith(name + ".")
                    for m in imported)]
