@@ -24,8 +24,8 @@ prints the table for benchmarks/README.md.
 
 import argparse
 import platform
-import time
 import warnings
+from functools import partial
 
 import numpy as np
 import sklearn
@@ -37,6 +37,7 @@ from sklearn.neural_network import MLPRegressor as SkRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
+from timing import time_calls
 
 import mlplab as ml
 from mlplab.datasets import load_digits_split
@@ -72,9 +73,7 @@ def splits(X, y, test, seed, classifier):
 
 
 def timed_score(pipeline, X_train, y_train, X_test, y_test):
-    start = time.perf_counter()
-    pipeline.fit(X_train, y_train)
-    elapsed = time.perf_counter() - start
+    elapsed = time_calls(lambda: pipeline.fit(X_train, y_train), 1)
     return pipeline.score(X_test, y_test), elapsed
 
 
@@ -92,15 +91,15 @@ def run(seeds, only, settings):
                 for seed in seeds:
                     fold_scores = {"mlplab": [], "scikit-learn": []}
                     for X_train, y_train, X_test, y_test in splits(X, y, test, seed, classifier):
-                        for label, make in (("mlplab", lambda: ours(random_state=seed,
-                                                                      **settings)),
-                                            ("scikit-learn", lambda: theirs(random_state=seed))):
+                        for label, make in (("mlplab", partial(ours, random_state=seed,
+                                                               **settings)),
+                                            ("scikit-learn", partial(theirs, random_state=seed))):
                             score, elapsed = timed_score(make_pipeline(scaler(), make()),
                                                          X_train, y_train, X_test, y_test)
                             fold_scores[label].append(score)
                             times[label] += elapsed
-                    for label in scores:
-                        scores[label].append(float(np.mean(fold_scores[label])))
+                    for label, values in scores.items():
+                        values.append(float(np.mean(fold_scores[label])))
                 row = (name, scaler_name, "accuracy" if classifier else "R^2", scores,
                        times["mlplab"] / times["scikit-learn"], times)
                 rows.append(row)

@@ -12,6 +12,9 @@ During `Trainer.running` the state lives here; it is read from ``optimizer.state
 written back to it, as new arrays, on exit (`Network.train` enters once per epoch, so callbacks
 see the state of the epoch's end). A flat form whose state was the last written back is kept
 for the next entry, so that consecutive epochs do not flatten it again.
+
+Why flat: the readable rules run inside the engine make the estimator's mini-batch fits much
+slower (`python benchmarks/speed_table.py --rows rules-adam,rules-momentum`).
 """
 
 import math
