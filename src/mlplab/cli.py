@@ -8,6 +8,7 @@ behind (`_report_folder` says what a run may write, and when).
 
 import argparse
 import contextlib
+import io
 import math
 import os
 import pathlib
@@ -253,6 +254,115 @@ def _q1(args):
     return 0
 
 
+def _trace(args):
+    """`mlplab trace`: a bad specification is one line and status 2, as a usage error."""
+    try:
+        network, X, Y = _traced_network(args)
+        trace = network.trace(X, Y, args.learning_rate, args.reg_lambda)
+    except ValueError as exc:
+        print(f"mlplab trace: error: {exc}", file=sys.stderr)
+        return 2
+    print(trace.to_markdown(), end="")
+    if args.json:
+        from ._files import strict_json
+        _write_atomically(args.json, strict_json(trace.to_dict(), indent=1) + "\n")
+    return 0
+
+
+# The largest weights file or --data CSV `mlplab trace` reads: a trace is small.
+_TRACE_FILE_BYTES = 1 << 20
+
+
+def _traced_network(args):
+    """(network, X, Y) of `mlplab trace`'s arguments: the Q1 network and sample by default."""
+    import json
+
+    import numpy as np
+
+    from . import assignment, build_network
+    from ._files import read_regular_file
+
+    if args.sizes is None:   # Q1's 2-3-1 network, sigmoid and L2 loss, on its sample
+        network = build_network([2, 3, 1], "sigmoid", "sigmoid")
+        _set_weights(network, {key: assignment.Q1[key] for key in ("W1", "b1", "W2", "b2")},
+                     "Q1")
+        X, Y = np.array([assignment.Q1["input"]]), np.array([[assignment.Q1["y_true"]]])
+    else:
+        sizes = _numbers(args.sizes, "--sizes", int)
+        activation = args.activation.split(",")
+        network = build_network(sizes, activation if len(activation) > 1 else activation[0],
+                                args.output)
+        X = Y = None
+    if args.weights:
+        text = read_regular_file(args.weights, _TRACE_FILE_BYTES, "weights file")
+        try:
+            given = json.loads(text, parse_constant=lambda name: float("nan"))
+        except (ValueError, RecursionError) as exc:
+            raise ValueError(f"--weights {_shown(args.weights)}: not JSON ({exc})") from None
+        _set_weights(network, given, f"--weights {_shown(args.weights)}")
+    n_in, n_out = network.layers[0].weights.shape[0], network.layers[-1].weights.shape[1]
+    if args.data:
+        table = np.loadtxt(io.BytesIO(read_regular_file(args.data, _TRACE_FILE_BYTES, "CSV file")),
+                           delimiter=",", ndmin=2)
+        if table.shape[1] != n_in + n_out:
+            raise ValueError(f"--data {_shown(args.data)}: a row must hold {n_in} inputs and "
+                             f"{n_out} targets, found {table.shape[1]} values")
+        X, Y = table[:, :n_in], table[:, n_in:]
+    elif args.input is not None or args.target is not None:
+        if args.input is None or args.target is None:
+            raise ValueError("give both --input and --target (or --data)")
+        X, Y = _rows(args.input, "--input"), _rows(args.target, "--target")
+    elif X is None:
+        raise ValueError("a network given by --sizes needs samples: --input and --target, or "
+                         "--data")
+    return network, X, Y
+
+
+def _numbers(text, option, kind=float):
+    try:
+        return [kind(value) for value in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{option}: expected numbers separated by commas, got {text!r}") \
+            from None
+
+
+def _rows(text, option):
+    import numpy as np
+    rows = [_numbers(row, option) for row in text.split(";")]
+    if len({len(row) for row in rows}) != 1:
+        raise ValueError(f"{option}: every sample needs as many values, got {text!r}")
+    return np.array(rows)
+
+
+def _set_weights(network, given, where):
+    """Each layer's W^(l) and b^(l) from `given` ({"W1": ..., "b1": ...}), shapes checked."""
+    import numpy as np
+
+    if not isinstance(given, dict):
+        raise ValueError(f'{where}: expected an object {{"W1": [[...]], "b1": [...], ...}}')
+    known = {f"{kind}{l}" for l in range(1, len(network.layers) + 1) for kind in "Wb"}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown names {', '.join(unknown)}; this network's are "
+                         f"{', '.join(sorted(known))}")
+    for l, layer in enumerate(network.layers, start=1):
+        for name, old in ((f"W{l}", layer.weights), (f"b{l}", layer.biases)):
+            if name not in given:
+                continue
+            try:
+                value = np.array(given[name], dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError(f"{where}: {name} is not an array of numbers") from None
+            if old is None:
+                raise ValueError(f"{where}: layer {l} has no biases, so no {name}")
+            if value.shape != old.shape:
+                raise ValueError(f"{where}: {name} must have shape {old.shape}, got "
+                                 f"{value.shape}")
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"{where}: {name} holds values that are not finite numbers")
+            setattr(layer, "weights" if name[0] == "W" else "biases", value)
+
+
 def _demo(args):
     """Train the assignment's Q2.5 network on iris and print its falling loss."""
     import dataclasses
@@ -278,8 +388,9 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="mlplab",
         description="The CS640 Homework 2 neural network, from scratch in NumPy: its reference "
-                    "answers (run), a checker of students' own homework (check), and the Q1 "
-                    "and Q2.5 computations (q1, demo).")
+                    "answers (run), a checker of students' own homework (check), the Q1 and "
+                    "Q2.5 computations (q1, demo), and a step of any small network traced "
+                    "(trace).")
     parser.add_argument("--version", action="version", version=f"mlplab {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -328,6 +439,41 @@ def build_parser():
     demo.add_argument("--epochs", type=_whole_number(1), default=100,
                       help="number of epochs (default 100)")
     demo.set_defaults(handler=_demo)
+
+    trace = commands.add_parser(
+        "trace", help="one gradient-descent step of a small network, every quantity shown",
+        description="Trace one gradient-descent step: each layer's z and a, the deltas, the "
+                    "gradients and the new weights, with their formulas (Markdown on standard "
+                    "output). By default the assignment's Q1 network on its sample (1, 1) with "
+                    "target 1; or a network given by --sizes, --activation, --output and "
+                    "--weights, on samples given by --input and --target or by --data. At most "
+                    "64 units a layer and 16 samples (Network.gradients takes any size).")
+    trace.add_argument("--sizes", metavar="N,N,...",
+                       help="layer sizes [n_input, n_hidden..., n_output], e.g. 2,3,1")
+    trace.add_argument("--activation", default="sigmoid", metavar="NAME[,NAME...]",
+                       help="the hidden layers' activation, or one per hidden layer (default "
+                            "sigmoid)")
+    trace.add_argument("--output", default="sigmoid", metavar="NAME",
+                       help="the output layer and its loss: sigmoid (L2 loss, the default), "
+                            "softmax (cross-entropy) or identity (L2 loss)")
+    trace.add_argument("--weights", metavar="FILE",
+                       help='a JSON file {"W1": [[...]], "b1": [...], ...}, W^(l) of shape '
+                            "(n_in, n_out); a layer it leaves out keeps its seeded initial "
+                            "weights")
+    trace.add_argument("--input", metavar="ROWS",
+                       help="the samples: values separated by commas, samples by semicolons, "
+                            "e.g. '1,1;0,1'")
+    trace.add_argument("--target", metavar="ROWS", help="their targets, written the same way")
+    trace.add_argument("--data", metavar="CSV",
+                       help="a CSV file instead of --input and --target: a row a sample, its "
+                            "inputs then its targets")
+    trace.add_argument("--learning-rate", type=float, default=0.1, metavar="RATE",
+                       help="the step's learning rate (default 0.1)")
+    trace.add_argument("--reg-lambda", type=float, default=0.0, metavar="LAMBDA",
+                       help="L2 strength (default 0)")
+    trace.add_argument("--json", metavar="PATH",
+                       help="also write every value, at full precision, as JSON to PATH")
+    trace.set_defaults(handler=_trace)
     check = commands.add_parser(
         "check", help="grade students' own homework (.py or .ipynb) against the reference",
         description="Check a student's homework file (or a student's folder), or with --out a "

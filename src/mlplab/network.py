@@ -36,6 +36,7 @@ from .errors import DivergenceError, step_failure
 from .functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES, OUTPUTS
 from .layer import Layer
 from .optimizers import LBFGS, SGD, check_choice
+from .trace import Trace
 
 
 class Network:
@@ -89,13 +90,13 @@ class Network:
             activations.append(f(z))
         return zs, activations
 
-    def _backward(self, Y, zs, activations, l2, sample_weight=None):
+    def _backward(self, Y, zs, activations, l2, sample_weight=None, deltas=None):
         """The gradients of J by the chain rule, from the output layer back to the first.
 
         Needs `zs` and `activations` of `_forward` on the same samples; `l2` is J's penalty
         coefficient c (see `_l2_coefficient`); `sample_weight` (N,), of mean 1, weighs the samples.
         Returns [(dW, db), ...], one pair per layer: dW of W's shape (n_in, n_out), db of shape
-        (n_out,), or None for a layer without biases.
+        (n_out,), or None for a layer without biases. A list `deltas` gets [delta^(1), ...].
         """
         n_samples = len(Y)
         # delta^(L) = dL/dz^(L) = dL/da^(L) * f'(z^(L)), elementwise. A None derivative means
@@ -108,6 +109,8 @@ class Network:
         grads = []
         for l in reversed(range(len(self.layers))):
             layer = self.layers[l]
+            if deltas is not None:
+                deltas.insert(0, delta)
             # z = a_prev @ W + b: dL/dW is a_prev^T delta, summed over the samples; J takes
             # their mean, and its penalty (c / 2) ||W||^2 adds c * W (nothing for biases).
             dW = activations[l].T @ delta / n_samples + l2 * layer.weights   # (n_in, n_out)
@@ -198,6 +201,17 @@ class Network:
         zs, activations = self._forward(X)
         return (self._data_loss(Y, activations[-1], w) / len(X),
                 self._backward(Y, zs, activations, c, w))
+
+    def trace(self, X, Y, learning_rate, reg_lambda=0.0):
+        """One `fit` step on (X, Y) with every quantity kept, the network left unchanged: a
+        `mlplab.trace.Trace` of each layer's z, a, delta, dW, db and new W and b."""
+        X, Y, c = self._checked(X, Y, reg_lambda)
+        check_number(learning_rate, "learning_rate", low=0, low_inclusive=False)
+        zs, activations = self._forward(X)
+        deltas = []
+        gradients = self._backward(Y, zs, activations, c, deltas=deltas)
+        return Trace(self, X, Y, zs, activations, deltas, gradients, learning_rate, reg_lambda,
+                     c, self._data_loss(Y, activations[-1]) / len(X))
 
     def fit(self, X, Y, learning_rate, reg_lambda):
         """Take one full-batch gradient-descent step and return the average loss.
