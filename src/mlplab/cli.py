@@ -550,8 +550,9 @@ def _check(args):
     limits = check.Limits(seconds=args.timeout)
     if os.geteuid() == 0 and harness.unprivileged_user() is None:   # for the grader's eyes only
         print("mlplab check: note: this Python is not readable by the user 'nobody', so the "
-              "students' code runs as nobody with root's right to read any file (and no other)",
-              file=sys.stderr)
+              "students' code runs as nobody with root's right to read any file (and no "
+              "other); a Python and mlplab installed where others may read them (not under "
+              "/root or a private folder) keep it to nobody's own rights", file=sys.stderr)
     if args.out is None:
         if len(args.paths) > 1 or args.jobs != 1 or args.scheduler:
             return _usage("several submissions, --jobs and --scheduler need --out DIR for the "
