@@ -296,7 +296,8 @@ def _resolve(data_dir, subfolder, names):
         raise DataError(
             f"{display_path(data_dir)}: {', '.join(missing)} not found in "
             f"{display_path(data_dir / subfolder)} or {display_path(data_dir)}"
-            + (f" (but {', '.join(present)} is there)" if present else "")
+            + (f" (but {', '.join(present)} {'are' if len(present) > 1 else 'is'} there)"
+               if present else "")
             + f"; they hold: {_listing(data_dir, subfolder)}")
     return [found[name] for name in names]
 
@@ -443,7 +444,8 @@ def _read_table(path):
             raise _field_error(shown, text, int(match[1]) + 1, int(match[2])) from None
         if match := _RAGGED.search(message):
             before, after, line = match.groups()
-            raise DataError(f"{shown}, line {line}: {after} columns, but line 1 has "
+            columns = "column" if after == "1" else "columns"
+            raise DataError(f"{shown}, line {line}: {after} {columns}, but line 1 has "
                             f"{before}") from None
         raise DataError(f"{shown}: {' '.join(message.split())}") from None   # on one line
     # min and max rather than abs: no copy of the table, and a NaN makes both NaN
