@@ -24,6 +24,7 @@ from .functions import (
     softmax,
     tanh,
 )
+from .diagnose import Diagnosis, diagnose
 from .errors import DivergenceError
 from .gradcheck import gradcheck
 from .layer import Layer
@@ -44,6 +45,7 @@ def __getattr__(name):
 __all__ = [
     "ACTIVATIONS",
     "LOSSES",
+    "Diagnosis",
     "DivergenceError",
     "Layer",
     "MLPClassifier",
@@ -59,6 +61,7 @@ __all__ = [
     "d_relu",
     "d_sigmoid",
     "d_tanh",
+    "diagnose",
     "gradcheck",
     "optimizers",
     "identity",

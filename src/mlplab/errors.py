@@ -26,7 +26,8 @@ def step_failure(network, X, Y, learning_rate, what):
     non-finite, the network's parameters still those before the step.
 
     A ValueError for non-finite data or parameters, else a DivergenceError that suggests a lower
-    learning rate and, for a network with derivatives of its own, `mlplab.gradcheck`.
+    learning rate, for a network with derivatives of its own `mlplab.gradcheck`, and
+    `mlplab.diagnose`.
     """
     for name, data in (("X", X), ("Y", Y)):
         if not all_finite(data):
@@ -53,4 +54,5 @@ def step_failure(network, X, Y, learning_rate, what):
         message += (f" The network has derivatives of its own ({', '.join(own)}): check them "
                     "with mlplab.gradcheck(network, X, Y). A derivative written in terms of "
                     "the activation f(z) instead of z is the classic cause.")
+    message += " mlplab.diagnose(network, X, Y) checks the usual causes."
     return DivergenceError(message)

@@ -191,3 +191,24 @@ def one_run_losses(train, test, ends, title="Loss per epoch"):
 
 __all__ = ["confusion_matrix", "decision_boundary", "losses", "one_run_losses",
            "setting_losses", "setting_scores"]
+
+
+def learning_rate_range(rates, losses, start_loss, chosen=None, title="Learning-rate range test"):
+    """A range test (`mlplab.diagnose`): the mean loss after a few steps from the same start at
+    each rate (`rates`, `losses` of shape (R,), on a log x axis; a diverged, non-finite loss is
+    left out), a dotted line at `start_loss`, and the rate `chosen` (if given) marked."""
+    rates, losses = np.asarray(rates, dtype=float), np.asarray(losses, dtype=float)
+    shown = np.where(np.isfinite(losses), losses, np.nan)   # a gap where training diverged
+    fig = _figure((5.5, 3.4))
+    ax = fig.subplots()
+    ax.plot(rates, shown, marker="o", color="C0", label="after the steps")
+    ax.axhline(start_loss, color="0.4", linestyle=":", label="at the start")
+    if chosen is not None:
+        ax.axvline(chosen, color="C3", linestyle="--", label=f"chosen: {chosen:g}")
+    _scale_for(ax, [shown, [start_loss]])
+    ax.set(title=title, xlabel="learning rate (log scale)", ylabel="mean loss", xscale="log")
+    _legend_outside(ax)
+    return fig
+
+
+__all__.append("learning_rate_range")
