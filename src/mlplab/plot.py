@@ -3,11 +3,15 @@
 Every function returns a matplotlib `Figure` (the object API: no window, no global state); a
 notebook shows it, and ``fig.savefig(path)`` writes it. Nothing here trains.
 
-- `losses`: loss curves per epoch, of one training's history or several;
+- `losses`: loss curves per epoch, of one training's history or several; `LiveLoss`, a
+  `Network.train` callback that redraws them as training runs;
 - `decision_boundary`: a network's output over the plane of two features, with the data;
 - `confusion_matrix`: counts of true against predicted labels;
-- `setting_scores` and `setting_losses`: a sweep's scores and loss curves, one setting each.
+- `setting_scores` and `setting_losses`: a sweep's scores and loss curves, one setting each;
+- `learning_rate_range`: the loss after a few steps at each learning rate (`mlplab.diagnose`).
 """
+
+import sys
 
 import numpy as np
 
@@ -71,6 +75,49 @@ def losses(history, title="Training loss", labels=None):
     if len(runs) > 1 or runs[0][2] is not None:
         _legend_outside(ax)
     return fig
+
+
+class LiveLoss:
+    """A `Network.train` callback that shows the loss as training runs:
+    ``net.train(X, Y, epochs=100, learning_rate=0.5, callback=LiveLoss())``.
+
+    In a notebook the `losses` figure is drawn and redrawn in place every `every` epochs (and
+    at the last); elsewhere a line is printed to `stream` (standard output by default), e.g.
+    ``epoch 10: loss 0.2345, val_loss 0.3456``. `figure` holds the last figure drawn.
+    """
+
+    def __init__(self, every=1, title="Training loss", notebook=None, stream=None):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a whole number >= 1, got {every!r}")
+        self.every, self.title, self.stream = every, title, stream
+        self.notebook = _in_notebook() if notebook is None else notebook
+        self.figure, self._shown = None, None
+
+    def __call__(self, epoch, history):
+        # `train` fills its arrays as it goes: the epochs so far are the first epoch + 1.
+        so_far = {key: np.asarray(values[:epoch + 1]) for key, values in history.items()}
+        last = epoch + 1 == len(history["loss"])
+        if (epoch + 1) % self.every and not last:
+            return
+        if not self.notebook:
+            print(f"epoch {epoch + 1}: " + ", ".join(f"{key} {values[-1]:.4g}"
+                                                    for key, values in so_far.items()),
+                  file=self.stream or sys.stdout)
+            return
+        from IPython.display import display
+
+        self.figure = losses(so_far, self.title)
+        if self._shown is None:
+            self._shown = display(self.figure, display_id=True)
+        else:
+            self._shown.update(self.figure)
+
+
+def _in_notebook():
+    """Whether this runs in a notebook's kernel (IPython already loaded, not imported here)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def decision_boundary(network, X, y, scaler=None, title="Decision boundary"):
@@ -189,10 +236,6 @@ def one_run_losses(train, test, ends, title="Loss per epoch"):
     return fig
 
 
-__all__ = ["confusion_matrix", "decision_boundary", "losses", "one_run_losses",
-           "setting_losses", "setting_scores"]
-
-
 def learning_rate_range(rates, losses, start_loss, chosen=None, title="Learning-rate range test"):
     """A range test (`mlplab.diagnose`): the mean loss after a few steps from the same start at
     each rate (`rates`, `losses` of shape (R,), on a log x axis; a diverged, non-finite loss is
@@ -211,4 +254,6 @@ def learning_rate_range(rates, losses, start_loss, chosen=None, title="Learning-
     return fig
 
 
-__all__.append("learning_rate_range")
+
+__all__ = ["LiveLoss", "confusion_matrix", "decision_boundary", "learning_rate_range", "losses",
+           "one_run_losses", "setting_losses", "setting_scores"]
