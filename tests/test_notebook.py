@@ -69,6 +69,8 @@ def test_notebook_runs_in_quick_mode(quick_kernel, monkeypatch):
     assert "Built-in stand-in data: not the course's data" in text
     assert "0.8221" in text                         # Q1.1's network output
     assert "Step 6, the hidden pre-activations" in text   # Q1.2's derivation
+    assert "delta^(1) = (delta^(2) W^(2)^T) * sigmoid'(z^(1))" in text   # Q1's step, traced
+    assert "gradient check" in text and "problem" in text   # the seeded mistake, diagnosed
     for metric in ("accuracy", "precision", "recall", "f1"):
         assert f"{metric} scores:" in text          # Q4's four lists
 
