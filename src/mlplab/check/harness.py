@@ -1060,9 +1060,10 @@ class Server:
                     f"it called sys.exit({exc.code!r})" if isinstance(exc, SystemExit)
                     else f"it raised {_error_text(exc)}"))[:300])
         if unused:
-            notes.append(f"not run: {len(unused)} top-level statements ({', '.join(unused[:5])}"
-                         f"{', ...' if len(unused) > 5 else ''}) whose names nothing checked "
-                         "uses (experiments)")
+            statements = "statement" if len(unused) == 1 else "statements"
+            notes.append(f"not run: {len(unused)} top-level {statements} ("
+                         f"{', '.join(unused[:5])}{', ...' if len(unused) > 5 else ''}) whose "
+                         "names nothing checked uses (experiments)")
         if late:
             notes.append(f"not run: {len(late)} top-level statements from {late[0]} on that "
                          f"define no function or class: loading had used its "
