@@ -1,6 +1,7 @@
 """mlplab.datasets: built-in data, the course-file parser and its error messages."""
 
 import hashlib
+import os
 import subprocess
 import sys
 
@@ -413,10 +414,23 @@ def test_an_unreadable_file_is_a_data_error(tmp_path, monkeypatch):
     def refused(path, *args, **kwargs):   # as for a file without read permission
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(_files, "open", refused, raising=False)   # the one reader of data files
+    monkeypatch.setattr(_files.os, "open", refused)   # the one reader of data files opens so
     with pytest.raises(DataError, match=r"LinearX.csv: cannot read the data file "
                                         r"\(Permission denied\)"):
         datasets.load_linear(tmp_path)
+
+
+def test_what_is_read_is_what_was_checked(tmp_path, monkeypatch):
+    # A file is opened, then looked at: a link or a pipe put in its place after a check of the
+    # path is refused, never followed or waited on.
+    (tmp_path / "target.json").write_text("{}")
+    (tmp_path / "link.json").symlink_to(tmp_path / "target.json")
+    monkeypatch.setattr(_files.os.path, "islink", lambda path: False)   # the check, fooled
+    with pytest.raises(_files.FileRefused, match="link.json: cannot read"):
+        _files.read_regular_file(tmp_path / "link.json", 100, follow_links=False)
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(_files.FileRefused, match="pipe.csv: not a regular file"):
+        _files.read_regular_file(tmp_path / "pipe.csv", 100)
 
 
 # --- fuzz ------------------------------------------------------------------------------------

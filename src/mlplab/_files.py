@@ -12,23 +12,38 @@ class FileRefused(ValueError):
     """A file mlplab will not read; the message starts with the file's printable path."""
 
 
+def open_regular(path, flags, refused):
+    """`path` opened with `flags` (os.open's) as a binary file, if what was opened is a regular
+    file; else the exception `refused` is raised. Opened first, then looked at: what is read is
+    what was checked, whatever the path names meanwhile (O_NONBLOCK: a pipe opens at once)."""
+    descriptor = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise refused
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
 def read_regular_file(path, limit, what="file", follow_links=True):
     """The bytes of the regular file at `path`, at most `limit` of them, or FileRefused saying
     why not (not a regular file, too large, unreadable). `what` names the file in the message
     ("data file", "model file"); with ``follow_links=False`` a link is refused too."""
     shown = display_path(path)
+    kinds = "a folder, a device or a pipe" if follow_links else \
+        "a folder, a device, a pipe or a link"
+    refused = FileRefused(f"{shown}: not a regular file ({kinds} cannot be read as a {what})")
     try:
-        status = os.stat(path) if follow_links else os.lstat(path)
-        if not stat.S_ISREG(status.st_mode):
-            kinds = "a folder, a device or a pipe" if follow_links else \
-                "a folder, a device, a pipe or a link"
-            raise FileRefused(f"{shown}: not a regular file ({kinds} cannot be read as a "
-                              f"{what})")
-        if status.st_size > limit:
-            raise FileRefused(f"{shown}: {status.st_size} bytes, more than the limit of "
-                              f"{limit} for a {what}")
-        raw = bytearray()
-        with open(path, "rb") as file:
+        if not follow_links and os.path.islink(path):
+            raise refused
+        # O_NOFOLLOW: a link put there since the check above is refused too.
+        flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow_links else os.O_NOFOLLOW)
+        with open_regular(path, flags, refused) as file:
+            if os.fstat(file.fileno()).st_size > limit:
+                raise FileRefused(f"{shown}: {os.fstat(file.fileno()).st_size} bytes, more "
+                                  f"than the limit of {limit} for a {what}")
+            raw = bytearray()
             # In blocks, not read(limit), which would reserve the whole limit at once; checked
             # again while reading, since the file may grow.
             while block := file.read(1 << 20):

@@ -25,6 +25,7 @@ import zipfile
 import numpy as np
 from numpy.lib import format as npy_format
 
+from ._files import open_regular
 from ._validation import all_finite
 from .functions import ACTIVATIONS, LOSSES
 from .layer import Layer
@@ -184,16 +185,21 @@ def load_network(path, network_type, kind="Network", extra_arrays=(), parameter_
     return network, header["extra"], arrays
 
 
+@contextlib.contextmanager
 def _open_archive(path):
-    status = os.stat(path)   # FileNotFoundError and the like stay what they are
-    if not stat.S_ISREG(status.st_mode):
-        raise InvalidModelFile("it is not a regular file")
-    if status.st_size > MAX_FILE_BYTES:
-        raise InvalidModelFile(f"{status.st_size} bytes, more than the limit of {MAX_FILE_BYTES}")
-    try:
-        return zipfile.ZipFile(path)
-    except Exception as exc:   # the zip reader's answers to arbitrary bytes are many kinds
-        raise InvalidModelFile(f"cannot read it as .npz ({type(exc).__name__}: {exc})") from None
+    # FileNotFoundError and the like stay what they are.
+    with open_regular(path, os.O_RDONLY | os.O_NONBLOCK,
+                      InvalidModelFile("it is not a regular file")) as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise InvalidModelFile(f"{size} bytes, more than the limit of {MAX_FILE_BYTES}")
+        try:
+            archive = zipfile.ZipFile(stream)
+        except Exception as exc:   # the zip reader's answers to arbitrary bytes are many kinds
+            raise InvalidModelFile(f"cannot read it as .npz ({type(exc).__name__}: "
+                                   f"{exc})") from None
+        with archive:
+            yield archive
 
 
 def _read_array(archive, members, name, dtype=None, shape=None, max_elements=None):
