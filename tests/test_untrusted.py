@@ -21,7 +21,7 @@ import pytest
 from homework_variants import CORRECT, PLAIN, appended
 from mlplab import MLPClassifier, MLPRegressor, check
 from mlplab import _report_folder as folder
-from mlplab.check import harness
+from mlplab.check import harness, sandbox
 from mlplab.check.submissions import Submission
 
 MLPLAB = [sys.executable, "-m", "mlplab"]
@@ -54,6 +54,14 @@ def test_a_message_of_many_tiny_values_is_refused_before_it_is_parsed():
     big = {"value": np.arange(harness.MAX_ARRAY_ELEMENTS, dtype=float), "notes": ["a, b: c"]}
     decoded = harness.decode(harness.pack(big)[8:])
     np.testing.assert_array_equal(decoded["value"], big["value"])
+
+
+def test_a_file_too_deep_to_parse_costs_only_its_own_checks():
+    # The checker parses every file to choose what to load first; Python's parser gives up on
+    # this one (RecursionError). The file's own check says so; the class goes on.
+    deep = "import numpy as np\nx = 1" + " + 1" * 300_000 + "\n"
+    assert sandbox.preload_for([(deep, "py"), (CORRECT, "py")]) == \
+        sandbox.preload_for([(CORRECT, "py")])
 
 
 def _at_load(code):

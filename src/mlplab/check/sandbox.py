@@ -186,8 +186,11 @@ def preload_for(sources):
     imported = {"nbformat", "IPython.core.inputtransformer2"} if any(
         kind == "ipynb" for _, kind in sources) else set()
     for source, kind in sources:
-        units, _ = harness.code_units(source, kind)
-        imported |= set(harness.checked_imports(units, NAMES))
+        try:
+            units, _ = harness.code_units(source, kind)
+            imported |= set(harness.checked_imports(units, NAMES))
+        except Exception:   # too deep or too odd to parse here: its own check will say so
+            continue
     return [name for name in harness.PRELOAD
             if any(name == m or name.startswith(m + ".") or m.startswith(name + ".")
                    for m in imported)]
