@@ -64,6 +64,15 @@ def test_a_file_too_deep_to_parse_costs_only_its_own_checks():
         sandbox.preload_for([(CORRECT, "py")])
 
 
+def test_the_checker_parses_no_large_file_itself():
+    # Choosing what to load first means parsing; a file beyond the bound is left to its own
+    # process (which parses it under limits), so the grader's memory stays bounded.
+    small = "from sklearn.preprocessing import scale\n\ndef sigmoid(x):\n    return scale(x)\n"
+    assert sandbox.preload_for([(small, "py")]) == ["sklearn.preprocessing"]
+    large = small + "#" * sandbox.MAX_ANALYSED_CHARACTERS + "\n"
+    assert sandbox.preload_for([(large, "py")]) == []
+
+
 def _at_load(code):
     """`code` made to run when the file loads: inside a definition's default argument."""
     return f"def _at_load(_=exec({code!r})):\n    pass\n"

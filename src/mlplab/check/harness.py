@@ -453,6 +453,7 @@ def plan_load(units, names):
     statements that bind only other names (an experiment's data and results), which need not
     run. Functions and classes are always defined."""
     reads = {id(node): _reads(node) for _, node, _ in units}
+    bound = {id(node): _bound_names(node) for _, node, _ in units}
     functions = {node.name: node for _, node, _ in units if isinstance(node, _FUNCTIONS)}
     hot = set(names)
     for _, node, _ in units:
@@ -469,12 +470,12 @@ def plan_load(units, names):
             reached.add(name)
             hot |= reads[id(functions[name])][1]
         for node in others:
-            if id(node) not in running and _bound_names(node) & hot:
+            if id(node) not in running and bound[id(node)] & hot:
                 running.add(id(node))
                 hot |= reads[id(node)][0] | reads[id(node)][1]
     deferred = [node for _, node, _ in units if isinstance(node, ast.Import) or (
         isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__"
-        and all(alias.name != "*" for alias in node.names)) if not _bound_names(node) & hot]
+        and all(alias.name != "*" for alias in node.names)) if not bound[id(node)] & hot]
     skipped = [node for node in others if id(node) not in running]
     return hot, deferred, skipped
 

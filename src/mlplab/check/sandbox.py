@@ -179,6 +179,11 @@ def shared_zygote(preload=harness.PRELOAD):
     return zygote
 
 
+# Parsing a file here costs up to several hundred times its size in memory (`x = 1` is
+# several objects): a larger file is left to its own process, which parses it under limits.
+MAX_ANALYSED_CHARACTERS = 1 << 19
+
+
 def preload_for(sources):
     """The libraries of `harness.PRELOAD` that the checks of `sources` [(text, kind)] can make
     the homework import (a notebook's reader too), in its order: what their zygote loads first.
@@ -186,6 +191,8 @@ def preload_for(sources):
     imported = {"nbformat", "IPython.core.inputtransformer2"} if any(
         kind == "ipynb" for _, kind in sources) else set()
     for source, kind in sources:
+        if len(source) > MAX_ANALYSED_CHARACTERS:   # its process imports what it needs itself
+            continue
         try:
             units, _ = harness.code_units(source, kind)
             imported |= set(harness.checked_imports(units, NAMES))
