@@ -40,9 +40,10 @@ def read_regular_file(path, limit, what="file", follow_links=True):
         # O_NOFOLLOW: a link put there since the check above is refused too.
         flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow_links else os.O_NOFOLLOW)
         with open_regular(path, flags, refused) as file:
-            if os.fstat(file.fileno()).st_size > limit:
-                raise FileRefused(f"{shown}: {os.fstat(file.fileno()).st_size} bytes, more "
-                                  f"than the limit of {limit} for a {what}")
+            size = os.fstat(file.fileno()).st_size
+            if size > limit:
+                raise FileRefused(f"{shown}: {size} bytes, more than the limit of {limit} for "
+                                  f"a {what}")
             raw = bytearray()
             # In blocks, not read(limit), which would reserve the whole limit at once; checked
             # again while reading, since the file may grow.
